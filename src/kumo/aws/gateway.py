@@ -1,0 +1,179 @@
+"""The AWS edge: one HTTP handler in front of every service.
+
+bytes -> route -> params -> validate -> handler -> result -> bytes.  It knows
+no service: handlers are found by name in ``kumo.services.<package>.api``
+(``GetCallerIdentity`` -> ``get_caller_identity``), and anything missing
+answers 501 NotImplemented in the service's own error shape.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import time
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from botocore import xform_name
+
+from ..core import credentials
+from ..core.ids import request_id as new_request_id
+from . import errors, routing, specs, validation
+from .auth import account_from_access_key, read_signature
+from .context import Identity, RequestContext
+from .errors import AwsError, ProtocolError
+from .protocols import HttpRequest, HttpResponse, parse_request, serialize_error, serialize_response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Kumo
+
+log = logging.getLogger("kumo.gateway")
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+class Gateway:
+    def __init__(self, kumo: "Kumo"):
+        self.kumo = kumo
+        self._modules: dict[str, ModuleType | None] = {}
+        self.requests = 0
+
+    # -- services ----------------------------------------------------------------
+    def api_module(self, spec: specs.ServiceSpec) -> ModuleType | None:
+        if spec.name not in self._modules:
+            try:
+                self._modules[spec.name] = importlib.import_module(f"kumo.services.{spec.package}.api")
+            except ModuleNotFoundError as exc:
+                if exc.name and exc.name.startswith(f"kumo.services.{spec.package}"):
+                    self._modules[spec.name] = None
+                else:
+                    raise
+        return self._modules[spec.name]
+
+    def service_states(self) -> dict[str, str]:
+        states = {}
+        loaded = specs.loaded()
+        for name, spec in specs.SERVICES.items():
+            if self.api_module(spec) is None:
+                states[name] = "not implemented"
+            else:
+                states[name] = "running" if name in loaded else "available"
+        return states
+
+    # -- identity ------------------------------------------------------------------
+    def identify(self, signature) -> Identity:
+        default = self.kumo.settings.account_id
+        if signature is None:
+            return Identity.root(default)
+        key = signature.access_key
+        record = credentials.lookup(self.kumo.store, key)
+        if record is not None:
+            if record.get("Status") == "Inactive":
+                raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.",
+                               status=403)
+            expiration = record.get("Expiration")
+            if expiration is not None and self.kumo.clock.now() >= expiration:
+                raise AwsError("ExpiredToken", "The security token included in the request is expired", status=400)
+            return Identity(record["Account"], record["Arn"], record["UserId"], key, expiration)
+        return Identity.root(account_from_access_key(key) or default, key)
+
+    # -- the handler ---------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        self.requests += 1
+        rid = new_request_id()
+        headers = request.headers
+        path = request.raw_path.partition("?")[0] or "/"
+        query = request.query_string
+        protocol = routing.guess_protocol(headers, path)
+        model = None
+        signature = read_signature(headers, query)
+        try:
+            pre = routing.pre_route(request.method, path, query, headers, signature)
+            if pre.spec is not None:
+                model = specs.service_model(pre.spec.name)
+                protocol = pre.protocol or _answer_protocol(model, protocol)
+            limit = pre.spec.max_body if pre.spec else DEFAULT_MAX_BODY
+            body = await _read_body(request, limit)
+            http = HttpRequest(request.method, path, query, headers, body)
+            route = routing.route(http, pre, signature)
+            model, protocol = route.model, route.protocol
+            response = await self._dispatch(route, http, rid, signature, request)
+        except AwsError as exc:
+            response = self._error(protocol, model, exc, rid)
+        except ProtocolError as exc:
+            err = AwsError(validation.protocol_error_code(model.service_name if model else "", protocol), exc.message)
+            response = self._error(protocol, model, err, rid)
+        except Exception:
+            log.exception("internal error serving %s %s", request.method, request.path)
+            self.kumo.store.reload_all()
+            response = self._error(protocol, model, errors.internal_failure(), rid)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %d (%.2f ms)", request.method, request.path, response.status,
+                      (time.perf_counter() - started) * 1000)
+        response.headers.setdefault("x-amzn-RequestId", rid)
+        return web.Response(status=response.status, headers=response.headers, body=response.body)
+
+    def _error(self, protocol: str, model, error: AwsError, rid: str) -> HttpResponse:
+        try:
+            return serialize_error(protocol, model, error, rid)
+        except Exception:  # the error path must never fail: answer in the plainest AWS shape
+            log.exception("could not serialize %s as %s", error.code, protocol)
+            body = f'{{"__type":"InternalFailure","message":"{rid}"}}'.encode()
+            return HttpResponse(500, {"Content-Type": "application/x-amz-json-1.0"}, body)
+
+    async def _dispatch(self, route: routing.Route, http: HttpRequest, rid: str, signature, request) -> HttpResponse:
+        op = route.operation
+        params = parse_request(route.protocol, http, op, labels=route.labels, pairs=route.pairs)
+        validation.validate(op, params, route.spec.name, route.protocol)
+        module = self.api_module(route.spec)
+        handler = getattr(module, xform_name(op.name), None) if module is not None else None
+        if handler is None:
+            raise errors.not_implemented(route.spec.name, op.name)
+        region = (signature.region if signature and signature.region else None) or self.kumo.settings.region
+        ctx = RequestContext(
+            kumo=self.kumo,
+            spec=route.spec,
+            operation=op.name,
+            protocol=route.protocol,
+            request_id=rid,
+            region=region,
+            identity=self.identify(signature),
+            host=request.host or f"{self.kumo.settings.host}:{self.kumo.settings.port}",
+            scheme=request.scheme,
+            headers=http.headers,
+        )
+        store = self.kumo.store
+        with store.transaction():
+            result = handler(ctx, params)
+        if inspect.isawaitable(result):
+            # Async handlers (long polls, waits on the clock) commit each write as they make it.
+            result = await result
+        return serialize_response(route.protocol, op, result or {}, rid)
+
+
+def _answer_protocol(model, guessed: str) -> str:
+    """Answer early errors in the protocol the client used, if the service speaks it."""
+    spoken = specs.protocols_of(model)
+    if guessed in spoken:
+        return guessed
+    if guessed == "query" and "ec2" in spoken:
+        return "ec2"
+    return spoken[0]
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    length = request.content_length
+    if length is not None and length > limit:
+        raise errors.too_large(limit)
+    chunks, total = [], 0
+    while True:
+        chunk = await request.content.read(1 << 20)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            raise errors.too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)

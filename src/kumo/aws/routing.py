@@ -1,0 +1,184 @@
+"""Which service and operation a request is for, and in which protocol.
+
+In order of reliability:
+
+1. ``X-Amz-Target: <TargetPrefix>.<Operation>`` (json protocol);
+2. ``/service/<TargetPrefix>/operation/<Operation>`` with ``smithy-protocol``
+   (smithy-rpc-v2-cbor);
+3. the SigV4 credential scope's service (signing name); services sharing one
+   (classic ELB and ELBv2, API Gateway v1 and v2) are told apart by the
+   query ``Version`` field or by path;
+4. unsigned requests: the ``Host`` name, then the query ``Version`` field.
+
+Then query/ec2 requests name their operation in ``Action``; rest requests are
+matched against the URI templates of the service's operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
+from . import specs
+from .auth import Signature
+from .errors import AwsError
+from .protocols import cbor as cbor_protocol
+from .protocols import query as query_protocol
+from .protocols import rest as rest_protocol
+from .protocols.base import HttpRequest
+
+
+@dataclass
+class Route:
+    spec: specs.ServiceSpec
+    model: object  # botocore ServiceModel
+    operation: object  # botocore OperationModel
+    protocol: str
+    labels: dict = field(default_factory=dict)
+    pairs: list | None = None  # decoded form fields of query/ec2 requests
+
+
+@dataclass
+class PreRoute:
+    """What can be known from the request line and headers, before the body is read."""
+
+    spec: specs.ServiceSpec | None
+    protocol: str | None
+    operation: str | None = None
+
+
+def _is_form(headers) -> bool:
+    return "x-www-form-urlencoded" in headers.get("Content-Type", "")
+
+
+def guess_protocol(headers, path: str) -> str:
+    """The protocol to answer an error in when the service is unknown."""
+    if "X-Amz-Target" in headers:
+        return "json"
+    if headers.get("smithy-protocol") == "rpc-v2-cbor" or cbor_protocol.split_path(path):
+        return "smithy-rpc-v2-cbor"
+    if _is_form(headers):
+        return "query"
+    return "rest-json"
+
+
+def _unknown_service(what: str) -> AwsError:
+    return AwsError("UnknownServiceException", f"kumo does not know the service {what}.", status=400)
+
+
+def _host_service(host: str) -> specs.ServiceSpec | None:
+    first = host.split(":")[0].split(".")[0].lower()
+    for spec in specs.SERVICES.values():
+        if first in (spec.name, spec.signing_name) and len(specs.BY_SIGNING_NAME.get(spec.signing_name, [])) == 1:
+            return spec
+    return None
+
+
+def pre_route(method: str, path: str, query: str, headers, signature: Signature | None) -> PreRoute:
+    target = headers.get("X-Amz-Target")
+    if target:
+        prefix, _, op = target.rpartition(".")
+        spec = specs.BY_TARGET_PREFIX.get(prefix)
+        if spec is None:
+            raise _unknown_service(f"with target prefix {prefix!r}")
+        return PreRoute(spec, "json", op)
+    rpc = cbor_protocol.split_path(path)
+    if rpc and (headers.get("smithy-protocol") == "rpc-v2-cbor" or "cbor" in headers.get("Content-Type", "")):
+        spec = specs.BY_TARGET_PREFIX.get(rpc[0])
+        if spec is None:
+            raise _unknown_service(rpc[0])
+        return PreRoute(spec, "smithy-rpc-v2-cbor", rpc[1])
+    candidates: list[specs.ServiceSpec] = []
+    if signature is not None and signature.service:
+        candidates = specs.BY_SIGNING_NAME.get(signature.service, [])
+        if not candidates:
+            raise _unknown_service(repr(signature.service))
+    else:
+        host_spec = _host_service(headers.get("Host", ""))
+        if host_spec is not None:
+            candidates = [host_spec]
+    if len(candidates) > 1:
+        with_prefix = [c for c in candidates if c.path_prefix and path.startswith(c.path_prefix)]
+        if with_prefix:
+            candidates = with_prefix
+        elif all(c.path_prefix is None or not path.startswith(c.path_prefix) for c in candidates):
+            plain = [c for c in candidates if not c.path_prefix]
+            if len(plain) == 1:
+                candidates = plain
+    if len(candidates) == 1:
+        return PreRoute(candidates[0], None)
+    return PreRoute(None, None)
+
+
+def route(request: HttpRequest, pre: PreRoute, signature: Signature | None) -> Route:
+    spec = pre.spec
+    if pre.protocol in ("json", "smithy-rpc-v2-cbor"):
+        model = specs.service_model(spec.name)
+        if pre.protocol not in specs.protocols_of(model):
+            raise AwsError("UnknownOperationException", f"{spec.name} does not speak {pre.protocol}.")
+        return Route(spec, model, _operation(model, pre.operation, "UnknownOperationException"), pre.protocol)
+
+    pairs = None
+    if spec is None or _is_form(request.headers) or (request.method == "GET" and "Action=" in request.query):
+        pairs = query_protocol.form_params(request) if (_is_form(request.headers) or "Action=" in request.query) else []
+    if spec is None:
+        spec = _spec_from_version(pairs or [], signature)
+    elif len(specs.BY_SIGNING_NAME.get(spec.signing_name, [])) > 1 and pairs:
+        spec = _spec_from_version(pairs, signature, among=specs.BY_SIGNING_NAME[spec.signing_name]) or spec
+    model = specs.service_model(spec.name)
+    protocols = specs.protocols_of(model)
+    if "query" in protocols or "ec2" in protocols:
+        protocol = "ec2" if "ec2" in protocols else "query"
+        action = next((v for k, v in (pairs or []) if k == "Action"), None)
+        if not action:
+            raise AwsError("MissingAction", "The request must contain the parameter Action.", status=400)
+        return Route(spec, model, _operation(model, action, "InvalidAction"), protocol, pairs=pairs)
+    protocol = next(p for p in protocols if p in ("rest-json", "rest-xml"))
+    operation, labels = _match_rest(spec.name, model, request)
+    return Route(spec, model, operation, protocol, labels=labels)
+
+
+def _spec_from_version(pairs, signature, among=None) -> specs.ServiceSpec:
+    version = next((v for k, v in pairs if k == "Version"), None)
+    options = [s for s in specs.BY_API_VERSION.get(version or "", []) if among is None or s in among]
+    if len(options) == 1:
+        return options[0]
+    if among:
+        return None
+    raise _unknown_service("of this request (no signature, Host or Version names one)")
+
+
+def _operation(model, name: str | None, error_code: str):
+    if name and name in model.operation_names:
+        return model.operation_model(name)
+    if error_code == "InvalidAction":
+        raise AwsError("InvalidAction", f"The action {name} is not valid for this web service.", status=400)
+    raise AwsError(error_code, f"Operation {name} is not known to {model.service_name}.", status=400)
+
+
+@lru_cache(maxsize=None)
+def _templates(service: str) -> list[tuple[str, object, str]]:
+    model = specs.service_model(service)
+    table = []
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        table.append((op.http.get("method", "POST").upper(), rest_protocol.template(op.http.get("requestUri", "/")), name))
+    table.sort(key=lambda row: row[1].specificity, reverse=True)
+    return table
+
+
+def _match_rest(service: str, model, request: HttpRequest):
+    keys = {k for k, _ in parse_qsl(request.query, keep_blank_values=True)}
+    path_matched = False
+    for method, tpl, name in _templates(service):
+        labels = tpl.match(request.path, keys)
+        if labels is None:
+            continue
+        path_matched = True
+        if method == request.method:
+            return model.operation_model(name), labels
+    if path_matched:
+        raise AwsError("MethodNotAllowedException", f"{request.method} is not allowed on {request.path}.", status=405)
+    raise AwsError("UnknownOperationException", f"No {model.service_name} operation matches {request.method} {request.path}.",
+                   status=404)

@@ -1,0 +1,108 @@
+"""The AWS services kumo routes, and their botocore models.
+
+Routing needs a few facts per service before its model is loaded (signing
+name, JSON target prefix, query API version), so they sit in a small table
+here; tests/edge/test_specs.py checks the table against the installed
+botocore.  Models themselves load lazily on first use, because the EC2 model
+alone takes a few hundred milliseconds to read and startup must stay fast.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import botocore.loaders
+from botocore.model import ServiceModel
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # botocore's service name
+    package: str  # kumo.services.<package>
+    signing_name: str
+    target_prefix: str | None = None  # json / rpc-v2-cbor
+    api_version: str | None = None  # query / ec2 Version field
+    global_service: bool = False  # state per account, not per region
+    path_prefix: str | None = None  # disambiguates rest services sharing a signing name
+    max_body: int = 10 * 1024 * 1024
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    s.name: s
+    for s in [
+        ServiceSpec("sts", "sts", "sts", api_version="2011-06-15"),
+        ServiceSpec("iam", "iam", "iam", api_version="2010-05-08", global_service=True),
+        ServiceSpec("ec2", "ec2", "ec2", api_version="2016-11-15"),
+        ServiceSpec("autoscaling", "autoscaling", "autoscaling", api_version="2011-01-01"),
+        ServiceSpec("elb", "elb", "elasticloadbalancing", api_version="2012-06-01"),
+        ServiceSpec("elbv2", "elbv2", "elasticloadbalancing", api_version="2015-12-01"),
+        ServiceSpec("cloudwatch", "cloudwatch", "monitoring", target_prefix="GraniteServiceVersion20100801",
+                    api_version="2010-08-01"),
+        ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328"),
+        ServiceSpec("events", "events", "events", target_prefix="AWSEvents"),
+        ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05"),
+        ServiceSpec("sns", "sns", "sns", api_version="2010-03-31"),
+        # Lambda takes zip files inline: 50 MB zipped is about 67 MB once base64-encoded.
+        ServiceSpec("lambda", "lambda_", "lambda", max_body=70 * 1024 * 1024),
+        ServiceSpec("apigateway", "apigateway", "apigateway"),
+        ServiceSpec("apigatewayv2", "apigatewayv2", "apigateway", path_prefix="/v2/"),
+        ServiceSpec("route53", "route53", "route53", global_service=True),
+        ServiceSpec("ecs", "ecs", "ecs", target_prefix="AmazonEC2ContainerServiceV20141113"),
+        ServiceSpec("ecr", "ecr", "ecr", target_prefix="AmazonEC2ContainerRegistry_V20150921"),
+        ServiceSpec("acm", "acm", "acm", target_prefix="CertificateManager"),
+    ]
+}
+
+BY_TARGET_PREFIX = {s.target_prefix: s for s in SERVICES.values() if s.target_prefix}
+BY_SIGNING_NAME: dict[str, list[ServiceSpec]] = {}
+for _s in SERVICES.values():
+    BY_SIGNING_NAME.setdefault(_s.signing_name, []).append(_s)
+BY_API_VERSION: dict[str, list[ServiceSpec]] = {}
+for _s in SERVICES.values():
+    if _s.api_version:
+        BY_API_VERSION.setdefault(_s.api_version, []).append(_s)
+
+_loader = botocore.loaders.Loader()
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def _model(name: str) -> ServiceModel:
+    with _lock:
+        data = _loader.load_service_model(name, "service-2")
+    return ServiceModel(data, service_name=name)
+
+
+_loaded: set[str] = set()
+
+
+def service_model(name: str) -> ServiceModel:
+    model = _model(name)
+    _loaded.add(name)
+    return model
+
+
+def loaded() -> set[str]:
+    return set(_loaded)
+
+
+def warm(names=None) -> None:
+    """Load models ahead of their first request (run in a background thread)."""
+    for name in names or SERVICES:
+        try:
+            service_model(name)
+        except Exception:  # a model missing from this botocore is reported when it is used
+            pass
+
+
+@lru_cache(maxsize=None)
+def operation_index(name: str) -> dict[str, str]:
+    """Operation names of a service, for case-exact lookup of Action values."""
+    return {op: op for op in service_model(name).operation_names}
+
+
+def protocols_of(model: ServiceModel) -> list[str]:
+    md = model.metadata
+    return list(md.get("protocols") or [md["protocol"]])

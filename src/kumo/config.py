@@ -1,0 +1,60 @@
+"""kumo's settings: defaults, overridden by KUMO_* environment variables, overridden by flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "kumo")
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: str = ""
+    ephemeral: bool = False
+    time_scale: float = 1.0
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if not self.data_dir:
+            self.data_dir = _default_data_dir()
+        if not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise ValueError(f"account id must be 12 digits, not {self.account_id!r}")
+        if self.time_scale < 0:
+            raise ValueError("time scale must be >= 0")
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict = {}
+        for f in fields(cls):
+            raw = env.get(f"KUMO_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            if f.type in ("bool", bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def db_path(self) -> str | None:
+        return None if self.ephemeral else str(Path(self.data_dir) / "state.db")
+
+    @property
+    def endpoint(self) -> str:
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"

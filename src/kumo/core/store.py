@@ -1,0 +1,247 @@
+"""Durable desired state.
+
+Records are plain JSON-able dicts, grouped by *scope* (``"<account>/<region>"``,
+``"<account>"`` for global services, ``""`` for kumo itself) and *kind*
+(``"iam.role"``, ``"ec2.instance"`` ...).  Every record lives in memory for
+fast reads and in SQLite (WAL) for durability.
+
+Writes happen inside a transaction (``with store.transaction():``); the
+gateway opens one around each request and commits it before the response is
+sent, so an acknowledged mutation survives ``kill -9``.  WAL with
+``synchronous=NORMAL`` hands every commit to the OS before returning, which is
+durable against a crash of the process; only a power loss can lose the last
+commits.  ``--ephemeral`` runs the same code on an in-memory database.
+
+If a transaction fails, SQLite rolls back and the touched records are reloaded
+from it, so the in-memory view never keeps a half-applied change.  Callers
+mutate a record and then ``put`` it; a failure in between is undone by
+``reload_all`` (the gateway calls it after an internal error).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from typing import Any, Iterator
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    scope TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (scope, kind, key)
+);
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=_default)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, (bytes, bytearray)):
+        import base64
+
+        return {"__bytes__": base64.b64encode(bytes(obj)).decode()}
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not storable")
+
+
+def _hook(d: dict) -> Any:
+    if len(d) == 1 and "__bytes__" in d:
+        import base64
+
+        return base64.b64decode(d["__bytes__"])
+    return d
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, object_hook=_hook)
+
+
+class Table:
+    """The records of one kind in one scope; a thin view over the store."""
+
+    __slots__ = ("_store", "scope", "kind", "_rows")
+
+    def __init__(self, store: "Store", scope: str, kind: str, rows: dict):
+        self._store = store
+        self.scope = scope
+        self.kind = kind
+        self._rows = rows
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._rows.get(key, default)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def keys(self) -> list[str]:
+        return list(self._rows)
+
+    def values(self) -> list[Any]:
+        return list(self._rows.values())
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._rows.items())
+
+    def put(self, key: str, value: Any) -> Any:
+        self._store._put(self.scope, self.kind, key, value)
+        return value
+
+    def delete(self, key: str) -> bool:
+        return self._store._delete(self.scope, self.kind, key)
+
+    def clear(self) -> None:
+        for key in list(self._rows):
+            self.delete(key)
+
+
+class Store:
+    def __init__(self, path: str | None = None):
+        """``path`` is a SQLite file; ``None`` keeps everything in memory."""
+        self.path = path
+        if path is not None:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._db = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self._data: dict[tuple[str, str], dict[str, Any]] = {}
+        self._depth = 0
+        self._in_tx = False
+        self._touched: set[tuple[str, str, str]] = set()
+        self.commits = 0
+        self._load()
+
+    # -- access --------------------------------------------------------------
+    def table(self, scope: str, kind: str) -> Table:
+        rows = self._data.get((scope, kind))
+        if rows is None:
+            rows = self._data[(scope, kind)] = {}
+        return Table(self, scope, kind, rows)
+
+    def scopes(self, kind: str) -> list[str]:
+        return [scope for (scope, k), rows in self._data.items() if k == kind and rows]
+
+    def all(self, kind: str) -> Iterator[tuple[str, str, Any]]:
+        """Every record of a kind across scopes, as (scope, key, value)."""
+        for (scope, k), rows in list(self._data.items()):
+            if k == kind:
+                for key, value in list(rows.items()):
+                    yield scope, key, value
+
+    # -- transactions ----------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self):
+        with self._lock:
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._rollback()
+                raise
+            else:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._commit()
+
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self._db.execute("BEGIN")
+            self._in_tx = True
+
+    def _commit(self) -> None:
+        if self._in_tx:
+            self._db.execute("COMMIT")
+            self._in_tx = False
+            self.commits += 1
+        self._touched.clear()
+
+    def _rollback(self) -> None:
+        if self._in_tx:
+            self._db.execute("ROLLBACK")
+            self._in_tx = False
+        touched, self._touched = self._touched, set()
+        for scope, kind, key in touched:
+            row = self._db.execute(
+                "SELECT value FROM records WHERE scope=? AND kind=? AND key=?", (scope, kind, key)
+            ).fetchone()
+            rows = self._data.setdefault((scope, kind), {})
+            if row is None:
+                rows.pop(key, None)
+            else:
+                rows[key] = _loads(row[0])
+
+    def _put(self, scope: str, kind: str, key: str, value: Any) -> None:
+        with self.transaction():
+            self._begin()
+            self._db.execute(
+                "INSERT INTO records(scope, kind, key, value) VALUES (?,?,?,?) "
+                "ON CONFLICT(scope, kind, key) DO UPDATE SET value=excluded.value",
+                (scope, kind, key, _dumps(value)),
+            )
+            self._touched.add((scope, kind, key))
+            self._data.setdefault((scope, kind), {})[key] = value
+
+    def _delete(self, scope: str, kind: str, key: str) -> bool:
+        rows = self._data.get((scope, kind))
+        if rows is None or key not in rows:
+            return False
+        with self.transaction():
+            self._begin()
+            self._db.execute("DELETE FROM records WHERE scope=? AND kind=? AND key=?", (scope, kind, key))
+            self._touched.add((scope, kind, key))
+            del rows[key]
+        return True
+
+    # -- whole-store operations ---------------------------------------------
+    def _load(self) -> None:
+        self._data.clear()
+        for scope, kind, key, value in self._db.execute(
+            "SELECT scope, kind, key, value FROM records ORDER BY rowid"
+        ):
+            self._data.setdefault((scope, kind), {})[key] = _loads(value)
+
+    def reload_all(self) -> None:
+        """Drop the in-memory view and read everything back from the database."""
+        with self._lock:
+            if self._in_tx:
+                self._db.execute("ROLLBACK")
+                self._in_tx = False
+            self._touched.clear()
+            self._load()
+
+    def wipe(self, keep_kinds: tuple[str, ...] = ()) -> None:
+        with self.transaction():
+            self._begin()
+            if keep_kinds:
+                marks = ",".join("?" * len(keep_kinds))
+                self._db.execute(f"DELETE FROM records WHERE kind NOT IN ({marks})", keep_kinds)
+            else:
+                self._db.execute("DELETE FROM records")
+            for (scope, kind), rows in self._data.items():
+                if kind not in keep_kinds:
+                    rows.clear()
+            self._touched.clear()
+
+    def count(self) -> int:
+        return sum(len(rows) for rows in self._data.values())
+
+    def close(self) -> None:
+        with self._lock:
+            if self._in_tx:
+                self._db.execute("COMMIT")
+                self._in_tx = False
+            self._db.close()

@@ -1,0 +1,238 @@
+"""Wiring: one Kumo object holds the clock, the store, the controllers and the HTTP edge."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from aiohttp import web
+
+from . import __version__
+from .aws import specs
+from .aws.gateway import Gateway
+from .config import Settings
+from .core.clock import Clock
+from .core.controllers import ControllerManager
+from .core.store import Store
+
+log = logging.getLogger("kumo")
+
+CLOCK_SCOPE, CLOCK_KIND, CLOCK_KEY = "", "kumo.clock", "now"
+# Kinds that survive a reset: the clock must never run backwards.
+KEEP_ON_RESET = (CLOCK_KIND,)
+
+
+class Kumo:
+    def __init__(self, settings: Settings, clock: Clock | None = None):
+        self.settings = settings
+        self.store = Store(settings.db_path)
+        self.clock = clock or Clock(settings.time_scale)
+        self._resume_clock()
+        self.controllers = ControllerManager(self.clock)
+        self.gateway = Gateway(self)
+        self.started_at = time.time()
+        self.ready_at: float | None = None
+        self.services: dict[str, Any] = {}
+        self._reset_hooks: list[Callable] = []
+        self._runner: web.AppRunner | None = None
+        self._clock_saver: asyncio.TimerHandle | None = None
+        self.port: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+    def _resume_clock(self) -> None:
+        saved = self.store.table(CLOCK_SCOPE, CLOCK_KIND).get(CLOCK_KEY)
+        if saved:
+            self.clock.jump_to(saved["now"])
+
+    def _save_clock(self) -> None:
+        self.store.table(CLOCK_SCOPE, CLOCK_KIND).put(CLOCK_KEY, {"now": self.clock.now()})
+        loop = asyncio.get_running_loop()
+        self._clock_saver = loop.call_later(1.0, self._save_clock)
+
+    def _setup_services(self) -> None:
+        """Let each service package register its controllers and hooks (``setup(kumo)``)."""
+        for spec in specs.SERVICES.values():
+            try:
+                module = importlib.import_module(f"kumo.services.{spec.package}")
+            except ModuleNotFoundError as exc:
+                if exc.name and exc.name.startswith(f"kumo.services.{spec.package}"):
+                    continue
+                raise
+            if spec.package in self.services:
+                continue
+            setup = getattr(module, "setup", None)
+            self.services[spec.package] = setup(self) if setup else None
+
+    def on_reset(self, hook: Callable) -> None:
+        self._reset_hooks.append(hook)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1024**3)
+        app.router.add_get("/_kumo/health", self._health)
+        app.router.add_post("/_kumo/reset", self._reset)
+        app.router.add_get("/_kumo/clock", self._clock_get)
+        app.router.add_post("/_kumo/clock", self._clock_post)
+        app.router.add_route("*", "/{tail:.*}", self.gateway.handle)
+        return app
+
+    async def start(self) -> int:
+        self.clock.bind(asyncio.get_running_loop())
+        self._setup_services()
+        await self.controllers.start()
+        self._save_clock()
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        self.ready_at = time.time()
+        return self.port
+
+    async def stop(self) -> None:
+        if self._clock_saver is not None:
+            self._clock_saver.cancel()
+        try:
+            self.store.table(CLOCK_SCOPE, CLOCK_KIND).put(CLOCK_KEY, {"now": self.clock.now()})
+        except Exception:
+            log.exception("could not save the clock")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.controllers.stop()
+        self.clock.close()
+        self.store.close()
+
+    async def reset(self) -> None:
+        """Wipe all state: tear the running world down, then empty the store."""
+        await self.controllers.reset()
+        for hook in self._reset_hooks:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
+        self.store.wipe(keep_kinds=KEEP_ON_RESET)
+
+    # -- /_kumo endpoints ---------------------------------------------------------------
+    def health(self) -> dict:
+        return {
+            "version": __version__,
+            "uptime": round(time.time() - self.started_at, 3),
+            "endpoint": f"http://{self.settings.host}:{self.port or self.settings.port}",
+            "services": self.gateway.service_states(),
+            "clock": {"now": self.clock.now(), "scale": self.clock.scale},
+            "state": {"ephemeral": self.settings.ephemeral, "path": self.store.path, "records": self.store.count()},
+            "controllers": self.controllers.stats(),
+            "requests": self.gateway.requests,
+        }
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response(self.health())
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        await self.reset()
+        return web.json_response({"reset": True})
+
+    async def _clock_get(self, request: web.Request) -> web.Response:
+        return web.json_response({"now": self.clock.now(), "scale": self.clock.scale})
+
+    async def _clock_post(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json() if request.can_read_body else {}
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            if "scale" in body:
+                self.clock.set_scale(float(body["scale"]))
+            if "advance" in body:
+                await self.clock.advance(float(body["advance"]))
+                await self.controllers.idle()
+        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"now": self.clock.now(), "scale": self.clock.scale})
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop  # optional: a faster loop when installed
+
+        return uvloop.new_event_loop()
+    except ImportError:
+        return asyncio.new_event_loop()
+
+
+class ServerThread:
+    """A kumo server on a thread of its own (tests, and embedding kumo in a Python program)."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None):
+        self.settings = settings
+        self._clock = clock
+        self.kumo: Kumo | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._stop: asyncio.Event | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.settings.host}:{self.kumo.port}"
+
+    def start(self, timeout: float = 30.0) -> "ServerThread":
+        self._thread = threading.Thread(target=self._run, name="kumo-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("kumo did not start in time")
+        if self._error:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        self.loop = new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._main())
+        finally:
+            self.loop.close()
+
+    async def _main(self) -> None:
+        try:
+            self.kumo = Kumo(self.settings, self._clock)
+            self._stop = asyncio.Event()
+            await self.kumo.start()
+        except BaseException as exc:  # report start failures to the caller
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        await self._stop.wait()
+        await self.kumo.stop()
+
+    def call(self, coro, timeout: float = 60.0):
+        """Run a coroutine on the server's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def run(self, fn: Callable, *args):
+        """Run a plain function on the server's loop (the store and clock belong to it)."""
+
+        async def _call():
+            return fn(*args)
+
+        return self.call(_call())
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward and wait for the controllers to settle."""
+
+        async def _advance():
+            await self.kumo.clock.advance(seconds)
+            await self.kumo.controllers.idle()
+
+        self.call(_advance())
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.loop is not None and self._stop is not None and self._thread and self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout)

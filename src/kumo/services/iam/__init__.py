@@ -1,0 +1,1 @@
+"""IAM: users, roles, managed and inline policies, instance profiles, access keys (stored, not enforced)."""

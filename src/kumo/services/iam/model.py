@@ -1,0 +1,167 @@
+"""IAM's records and the rules every IAM call shares.
+
+Records are plain dicts shaped like IAM's own structures (Role, User, Policy,
+InstanceProfile, AccessKey), so Get and List return them as they are.  IAM is
+global: its state is per account, not per region.  Policy documents are kept
+as the JSON text the caller sent; IAM returns them URL-encoded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any, Callable
+from urllib.parse import quote, unquote
+
+from ...aws.errors import AwsError
+from ...core import pagination
+from ...core import tags as tagging
+
+ROLE, USER, POLICY, PROFILE = "iam.role", "iam.user", "iam.policy", "iam.instance-profile"
+ACCESS_KEY = "iam.access-key"
+
+_NAME = re.compile(r"^[\w+=,.@-]+$")
+AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy"
+
+
+def tables(store, account: str):
+    return {kind: store.table(account, kind) for kind in (ROLE, USER, POLICY, PROFILE, ACCESS_KEY)}
+
+
+def table(store, account: str, kind: str):
+    return store.table(account, kind)
+
+
+# -- errors in IAM's words ---------------------------------------------------------
+
+
+def no_such(kind: str, name: str) -> AwsError:
+    return AwsError("NoSuchEntity", f"The {kind} with name {name} cannot be found.")
+
+
+def exists(kind: str, name: str) -> AwsError:
+    return AwsError("EntityAlreadyExists", f"{kind} with name {name} already exists.")
+
+
+def conflict(message: str) -> AwsError:
+    return AwsError("DeleteConflict", message)
+
+
+def invalid(message: str) -> AwsError:
+    return AwsError("ValidationError", message)
+
+
+# -- checks -------------------------------------------------------------------------
+
+
+def check_name(value: str, member: str) -> str:
+    if not _NAME.match(value or ""):
+        raise invalid(
+            f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+        )
+    return value
+
+
+def check_path(path: str | None, member: str = "path") -> str:
+    path = path or "/"
+    if not (path.startswith("/") and path.endswith("/")) or "//" in path:
+        raise invalid(
+            f"1 validation error detected: Value '{path}' at '{member}' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"
+        )
+    return path
+
+
+def check_policy_document(text: str) -> str:
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError):
+        raise AwsError("MalformedPolicyDocument", "This policy contains invalid Json")
+    if not isinstance(doc, dict):
+        raise AwsError("MalformedPolicyDocument", "This policy contains invalid Json")
+    if "Statement" not in doc:
+        raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.")
+    return text
+
+
+@lru_cache(maxsize=4096)
+def encode_document(text: str) -> str:
+    """IAM sends policy documents URL-encoded; SDKs decode them."""
+    return quote(text, safe="")
+
+
+def decode_document(text: str) -> str:
+    return unquote(text)
+
+
+def tags_in(params: dict, existing: list | None = None) -> list[dict]:
+    new = tagging.to_dict(params.get("Tags"))
+    try:
+        tagging.validate(new, tagging.to_dict(existing))
+    except tagging.TagError as exc:
+        raise AwsError("LimitExceeded" if "exceeds" in str(exc) else "InvalidInput", str(exc))
+    merged = tagging.to_dict(existing)
+    merged.update(new)
+    return tagging.to_list(merged)
+
+
+def untag(existing: list | None, keys: list[str]) -> list[dict]:
+    drop = set(keys or [])
+    return [t for t in existing or [] if t["Key"] not in drop]
+
+
+# -- listing --------------------------------------------------------------------------
+
+
+def page(items: list, params: dict, key: Callable[[Any], str], result_key: str, context: str = "") -> dict:
+    """IAM's Marker / MaxItems / IsTruncated pagination."""
+    try:
+        chunk, marker = pagination.paginate(items, params.get("MaxItems"), params.get("Marker"), key, context)
+    except pagination.InvalidToken as exc:
+        raise invalid(str(exc))
+    out: dict[str, Any] = {result_key: chunk, "IsTruncated": marker is not None}
+    if marker:
+        out["Marker"] = marker
+    return out
+
+
+def by_path(items: list[dict], prefix: str | None) -> list[dict]:
+    prefix = prefix or "/"
+    return [i for i in items if i.get("Path", "/").startswith(prefix)]
+
+
+def sort_by(items: list[dict], key: str) -> list[dict]:
+    return sorted(items, key=lambda i: i[key].lower())
+
+
+# -- lookups shared by several files ---------------------------------------------------
+
+
+def find_role(store, account: str, name: str) -> dict:
+    role = table(store, account, ROLE).get(name)
+    if role is None:
+        raise no_such("role", name)
+    return role
+
+
+def find_user(store, account: str, name: str) -> dict:
+    user = table(store, account, USER).get(name)
+    if user is None:
+        raise no_such("user", name)
+    return user
+
+
+def role_from_arn(store, role_arn: str) -> tuple[str, dict | None]:
+    """(account, role record or None) for ``arn:aws:iam::<account>:role/<path><name>``."""
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not parts[5].startswith("role/"):
+        raise invalid(f"{role_arn} is invalid")
+    account = parts[4]
+    name = parts[5].rsplit("/", 1)[-1]
+    return account, table(store, account, ROLE).get(name)
+
+
+def policy_name_from_arn(policy_arn: str) -> str:
+    return policy_arn.rsplit("/", 1)[-1]

@@ -1,0 +1,84 @@
+"""STS's operations.
+
+Credentials from AssumeRole and GetSessionToken really work: kumo registers
+them, so a call signed with them is made as the assumed role (in the role's
+account), and once they expire on kumo's clock they are refused with
+ExpiredToken, as AWS refuses them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...aws.auth import account_from_access_key
+from ...aws.errors import AwsError
+from ...core import credentials, ids
+from ..iam.model import role_from_arn
+
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+MAX_CHAINED_SECONDS = 3600
+
+
+def get_caller_identity(ctx, p):
+    ident = ctx.identity
+    return {"UserId": ident.user_id, "Account": ident.account, "Arn": ident.arn}
+
+
+def _issue(ctx, *, account: str, arn: str, user_id: str, duration: float) -> dict:
+    key = ids.access_key_id(temporary=True)
+    secret = ids.secret_access_key()
+    token = ids.session_token()
+    expiration = ctx.now() + duration
+    credentials.register(ctx.store, key, account=account, arn=arn, user_id=user_id, secret=secret,
+                         session_token=token, expiration=expiration)
+    return {"AccessKeyId": key, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expiration}
+
+
+def assume_role(ctx, p):
+    session = p["RoleSessionName"]
+    if not _SESSION_NAME.match(session):
+        raise AwsError("ValidationError",
+                       f"1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy "
+                       "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*")
+    account, role = role_from_arn(ctx.store, p["RoleArn"])
+    if role is None:
+        raise AwsError("AccessDenied",
+                       f"User: {ctx.identity.arn} is not authorized to perform: sts:AssumeRole on resource: "
+                       f"{p['RoleArn']}", status=403)
+    duration = p.get("DurationSeconds") or 3600
+    limit = role.get("MaxSessionDuration", 3600)
+    if ":assumed-role/" in ctx.identity.arn:
+        limit = min(limit, MAX_CHAINED_SECONDS)  # role chaining is capped at one hour
+    if duration > limit:
+        raise AwsError("ValidationError",
+                       "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    assumed_id = f"{role['RoleId']}:{session}"
+    arn = f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session}"
+    creds = _issue(ctx, account=account, arn=arn, user_id=assumed_id, duration=duration)
+    out = {
+        "Credentials": creds,
+        "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": arn},
+        "PackedPolicySize": 0,
+    }
+    if p.get("SourceIdentity"):
+        out["SourceIdentity"] = p["SourceIdentity"]
+    return out
+
+
+def get_session_token(ctx, p):
+    if ":assumed-role/" in ctx.identity.arn:
+        raise AwsError("AccessDenied", "Cannot call GetSessionToken with session credentials", status=403)
+    duration = p.get("DurationSeconds") or 43200
+    if ctx.identity.arn.endswith(":root"):
+        duration = min(duration, 3600)  # root sessions are limited to one hour
+    creds = _issue(ctx, account=ctx.identity.account, arn=ctx.identity.arn, user_id=ctx.identity.user_id,
+                   duration=duration)
+    return {"Credentials": creds}
+
+
+def get_access_key_info(ctx, p):
+    key = p["AccessKeyId"]
+    record = credentials.lookup(ctx.store, key)
+    if record is not None:
+        return {"Account": record["Account"]}
+    return {"Account": account_from_access_key(key) or ctx.kumo.settings.account_id}

@@ -1,0 +1,170 @@
+"""Shared fixtures: a real kumo server per session, clients for it, and kumo as a separate process.
+
+Each test gets an account of its own (a random 12-digit access key names it),
+so tests share one server without seeing each other's state.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from kumo.config import Settings
+from kumo.server import ServerThread
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def kumo_server():
+    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoint(kumo_server) -> str:
+    return kumo_server.endpoint
+
+
+def new_account() -> str:
+    return str(random.randint(100000000000, 999999999999))
+
+
+@pytest.fixture
+def account() -> str:
+    return new_account()
+
+
+class Clients:
+    def __init__(self, endpoint: str, account: str, region: str = REGION):
+        self.endpoint = endpoint
+        self.account = account
+        self.region = region
+
+    def __call__(self, service: str, region: str | None = None, validate: bool = True, **kw):
+        config = Config(retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=validate)
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region or self.region,
+            aws_access_key_id=kw.pop("access_key", self.account),
+            aws_secret_access_key=kw.pop("secret_key", "test"),
+            config=config,
+            **kw,
+        )
+
+
+@pytest.fixture
+def aws(endpoint, account) -> Clients:
+    """``aws("iam")`` is a boto3 client for this test's own account."""
+    return Clients(endpoint, account)
+
+
+@pytest.fixture
+def aws_cli(endpoint, account, tmp_path):
+    """Run the ``aws`` command (awscli) against kumo, as this test's account; returns CompletedProcess."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID=account,
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=str(tmp_path / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws-credentials"),
+        AWS_PAGER="",
+    )
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "awscli", *args, "--output", "json"]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+        return proc
+
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class KumoProcess:
+    """``kumo start`` as a child process, for tests of the CLI, signals and crashes."""
+
+    def __init__(self, data_dir: Path, *extra: str):
+        self.data_dir = data_dir
+        self.extra = extra
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.ready_line = ""
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "KumoProcess":
+        cmd = [sys.executable, "-m", "kumo.cli", "start", "--port", str(self.port), "--data-dir", str(self.data_dir),
+               *self.extra]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if "ready on" in line:
+                self.ready_line = line.strip()
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kumo exited early: {self.proc.stderr.read()}")
+        raise RuntimeError("kumo did not report ready in time")
+
+    def client(self, service: str, account: str = "000000000000"):
+        return Clients(self.endpoint, account)(service)
+
+    def kill9(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def terminate(self, sig=signal.SIGTERM, timeout: float = 20.0) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+    def close(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(10)
+        for stream in (self.proc.stdout, self.proc.stderr) if self.proc else ():
+            stream.close()
+
+
+@pytest.fixture
+def kumo_process(tmp_path):
+    """Factory: ``kumo_process(*flags)`` starts ``kumo start`` with its own data dir and port."""
+    started: list[KumoProcess] = []
+
+    def make(*extra: str, data_dir: Path | None = None) -> KumoProcess:
+        proc = KumoProcess(data_dir or tmp_path / "data", *extra)
+        started.append(proc)
+        return proc
+
+    yield make
+    for proc in started:
+        proc.close()
+    shutil.rmtree(tmp_path / "data", ignore_errors=True)
