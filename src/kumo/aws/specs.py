@@ -97,12 +97,6 @@ def warm(names=None) -> None:
             pass
 
 
-@lru_cache(maxsize=None)
-def operation_index(name: str) -> dict[str, str]:
-    """Operation names of a service, for case-exact lookup of Action values."""
-    return {op: op for op in service_model(name).operation_names}
-
-
 def protocols_of(model: ServiceModel) -> list[str]:
     md = model.metadata
     return list(md.get("protocols") or [md["protocol"]])

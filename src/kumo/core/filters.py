@@ -7,7 +7,6 @@ ANDed.  Values may hold ``*`` and ``?`` wildcards.  ``tag:<key>``,
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
@@ -84,7 +83,3 @@ def apply(
         else:
             raise UnknownFilter(name)
     return records
-
-
-def glob(value: str, pattern: str) -> bool:
-    return fnmatch.fnmatchcase(value, pattern)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from ...core import ids
+from .entities import PROFILES
 from .model import (
     PROFILE, by_path, check_name, check_path, conflict, exists, find_role, no_such, page, sort_by, table, tags_in,
-    untag,
 )
 from .roles import view as role_view
 
@@ -74,9 +74,7 @@ def delete_instance_profile(ctx, p):
 def add_role_to_instance_profile(ctx, p):
     profile = find_profile(ctx.store, ctx.account, p["InstanceProfileName"])
     role = find_role(ctx.store, ctx.account, p["RoleName"])
-    if role["RoleName"] in profile["_roles"]:
-        raise AwsError("LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
-    if profile["_roles"]:
+    if profile["_roles"]:  # a profile holds one role, even the same one twice is over quota
         raise AwsError("LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
     profile["_roles"].append(role["RoleName"])
     _profiles(ctx).put(profile["InstanceProfileName"], profile)
@@ -99,20 +97,6 @@ def list_instance_profiles_for_role(ctx, p):
                 "InstanceProfiles", role["Arn"])
 
 
-def tag_instance_profile(ctx, p):
-    profile = find_profile(ctx.store, ctx.account, p["InstanceProfileName"])
-    profile["Tags"] = tags_in(p, profile.get("Tags"))
-    _profiles(ctx).put(profile["InstanceProfileName"], profile)
-    return {}
-
-
-def untag_instance_profile(ctx, p):
-    profile = find_profile(ctx.store, ctx.account, p["InstanceProfileName"])
-    profile["Tags"] = untag(profile.get("Tags"), p["TagKeys"])
-    _profiles(ctx).put(profile["InstanceProfileName"], profile)
-    return {}
-
-
-def list_instance_profile_tags(ctx, p):
-    profile = find_profile(ctx.store, ctx.account, p["InstanceProfileName"])
-    return page(list(profile.get("Tags") or []), p, lambda t: t["Key"], "Tags", profile["Arn"])
+tag_instance_profile = PROFILES.tag
+untag_instance_profile = PROFILES.untag
+list_instance_profile_tags = PROFILES.list_tags

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ...aws.errors import AwsError
 from ...core import ids
+from .entities import ROLES
 from .model import (
-    AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, check_name, check_path, check_policy_document, conflict,
-    encode_document, exists, find_role, invalid, no_such, page, policy_name_from_arn, sort_by, table, tags_in,
-    untag, by_path,
+    PROFILE, ROLE, by_path, check_name, check_path, check_policy_document, conflict, encode_document, exists,
+    find_role, page, sort_by, table, tags_in,
 )
 
 _HIDDEN_IN_LIST = ("Tags", "PermissionsBoundary", "RoleLastUsed")
@@ -98,119 +97,13 @@ def update_assume_role_policy(ctx, p):
     return {}
 
 
-def tag_role(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    role["Tags"] = tags_in(p, role.get("Tags"))
-    table(ctx.store, ctx.account, ROLE).put(role["RoleName"], role)
-    return {}
-
-
-def untag_role(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    role["Tags"] = untag(role.get("Tags"), p["TagKeys"])
-    table(ctx.store, ctx.account, ROLE).put(role["RoleName"], role)
-    return {}
-
-
-def list_role_tags(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    return page(list(role.get("Tags") or []), p, lambda t: t["Key"], "Tags", role["RoleName"])
-
-
-# -- attached (managed) policies ------------------------------------------------------
-
-
-def managed_policy(ctx, policy_arn: str) -> dict | None:
-    """The customer managed policy behind an ARN, or None for an AWS managed one."""
-    if policy_arn.startswith(AWS_MANAGED_PREFIX + "/"):
-        return None
-    parts = policy_arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("policy/"):
-        raise invalid(f"ARN {policy_arn} is not valid.")
-    policy = table(ctx.store, parts[4], POLICY).get(policy_arn)
-    if policy is None:
-        raise AwsError("NoSuchEntity", f"Policy {policy_arn} does not exist or is not attachable.")
-    return policy
-
-
-def attach(ctx, entity: dict, entities_table, key: str, policy_arn: str, quota: str = "PoliciesPerRole") -> None:
-    policy = managed_policy(ctx, policy_arn)
-    if policy_arn in entity["_attached"]:
-        return
-    if len(entity["_attached"]) >= 10:
-        raise AwsError("LimitExceeded", f"Cannot exceed quota for {quota}: 10")
-    entity["_attached"].append(policy_arn)
-    entities_table.put(key, entity)
-    if policy is not None:
-        policy["AttachmentCount"] = policy.get("AttachmentCount", 0) + 1
-        table(ctx.store, policy["Arn"].split(":")[4], POLICY).put(policy["Arn"], policy)
-
-
-def detach(ctx, entity: dict, entities_table, key: str, policy_arn: str) -> None:
-    if policy_arn not in entity["_attached"]:
-        raise AwsError("NoSuchEntity", f"Policy {policy_arn} was not found.")
-    entity["_attached"].remove(policy_arn)
-    entities_table.put(key, entity)
-    if not policy_arn.startswith(AWS_MANAGED_PREFIX + "/"):
-        owner = policy_arn.split(":")[4]
-        policy = table(ctx.store, owner, POLICY).get(policy_arn)
-        if policy is not None:
-            policy["AttachmentCount"] = max(0, policy.get("AttachmentCount", 1) - 1)
-            table(ctx.store, owner, POLICY).put(policy_arn, policy)
-
-
-def attached_list(ctx, entity: dict, p: dict) -> dict:
-    items = [{"PolicyName": policy_name_from_arn(a), "PolicyArn": a} for a in entity["_attached"]]
-    prefix = p.get("PathPrefix")
-    if prefix:
-        items = [i for i in items if ("/" + i["PolicyArn"].split(":policy", 1)[1].lstrip("/")).startswith(prefix)]
-    return page(items, p, lambda i: i["PolicyArn"], "AttachedPolicies", entity["Arn"])
-
-
-def attach_role_policy(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    attach(ctx, role, table(ctx.store, ctx.account, ROLE), role["RoleName"], p["PolicyArn"])
-    return {}
-
-
-def detach_role_policy(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    detach(ctx, role, table(ctx.store, ctx.account, ROLE), role["RoleName"], p["PolicyArn"])
-    return {}
-
-
-def list_attached_role_policies(ctx, p):
-    return attached_list(ctx, find_role(ctx.store, ctx.account, p["RoleName"]), p)
-
-
-# -- inline policies --------------------------------------------------------------------
-
-
-def put_role_policy(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    check_name(p["PolicyName"], "policyName")
-    role["_inline"][p["PolicyName"]] = check_policy_document(p["PolicyDocument"])
-    table(ctx.store, ctx.account, ROLE).put(role["RoleName"], role)
-    return {}
-
-
-def get_role_policy(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    doc = role["_inline"].get(p["PolicyName"])
-    if doc is None:
-        raise no_such("role policy", p["PolicyName"])
-    return {"RoleName": role["RoleName"], "PolicyName": p["PolicyName"], "PolicyDocument": encode_document(doc)}
-
-
-def delete_role_policy(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    if p["PolicyName"] not in role["_inline"]:
-        raise no_such("role policy", p["PolicyName"])
-    del role["_inline"][p["PolicyName"]]
-    table(ctx.store, ctx.account, ROLE).put(role["RoleName"], role)
-    return {}
-
-
-def list_role_policies(ctx, p):
-    role = find_role(ctx.store, ctx.account, p["RoleName"])
-    return page(sorted(role["_inline"]), p, lambda n: n, "PolicyNames", role["RoleName"])
+tag_role = ROLES.tag
+untag_role = ROLES.untag
+list_role_tags = ROLES.list_tags
+attach_role_policy = ROLES.attach
+detach_role_policy = ROLES.detach
+list_attached_role_policies = ROLES.list_attached
+put_role_policy = ROLES.put_inline
+get_role_policy = ROLES.get_inline
+delete_role_policy = ROLES.delete_inline
+list_role_policies = ROLES.list_inline

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from ...core import credentials, ids
+from .entities import USERS
 from .model import (
-    ACCESS_KEY, USER, by_path, check_name, check_path, check_policy_document, conflict, encode_document, exists,
-    find_user, invalid, no_such, page, sort_by, table, tags_in, untag,
+    ACCESS_KEY, USER, by_path, check_name, check_path, conflict, exists, find_user, invalid, page, sort_by, table,
+    tags_in,
 )
-from .roles import attach, attached_list, detach
 
 MAX_KEYS_PER_USER = 2
 
@@ -104,69 +104,16 @@ def delete_user(ctx, p):
     return {}
 
 
-def tag_user(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    user["Tags"] = tags_in(p, user.get("Tags"))
-    _users(ctx).put(user["UserName"], user)
-    return {}
-
-
-def untag_user(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    user["Tags"] = untag(user.get("Tags"), p["TagKeys"])
-    _users(ctx).put(user["UserName"], user)
-    return {}
-
-
-def list_user_tags(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    return page(list(user.get("Tags") or []), p, lambda t: t["Key"], "Tags", user["Arn"])
-
-
-def attach_user_policy(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    attach(ctx, user, _users(ctx), user["UserName"], p["PolicyArn"], quota="PoliciesPerUser")
-    return {}
-
-
-def detach_user_policy(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    detach(ctx, user, _users(ctx), user["UserName"], p["PolicyArn"])
-    return {}
-
-
-def list_attached_user_policies(ctx, p):
-    return attached_list(ctx, find_user(ctx.store, ctx.account, p["UserName"]), p)
-
-
-def put_user_policy(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    check_name(p["PolicyName"], "policyName")
-    user["_inline"][p["PolicyName"]] = check_policy_document(p["PolicyDocument"])
-    _users(ctx).put(user["UserName"], user)
-    return {}
-
-
-def get_user_policy(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    doc = user["_inline"].get(p["PolicyName"])
-    if doc is None:
-        raise no_such("user policy", p["PolicyName"])
-    return {"UserName": user["UserName"], "PolicyName": p["PolicyName"], "PolicyDocument": encode_document(doc)}
-
-
-def delete_user_policy(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    if p["PolicyName"] not in user["_inline"]:
-        raise no_such("user policy", p["PolicyName"])
-    del user["_inline"][p["PolicyName"]]
-    _users(ctx).put(user["UserName"], user)
-    return {}
-
-
-def list_user_policies(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
-    return page(sorted(user["_inline"]), p, lambda n: n, "PolicyNames", user["Arn"])
+tag_user = USERS.tag
+untag_user = USERS.untag
+list_user_tags = USERS.list_tags
+attach_user_policy = USERS.attach
+detach_user_policy = USERS.detach
+list_attached_user_policies = USERS.list_attached
+put_user_policy = USERS.put_inline
+get_user_policy = USERS.get_inline
+delete_user_policy = USERS.delete_inline
+list_user_policies = USERS.list_inline
 
 
 # -- access keys ------------------------------------------------------------------------
