@@ -18,6 +18,7 @@ from .aws.gateway import Gateway
 from .config import Settings
 from .core.clock import Clock
 from .core.controllers import ControllerManager
+from .core.hub import ActionDispatch, EventHub, MetricSink
 from .core.store import Store
 
 log = logging.getLogger("kumo")
@@ -34,6 +35,9 @@ class Kumo:
         self.clock = clock or Clock(settings.time_scale)
         self._resume_clock()
         self.controllers = ControllerManager(self.clock)
+        self.events = EventHub(self.clock)
+        self.metrics = MetricSink()
+        self.actions = ActionDispatch()
         self.gateway = Gateway(self)
         self.started_at = time.time()
         self.ready_at: float | None = None

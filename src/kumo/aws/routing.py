@@ -119,15 +119,16 @@ def route(request: HttpRequest, pre: PreRoute, signature: Signature | None) -> R
             raise AwsError("UnknownOperationException", f"{spec.name} does not speak {pre.protocol}.")
         return Route(spec, model, _operation(model, pre.operation, "UnknownOperationException"), pre.protocol)
 
-    pairs = None
-    if spec is None or _is_form(request.headers) or (request.method == "GET" and "Action=" in request.query):
-        pairs = query_protocol.form_params(request) if (_is_form(request.headers) or "Action=" in request.query) else []
+    form = _is_form(request.headers) or "Action=" in request.query
+    pairs = query_protocol.form_params(request) if form else []
     if spec is None:
         spec = _spec_from_version(pairs or [], signature)
     elif len(specs.BY_SIGNING_NAME.get(spec.signing_name, [])) > 1 and pairs:
         spec = _spec_from_version(pairs, signature, among=specs.BY_SIGNING_NAME[spec.signing_name]) or spec
     model = specs.service_model(spec.name)
     protocols = specs.protocols_of(model)
+    if spec.legacy_query and pairs and any(k == "Action" for k, _ in pairs):
+        model, protocols = specs.query_model(spec.name), ["query"]
     if "query" in protocols or "ec2" in protocols:
         protocol = "ec2" if "ec2" in protocols else "query"
         action = next((v for k, v in (pairs or []) if k == "Action"), None)

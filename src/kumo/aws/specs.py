@@ -27,6 +27,9 @@ class ServiceSpec:
     global_service: bool = False  # state per account, not per region
     path_prefix: str | None = None  # disambiguates rest services sharing a signing name
     max_body: int = 10 * 1024 * 1024
+    # Still answers the query protocol its current model dropped (older SDKs, awscli 1.x): the
+    # package's ``query_names.apply(model_dict)`` restores the query wire names.
+    legacy_query: bool = False
 
 
 SERVICES: dict[str, ServiceSpec] = {
@@ -42,7 +45,7 @@ SERVICES: dict[str, ServiceSpec] = {
                     api_version="2010-08-01"),
         ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328"),
         ServiceSpec("events", "events", "events", target_prefix="AWSEvents"),
-        ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05"),
+        ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05", legacy_query=True),
         ServiceSpec("sns", "sns", "sns", api_version="2010-03-31"),
         # Lambda takes zip files inline: 50 MB zipped is about 67 MB once base64-encoded.
         ServiceSpec("lambda", "lambda_", "lambda", max_body=70 * 1024 * 1024),
@@ -95,6 +98,21 @@ def warm(names=None) -> None:
             service_model(name)
         except Exception:  # a model missing from this botocore is reported when it is used
             pass
+
+
+@lru_cache(maxsize=None)
+def query_model(name: str) -> ServiceModel:
+    """The model of a ``legacy_query`` service as its query protocol names things."""
+    import copy
+    import importlib
+
+    spec = SERVICES[name]
+    with _lock:
+        data = copy.deepcopy(_loader.load_service_model(name, "service-2"))
+    importlib.import_module(f"kumo.services.{spec.package}.query_names").apply(data)
+    data["metadata"]["protocol"] = "query"
+    data["metadata"]["protocols"] = ["query"]
+    return ServiceModel(data, service_name=name)
 
 
 def protocols_of(model: ServiceModel) -> list[str]:

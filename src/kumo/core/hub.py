@@ -1,0 +1,123 @@
+"""The seams between services: events, metrics and alarm actions.
+
+Services never import each other to talk at run time; they go through these
+three registries on the Kumo object, so any service can be absent:
+
+* ``kumo.events``   EC2 (and others) publish AWS-format events; EventBridge subscribes.
+* ``kumo.metrics``  controllers publish datapoints; CloudWatch stores them.
+* ``kumo.actions``  CloudWatch alarms fire action ARNs; the service owning each ARN acts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import inspect
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+log = logging.getLogger("kumo.hub")
+
+
+def _iso(epoch: float) -> str:
+    return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class EventHub:
+    """AWS events (the EventBridge envelope) from kumo's own services."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self._subscribers: list[Callable[[dict], Any]] = []
+
+    def subscribe(self, fn: Callable[[dict], Any]) -> None:
+        self._subscribers.append(fn)
+
+    def publish(self, account: str, region: str, source: str, detail_type: str, detail: dict,
+                resources: list[str] | None = None) -> dict:
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": source,
+            "account": account,
+            "time": _iso(self.clock.now()),
+            "region": region,
+            "resources": list(resources or []),
+            "detail": detail,
+        }
+        for fn in list(self._subscribers):
+            try:
+                result = fn(event)
+                if inspect.isawaitable(result):
+                    asyncio.ensure_future(result)
+            except Exception:
+                log.exception("event subscriber failed for %s", detail_type)
+        return event
+
+
+@dataclass
+class Datapoint:
+    account: str
+    region: str
+    namespace: str
+    name: str
+    value: float
+    timestamp: float
+    dimensions: dict[str, str] = field(default_factory=dict)
+    unit: str = "None"
+    storage_resolution: int = 60
+
+
+class MetricSink:
+    """Datapoints that kumo measures itself (AWS/EC2, AWS/ApplicationELB, AWS/Lambda ...)."""
+
+    def __init__(self) -> None:
+        self._backends: list[Callable[[list[Datapoint]], None]] = []
+
+    def register(self, backend: Callable[[list[Datapoint]], None]) -> None:
+        self._backends.append(backend)
+
+    def put(self, points: list[Datapoint]) -> None:
+        if not points:
+            return
+        for backend in self._backends:
+            try:
+                backend(points)
+            except Exception:
+                log.exception("metric backend failed")
+
+
+ActionHandler = Callable[[str, dict], Awaitable[None] | None]
+
+
+class ActionDispatch:
+    """Alarm actions by ARN: the service that owns an ARN registers a handler for its shape."""
+
+    def __init__(self) -> None:
+        self._handlers: list[tuple[Callable[[str], bool], ActionHandler]] = []
+
+    def register(self, matches: Callable[[str], bool], handler: ActionHandler) -> None:
+        self._handlers.append((matches, handler))
+
+    def handler_for(self, arn: str) -> ActionHandler | None:
+        for matches, handler in self._handlers:
+            if matches(arn):
+                return handler
+        return None
+
+    def valid(self, arn: str) -> bool:
+        return self.handler_for(arn) is not None
+
+    async def dispatch(self, arn: str, context: dict) -> bool:
+        """Run the action; False when no service owns the ARN. ``context`` describes the alarm."""
+        handler = self.handler_for(arn)
+        if handler is None:
+            log.warning("no service handles alarm action %s", arn)
+            return False
+        result = handler(arn, context)
+        if inspect.isawaitable(result):
+            await result
+        return True
