@@ -29,7 +29,9 @@ REGION = "us-east-1"
 
 @pytest.fixture(scope="session")
 def kumo_server():
-    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"))).start()
+    # Loopback ranges of its own (127.40-43.x.x), apart from any kumo started by hand or by other tests.
+    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"),
+                                   loopback_base=40)).start()
     yield server
     server.stop()
 
@@ -110,6 +112,7 @@ class KumoProcess:
         self.data_dir = data_dir
         self.extra = extra
         self.port = free_port()
+        self.loopback_base = random.randrange(60, 236, 4)
         self.proc: subprocess.Popen | None = None
         self.ready_line = ""
 
@@ -119,7 +122,7 @@ class KumoProcess:
 
     def start(self, timeout: float = 30.0) -> "KumoProcess":
         cmd = [sys.executable, "-m", "kumo.cli", "start", "--port", str(self.port), "--data-dir", str(self.data_dir),
-               *self.extra]
+               "--loopback-base", str(self.loopback_base), *self.extra]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -159,8 +162,11 @@ def kumo_process(tmp_path):
     """Factory: ``kumo_process(*flags)`` starts ``kumo start`` with its own data dir and port."""
     started: list[KumoProcess] = []
 
-    def make(*extra: str, data_dir: Path | None = None) -> KumoProcess:
-        proc = KumoProcess(data_dir or tmp_path / "data", *extra)
+    def make(*extra: str, data_dir: Path | None = None, like: KumoProcess | None = None) -> KumoProcess:
+        """A kumo process; ``like`` restarts another one's state (same data dir and loopback range)."""
+        proc = KumoProcess(data_dir or (like.data_dir if like else tmp_path / "data"), *extra)
+        if like is not None:
+            proc.loopback_base = like.loopback_base
         started.append(proc)
         return proc
 

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--account-id", help="account of unsigned and unknown callers (KUMO_ACCOUNT_ID)")
     start.add_argument("--region", help="region of unsigned requests (KUMO_REGION, default us-east-1)")
     start.add_argument("--log-level", help="debug, info, warning or error (KUMO_LOG_LEVEL)")
+    start.add_argument("--loopback-base", type=int,
+                       help="instances get addresses in 127.N.0.0/16 (KUMO_LOOPBACK_BASE, default 1)")
 
     status = sub.add_parser("status", help="show what the running kumo is doing")
     _common(status)
@@ -46,6 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     _common(clock)
     clock.add_argument("--advance", type=float, help="move simulated time forward by N seconds")
     clock.add_argument("--scale", type=float, help="set the time scale")
+    fault = sub.add_parser("fault", help="break something on purpose and watch the cloud react")
+    fault_sub = fault.add_subparsers(dest="target", required=True)
+    instance = fault_sub.add_parser("instance", help="an EC2 instance")
+    _common(instance)
+    instance.add_argument("instance_id")
+    what = instance.add_mutually_exclusive_group(required=True)
+    what.add_argument("--kill", dest="action", action="store_const", const="kill",
+                      help="every process of the instance dies at once")
+    what.add_argument("--fail-instance-check", dest="action", action="store_const", const="fail-instance-check",
+                      help="freeze the instance's processes, as in a hung OS")
+    what.add_argument("--fail-system-check", dest="action", action="store_const", const="fail-system-check",
+                      help="impair the instance's simulated host")
+    what.add_argument("--clear", dest="action", action="store_const", const="clear",
+                      help="thaw the processes and heal the host")
     return parser
 
 
@@ -74,6 +90,7 @@ def cmd_start(args) -> int:
         settings = Settings.from_env(
             host=args.host, port=args.port, data_dir=args.data_dir, ephemeral=args.ephemeral,
             time_scale=args.time_scale, account_id=args.account_id, region=args.region, log_level=args.log_level,
+            loopback_base=args.loopback_base,
         )
     except ValueError as exc:
         print(f"kumo: {exc}", file=sys.stderr)
@@ -157,9 +174,23 @@ def cmd_clock(args) -> int:
     return 0
 
 
+def cmd_fault(args) -> int:
+    try:
+        result = _call(args, f"/_kumo/faults/instances/{args.instance_id}", {"action": args.action})
+    except urllib.error.HTTPError as exc:
+        print(f"kumo: {json.loads(exc.read()).get('error')}", file=sys.stderr)
+        return 2
+    except (urllib.error.URLError, OSError):
+        print(f"kumo is not running at {_endpoint(args)}")
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"start": cmd_start, "status": cmd_status, "reset": cmd_reset, "clock": cmd_clock}[args.command]
+    handler = {"start": cmd_start, "status": cmd_status, "reset": cmd_reset, "clock": cmd_clock,
+               "fault": cmd_fault}[args.command]
     return handler(args)
 
 

@@ -22,6 +22,8 @@ class Settings:
     account_id: str = "000000000000"
     region: str = "us-east-1"
     log_level: str = "info"
+    # Instances use 127.<base>.0.0/16, their metadata services 127.<base+1>.0.0/16, and so on (docs/compute.md).
+    loopback_base: int = 1
 
     def __post_init__(self) -> None:
         if not self.data_dir:
@@ -30,6 +32,8 @@ class Settings:
             raise ValueError(f"account id must be 12 digits, not {self.account_id!r}")
         if self.time_scale < 0:
             raise ValueError("time scale must be >= 0")
+        if not 1 <= self.loopback_base <= 240:
+            raise ValueError("loopback base must be between 1 and 240")
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
@@ -53,6 +57,11 @@ class Settings:
     @property
     def db_path(self) -> str | None:
         return None if self.ephemeral else str(Path(self.data_dir) / "state.db")
+
+    @property
+    def work_dir(self) -> str:
+        """Where workloads keep their disks (a temporary directory when ephemeral)."""
+        return str(Path(self.data_dir) / "work")
 
     @property
     def endpoint(self) -> str:

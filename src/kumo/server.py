@@ -43,6 +43,9 @@ class Kumo:
         self.ready_at: float | None = None
         self.services: dict[str, Any] = {}
         self._reset_hooks: list[Callable] = []
+        self._start_hooks: list[Callable] = []
+        self._stop_hooks: list[Callable] = []
+        self._routes: list[tuple[str, str, Callable]] = []
         self._runner: web.AppRunner | None = None
         self._clock_saver: asyncio.TimerHandle | None = None
         self.port: int | None = None
@@ -75,26 +78,44 @@ class Kumo:
     def on_reset(self, hook: Callable) -> None:
         self._reset_hooks.append(hook)
 
+    def on_start(self, hook: Callable) -> None:
+        """Run once the server listens (services start background work here)."""
+        self._start_hooks.append(hook)
+
+    def on_stop(self, hook: Callable) -> None:
+        self._stop_hooks.append(hook)
+
+    def route(self, method: str, path: str, handler: Callable) -> None:
+        """A kumo endpoint of a service (under /_kumo/), e.g. fault injection."""
+        self._routes.append((method, path, handler))
+
     def app(self) -> web.Application:
         app = web.Application(client_max_size=1024**3)
         app.router.add_get("/_kumo/health", self._health)
         app.router.add_post("/_kumo/reset", self._reset)
         app.router.add_get("/_kumo/clock", self._clock_get)
         app.router.add_post("/_kumo/clock", self._clock_post)
+        for method, path, handler in self._routes:
+            app.router.add_route(method, path, handler)
         app.router.add_route("*", "/{tail:.*}", self.gateway.handle)
         return app
 
     async def start(self) -> int:
         self.clock.bind(asyncio.get_running_loop())
         self._setup_services()
-        await self.controllers.start()
-        self._save_clock()
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
         await site.start()
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        # Controllers start once the endpoint is known: workloads they boot are told where kumo is.
+        await self.controllers.start()
+        self._save_clock()
+        for hook in self._start_hooks:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
         self.ready_at = time.time()
         return self.port
 
@@ -108,6 +129,13 @@ class Kumo:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        for hook in self._stop_hooks:
+            try:
+                result = hook()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("a stop hook failed")
         await self.controllers.stop()
         self.clock.close()
         self.store.close()

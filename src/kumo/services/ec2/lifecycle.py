@@ -1,0 +1,262 @@
+"""The instance controller: moves real process trees toward each instance's desired state.
+
+pending -> running -> stopping -> stopped -> (pending) -> running, and any
+state -> shutting-down -> terminated, as EC2's state machine goes.  Handlers
+set the transitional states (pending, stopping, shutting-down) and the
+desired one; this controller does the work and records the outcome.  After a
+restart of kumo it adopts instance processes that are still alive and boots
+again those that are not, so running instances run again.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from ...compute.process import DISK_ALIAS, Handle, Spec
+from ...core.controllers import Controller
+from . import userdata
+from .runtime import Ec2Runtime
+
+log = logging.getLogger("kumo.ec2")
+
+CONTROLLER = "ec2.instances"
+KIND = "ec2.instance"
+CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+TERMINATED_VISIBLE = 3600  # AWS shows terminated instances for about an hour
+CLEAN_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+             "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "LD_PRELOAD",
+             "KUMO_WORKLOAD", "PYTHONPATH")
+
+
+def user_time(epoch: float) -> str:
+    return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S GMT")
+
+
+def handle_of(inst: dict) -> Handle | None:
+    boot = inst.get("_boot")
+    return Handle(boot["pid"], boot["ticks"]) if boot else None
+
+
+def set_state(inst: dict, name: str, transition_reason: str | None = None, reason: dict | None = None) -> None:
+    inst["State"] = {"Code": CODES[name], "Name": name}
+    if transition_reason is not None:
+        inst["StateTransitionReason"] = transition_reason
+    if reason is not None:
+        inst["StateReason"] = reason
+    elif name == "running":
+        inst.pop("StateReason", None)
+
+
+def publish_state(kumo, scope: str, inst: dict) -> None:
+    account, region = scope.split("/", 1)
+    kumo.events.publish(account, region, "aws.ec2", "EC2 Instance State-change Notification",
+                        {"instance-id": inst["InstanceId"], "state": inst["State"]["Name"]},
+                        [f"arn:aws:ec2:{region}:{account}:instance/{inst['InstanceId']}"])
+
+
+class InstanceController(Controller):
+    name = CONTROLLER
+    resync_interval = 30.0
+
+    def __init__(self, kumo, rt: Ec2Runtime):
+        self.kumo = kumo
+        self.rt = rt
+        self._recovering: set[str] = set()
+
+    def keys(self):
+        return [(scope, iid) for scope, iid, _ in self.kumo.store.all(KIND)]
+
+    async def start(self) -> None:
+        # Everything that should run is brought back; what is still alive is adopted, not booted twice.
+        self._recovering = {iid for _, iid, inst in self.kumo.store.all(KIND)
+                            if inst["_desired"] == "running" and inst["State"]["Name"] in ("running", "pending")}
+
+    def _table(self, scope: str):
+        return self.kumo.store.table(scope, KIND)
+
+    def _save(self, scope: str, inst: dict) -> None:
+        with self.kumo.store.transaction():
+            self._table(scope).put(inst["InstanceId"], inst)
+
+    @staticmethod
+    def handle(inst: dict) -> Handle | None:
+        return handle_of(inst)
+
+    async def reconcile(self, key) -> float | None:
+        scope, iid = key
+        inst = self._table(scope).get(iid)
+        if inst is None:
+            return None
+        state, desired = inst["State"]["Name"], inst["_desired"]
+        handle = self.handle(inst)
+        alive = self.rt.backend.alive(handle)
+        if desired == "terminated":
+            return await self._terminate(scope, inst, handle)
+        if desired == "stopped":
+            if state in ("pending", "running", "stopping"):
+                await self._halt(scope, inst, handle)
+                set_state(inst, "stopped")
+                inst.pop("_boot", None)
+                self._save(scope, inst)
+                publish_state(self.kumo, scope, inst)
+            return None
+        # desired running
+        if inst.pop("_reboot", None):
+            await self._halt(scope, inst, handle)
+            await self._boot(scope, inst)
+            return None
+        if state == "pending" or (state == "running" and not alive and iid in self._recovering):
+            await self._boot(scope, inst)
+        elif state == "running" and alive:
+            await self._serve_metadata(scope, inst)
+        self._recovering.discard(iid)
+        return None
+
+    # -- work -----------------------------------------------------------------------------------
+    async def _boot(self, scope: str, inst: dict) -> None:
+        iid = inst["InstanceId"]
+        disk = self.rt.disk(iid)
+        spec = self._spec(scope, inst, disk)
+        self.update_netmap(scope, inst["VpcId"])
+        handle = self.rt.backend.start(spec)
+        inst["_boot"] = {"pid": handle.pid, "ticks": handle.start_ticks, "at": self.kumo.clock.now()}
+        inst.pop("_impaired_since", None)
+        was_running = inst["State"]["Name"] == "running"
+        set_state(inst, "running", "")
+        self._save(scope, inst)
+        await self._serve_metadata(scope, inst)
+        if not was_running:
+            publish_state(self.kumo, scope, inst)
+
+    async def _serve_metadata(self, scope: str, inst: dict) -> None:
+        address = self.rt.loopback.imds_address(inst["_loopback"])
+        if (inst.get("MetadataOptions") or {}).get("HttpEndpoint", "enabled") == "enabled":
+            try:
+                await self.rt.metadata.serve(address, scope, inst["InstanceId"])
+            except OSError as exc:
+                log.warning("%s: metadata service cannot listen on %s: %s", inst["InstanceId"], address, exc)
+        else:
+            await self.rt.metadata.withdraw(address)
+
+    async def _halt(self, scope: str, inst: dict, handle: Handle | None) -> None:
+        await self.rt.backend.stop(self.rt.workload(inst["InstanceId"]), handle)
+        await self.rt.metadata.withdraw(self.rt.loopback.imds_address(inst["_loopback"]))
+
+    async def _terminate(self, scope: str, inst: dict, handle: Handle | None) -> float | None:
+        iid = inst["InstanceId"]
+        if inst["State"]["Name"] != "terminated":
+            await self._halt(scope, inst, handle)
+            shutil.rmtree(self.rt.disk(iid), ignore_errors=True)
+            from .terminate import release_resources
+
+            with self.kumo.store.transaction():
+                release_resources(self.kumo, scope, inst)
+                set_state(inst, "terminated")
+                inst.pop("_boot", None)
+                inst["_terminated_at"] = self.kumo.clock.now()
+                self._table(scope).put(iid, inst)
+            self.update_netmap(scope, inst["VpcId"])
+            publish_state(self.kumo, scope, inst)
+            return TERMINATED_VISIBLE
+        left = inst.get("_terminated_at", 0) + TERMINATED_VISIBLE - self.kumo.clock.now()
+        if left > 0:
+            return left
+        with self.kumo.store.transaction():
+            self._table(scope).delete(iid)
+        self.kumo.controllers.forget(CONTROLLER, (scope, iid))
+        return None
+
+    # -- the boot -----------------------------------------------------------------------------------
+    def _spec(self, scope: str, inst: dict, disk: Path) -> Spec:
+        iid = inst["InstanceId"]
+        kumo_dir = disk / ".kumo"
+        scripts = kumo_dir / "scripts"
+        (scripts / "files").mkdir(parents=True, exist_ok=True)
+        plan = userdata.plan(userdata.decode(inst.get("_userdata")))
+        isolated = self.rt.backend.isolate
+        root = "" if isolated else str(disk)
+        seen_dir = f"{DISK_ALIAS}/.kumo/scripts" if isolated else str(scripts)
+        for name, body, _ in plan.scripts:
+            path = scripts / name
+            path.write_bytes(body)
+            path.chmod(0o755)
+        for n, f in enumerate(plan.files):
+            (scripts / "files" / str(n)).write_bytes(f["content"])
+        (scripts / "runcmd").write_text(userdata.runcmd_script(plan))
+        (kumo_dir / "boot.sh").write_text(userdata.boot_script(plan, root, iid, seen_dir))
+        if self.rt.shim is not None:
+            shutil.copyfile(self.rt.shim, kumo_dir / "netshim.so")
+        home = "/home/ec2-user" if isolated else str(disk / "home" / "ec2-user")
+        if not isolated:
+            (disk / "home" / "ec2-user").mkdir(parents=True, exist_ok=True)
+        imds = self.rt.loopback.imds_address(inst["_loopback"])
+        env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+        bindir = os.path.dirname(os.path.realpath(os.sys.executable))
+        env.update({
+            "HOME": home,
+            "USER": "ec2-user",
+            "PATH": f"{bindir}:{env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}",
+            "TMPDIR": "/tmp" if isolated else str(disk / "tmp"),
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.rt.metadata.endpoint(imds),
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.kumo.port or self.kumo.settings.port}",
+            "AWS_REGION": scope.split("/", 1)[1],
+            "AWS_DEFAULT_REGION": scope.split("/", 1)[1],
+            "AWS_CONFIG_FILE": f"{home}/.aws/config",
+            "AWS_SHARED_CREDENTIALS_FILE": f"{home}/.aws/credentials",
+            "KUMO_INSTANCE_ID": iid,
+            "KUMO_SELF_IP": inst["_loopback"],
+            "KUMO_IMDS": f"{imds}:{self.rt.imds_port}",
+            "KUMO_NETMAP": str(self.rt.netmap(scope, inst["VpcId"])),
+            "KUMO_DISK": DISK_ALIAS if isolated else str(disk),
+        })
+        from .images import find_image_in, layers_in
+
+        image = find_image_in(self.kumo, scope, inst["ImageId"])
+        return Spec(workload=self.rt.workload(iid), disk=disk, init=".kumo/boot.sh", env=env,
+                    lower_layers=layers_in(self.kumo, scope, image) if image else [],
+                    console=disk.parent / f"{iid}.console.log",
+                    preload=".kumo/netshim.so" if self.rt.shim is not None else None)
+
+    def update_netmap(self, scope: str, vpc_id: str) -> None:
+        """Private address -> loopback address, for every interface of the VPC (read by the network shim)."""
+        lines = []
+        for eni in self.kumo.store.table(scope, "ec2.network-interface").values():
+            if eni["VpcId"] == vpc_id and eni.get("_loopback"):
+                lines.append(f"{eni['PrivateIpAddress']} {eni['_loopback']}")
+        vpc = self.kumo.store.table(scope, "ec2.vpc").get(vpc_id)
+        if vpc is not None:
+            lines.append(f"{vpc['CidrBlock']} -")  # the rest of the VPC's range leads nowhere
+        path = self.rt.netmap(scope, vpc_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+
+    async def stop(self) -> None:
+        """kumo is shutting down: instances stop with it, and run again when it starts."""
+        for scope, iid, inst in list(self.kumo.store.all(KIND)):
+            if inst.get("_boot"):
+                await self.rt.backend.stop(self.rt.workload(iid), self.handle(inst), grace=1.0)
+        await self.rt.close()
+
+    async def reset(self) -> None:
+        for scope, iid, inst in list(self.kumo.store.all(KIND)):
+            await self.rt.backend.stop(self.rt.workload(iid), self.handle(inst), grace=0.5)
+            shutil.rmtree(self.rt.disk(iid), ignore_errors=True)
+        for address in list(self.rt.metadata._sites):
+            await self.rt.metadata.withdraw(address)
+
+
+def console_output(rt: Ec2Runtime, iid: str, latest: bool = True, limit: int = 64 * 1024) -> str:
+    path = rt.disk(iid).parent / f"{iid}.console.log"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    return base64.b64encode(data[-limit:] if latest or len(data) <= limit else data[:limit]).decode()
