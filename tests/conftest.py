@@ -148,11 +148,13 @@ class KumoProcess:
 
     def close(self) -> None:
         if self.proc and self.proc.poll() is None:
+            # A clean stop first: kumo stops the instances it runs before it exits.
+            self.proc.send_signal(signal.SIGTERM)
             try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(10)
+                self.proc.wait(10)
         for stream in (self.proc.stdout, self.proc.stderr) if self.proc else ():
             stream.close()
 

@@ -200,6 +200,32 @@ class ProcessBackend:
         if handle is not None:
             _reap(handle.pid)
 
+    async def stop_many(self, workloads: list[tuple[str, Handle | None]], grace: float = 2.0) -> None:
+        """Stop many workloads at once (shutdown, reset): one TERM for all, one grace period, then KILL."""
+        if not workloads:
+            return
+        tags = {w for w, _ in workloads}
+        self._scan_cache = None
+        for workload, handle in workloads:
+            self._signal_all(workload, handle, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            self._scan_cache = None
+            if not any(t in tags for t in self._scan()):
+                break
+            await asyncio.sleep(0.05)
+        for _ in range(20):
+            self._scan_cache = None
+            left = [t for t in self._scan() if t in tags]
+            if not left:
+                break
+            for workload, handle in workloads:
+                self._signal_all(workload, handle, signal.SIGKILL)
+            await asyncio.sleep(0.05)
+        for _, handle in workloads:
+            if handle is not None:
+                _reap(handle.pid)
+
     def kill_now(self, workload: str, handle: Handle | None) -> None:
         """Fault injection: every process of the workload dies at once, as in a crash."""
         self._scan_cache = None

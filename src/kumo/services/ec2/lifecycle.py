@@ -240,14 +240,15 @@ class InstanceController(Controller):
 
     async def stop(self) -> None:
         """kumo is shutting down: instances stop with it, and run again when it starts."""
-        for scope, iid, inst in list(self.kumo.store.all(KIND)):
-            if inst.get("_boot"):
-                await self.rt.backend.stop(self.rt.workload(iid), self.handle(inst), grace=1.0)
+        await self.rt.backend.stop_many([(self.rt.workload(iid), handle_of(inst))
+                                         for _, iid, inst in self.kumo.store.all(KIND)], grace=1.0)
         await self.rt.close()
 
     async def reset(self) -> None:
-        for scope, iid, inst in list(self.kumo.store.all(KIND)):
-            await self.rt.backend.stop(self.rt.workload(iid), self.handle(inst), grace=0.5)
+        instances = list(self.kumo.store.all(KIND))
+        await self.rt.backend.stop_many([(self.rt.workload(iid), handle_of(inst)) for _, iid, inst in instances],
+                                        grace=0.5)
+        for _, iid, _ in instances:
             shutil.rmtree(self.rt.disk(iid), ignore_errors=True)
         for address in list(self.rt.metadata._sites):
             await self.rt.metadata.withdraw(address)
