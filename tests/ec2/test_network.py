@@ -181,3 +181,24 @@ def test_dry_run(aws):
         aws("ec2").create_vpc(CidrBlock="10.9.0.0/16", DryRun=True)
     assert code(e) == "DryRunOperation"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+
+
+def test_modify_rules_and_move_route_table_associations(aws):
+    ec2 = aws("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    gid = ec2.create_security_group(GroupName="svc", Description="d", VpcId=vpc_id)["GroupId"]
+    rule = ec2.authorize_security_group_ingress(GroupId=gid, IpProtocol="tcp", FromPort=22, ToPort=22,
+                                                CidrIp="10.0.0.0/8")["SecurityGroupRules"][0]
+    ec2.modify_security_group_rules(GroupId=gid, SecurityGroupRules=[{
+        "SecurityGroupRuleId": rule["SecurityGroupRuleId"],
+        "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 2222, "ToPort": 2222, "CidrIpv4": "10.1.0.0/16",
+                              "Description": "moved"}}])
+    changed = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule["SecurityGroupRuleId"]])["SecurityGroupRules"][0]
+    assert (changed["FromPort"], changed["CidrIpv4"], changed["Description"]) == (2222, "10.1.0.0/16", "moved")
+    subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.3.1.0/24")["Subnet"]["SubnetId"]
+    a = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    b = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    assoc = ec2.associate_route_table(RouteTableId=a, SubnetId=subnet)["AssociationId"]
+    ec2.replace_route_table_association(AssociationId=assoc, RouteTableId=b)
+    found = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["RouteTables"]
+    assert [t["RouteTableId"] for t in found] == [b]

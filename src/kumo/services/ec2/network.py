@@ -476,6 +476,24 @@ def disassociate_route_table(ctx, p):
     raise AwsError("InvalidAssociationID.NotFound", f"The association ID '{p['AssociationId']}' does not exist")
 
 
+def replace_route_table_association(ctx, p):
+    new = find(ctx, "rtb", p["RouteTableId"])
+    for rtb in table(ctx, "rtb").values():
+        for assoc in rtb["Associations"]:
+            if assoc["RouteTableAssociationId"] != p["AssociationId"]:
+                continue
+            if rtb["VpcId"] != new["VpcId"]:
+                raise invalid("The route table and the association belong to different VPCs")
+            rtb["Associations"].remove(assoc)
+            table(ctx, "rtb").put(rtb["RouteTableId"], rtb)
+            moved = dict(assoc, RouteTableAssociationId=new_id("rtbassoc"), RouteTableId=new["RouteTableId"])
+            new = table(ctx, "rtb").get(new["RouteTableId"])
+            new["Associations"].append(moved)
+            table(ctx, "rtb").put(new["RouteTableId"], new)
+            return {"NewAssociationId": moved["RouteTableAssociationId"], "AssociationState": {"State": "associated"}}
+    raise AwsError("InvalidAssociationID.NotFound", f"The association ID '{p['AssociationId']}' does not exist")
+
+
 RTB_FILTERS = {
     "route-table-id": lambda r: r["RouteTableId"],
     "vpc-id": lambda r: r["VpcId"],

@@ -261,3 +261,25 @@ def delete_security_group(ctx, p):
             raise AwsError("DependencyViolation", f"resource {group['GroupId']} has a dependent object")
     table(ctx, "sg").delete(group["GroupId"])
     return {"Return": True, "GroupId": group["GroupId"]}
+
+
+def modify_security_group_rules(ctx, p):
+    group = find(ctx, "sg", p["GroupId"])
+    by_id = {r["SecurityGroupRuleId"]: r for r in group["_rules"]}
+    for update in p["SecurityGroupRules"]:
+        rule = by_id.get(update["SecurityGroupRuleId"])
+        if rule is None:
+            raise AwsError("InvalidSecurityGroupRuleId.NotFound",
+                           f"The security group rule ID '{update['SecurityGroupRuleId']}' does not exist")
+        new = update.get("SecurityGroupRule") or {}
+        proto = _protocol(new.get("IpProtocol", rule["IpProtocol"]))
+        changed = _rule(group, rule["IsEgress"], proto, new.get("FromPort", rule["FromPort"]),
+                        new.get("ToPort", rule["ToPort"]), CidrIpv4=new.get("CidrIpv4"), CidrIpv6=new.get("CidrIpv6"),
+                        PrefixListId=new.get("PrefixListId"), Description=new.get("Description"))
+        if new.get("ReferencedGroupId"):
+            changed["ReferencedGroupInfo"] = {"GroupId": find(ctx, "sg", new["ReferencedGroupId"])["GroupId"],
+                                              "UserId": ctx.account}
+        changed["SecurityGroupRuleId"] = rule["SecurityGroupRuleId"]
+        group["_rules"][group["_rules"].index(rule)] = changed
+    table(ctx, "sg").put(group["GroupId"], group)
+    return {"Return": True}
