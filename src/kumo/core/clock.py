@@ -49,6 +49,7 @@ class Clock:
         self._armed: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._firing = False
+        self._observers: list[Callable[[], None]] = []
 
     # -- reading -----------------------------------------------------------
     @property
@@ -70,12 +71,26 @@ class Clock:
         return max(0.0, sim_seconds / self._scale)
 
     # -- changing ----------------------------------------------------------
+    def observe(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` whenever time jumps or its pace changes (processes that keep a view of it)."""
+        self._observers.append(fn)
+
+    def _changed(self) -> None:
+        for fn in self._observers:
+            try:
+                fn()
+            except Exception:
+                import logging
+
+                logging.getLogger("kumo.clock").exception("clock observer failed")
+
     def set_scale(self, scale: float) -> None:
         if scale < 0:
             raise ValueError("time scale must be >= 0")
         self._rebase()
         self._scale = float(scale)
         self._arm()
+        self._changed()
 
     def _rebase(self) -> None:
         now = self.now()
@@ -88,6 +103,7 @@ class Clock:
             self._rebase()
             self._base_sim = when
             self._arm()
+            self._changed()
 
     async def advance(self, seconds: float) -> None:
         """Move simulated time forward, firing due timers in order.
@@ -109,11 +125,13 @@ class Clock:
             when = self._heap[0].when
             if when > self._base_sim:
                 self._base_sim = when
+                self._changed()
             self._fire_due()
         self._rebase()
         if target > self._base_sim:
             self._base_sim = target
         self._arm()
+        self._changed()
         await _settle()
 
     # -- timers ------------------------------------------------------------

@@ -1,0 +1,46 @@
+"""Addresses of kumo's own on this machine's loopback network (all of 127.0.0.0/8 is local on Linux).
+
+Each kind of endpoint has a /16 of its own: instances, their metadata
+services, load balancer nodes ...  Allocation is durable and kumo-wide (not per
+account), because private ranges of different VPCs and accounts overlap.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ..aws.errors import AwsError
+
+SCOPE = ""
+
+
+class LoopbackPool:
+    def __init__(self, network: str, kind: str):
+        self.network = ipaddress.ip_network(network)
+        self.kind = kind
+
+    def allocate(self, store, owner: str) -> str:
+        t = store.table(SCOPE, self.kind)
+        cursor = (t.get("_cursor") or {}).get("next", 2)
+        size = self.network.num_addresses - 2
+        for step in range(size):
+            offset = 2 + (cursor - 2 + step) % size
+            ip = str(self.network.network_address + offset)
+            if ip.endswith(".0") or ip.endswith(".255") or ip in t:
+                continue
+            t.put(ip, {"owner": owner})
+            t.put("_cursor", {"next": offset + 1})
+            return ip
+        raise AwsError("InsufficientCapacity", f"kumo has no loopback addresses left in {self.network}.")
+
+    def release(self, store, ip: str | None) -> None:
+        if ip:
+            store.table(SCOPE, self.kind).delete(ip)
+
+    def offset(self, ip: str) -> int:
+        return int(ipaddress.ip_address(ip)) - int(self.network.network_address)
+
+
+def network(base: int, index: int) -> str:
+    """The /16 number ``index`` of a kumo server whose loopback base is ``base``."""
+    return f"127.{base + index}.0.0/16"

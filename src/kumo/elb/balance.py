@@ -1,0 +1,106 @@
+"""Choosing a target: health, fail-open, zones, algorithms, slow start and stickiness (sans-IO)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import random
+from dataclasses import dataclass, field
+
+ROUTABLE = ("healthy",)
+FAIL_OPEN = ("unhealthy", "initial")  # with no healthy target, a group routes to all of these
+
+
+@dataclass
+class Target:
+    key: str  # "<id>:<port>"
+    host: str  # the address kumo reaches it at
+    port: int
+    zone: str
+    state: str
+    healthy_since: float = 0.0  # simulated time it last became healthy (slow start)
+    outstanding: int = 0
+
+
+@dataclass
+class Group:
+    arn: str
+    targets: list[Target]
+    algorithm: str = "round_robin"
+    slow_start: float = 0.0
+    stickiness: dict = field(default_factory=dict)  # {"type": lb_cookie|app_cookie|source_ip, ...}
+    protocol: str = "HTTP"
+    _rr: int = 0
+
+    def by_key(self, key: str) -> Target | None:
+        for t in self.targets:
+            if t.key == key:
+                return t
+        return None
+
+    def candidates(self, zone: str | None, cross_zone: bool) -> list[Target]:
+        """Healthy targets (in the node's zone unless cross-zone), or, failing open, all unhealthy ones."""
+        pool = self.targets if cross_zone or zone is None else [t for t in self.targets if t.zone == zone]
+        healthy = [t for t in pool if t.state in ROUTABLE]
+        if healthy:
+            return healthy
+        if not cross_zone and zone is not None:
+            # A zone with no healthy target: AWS's nodes fail over to the other zones first.
+            healthy = [t for t in self.targets if t.state in ROUTABLE]
+            if healthy:
+                return healthy
+        return [t for t in self.targets if t.state in FAIL_OPEN]
+
+    def pick(self, candidates: list[Target], now: float, rng: random.Random) -> Target | None:
+        if not candidates:
+            return None
+        if self.slow_start > 0:
+            weights = [_ramp(t, now, self.slow_start) for t in candidates]
+            if any(w < 1.0 for w in weights):
+                return rng.choices(candidates, weights=weights, k=1)[0]
+        if self.algorithm == "least_outstanding_requests":
+            low = min(t.outstanding for t in candidates)
+            tied = [t for t in candidates if t.outstanding == low]
+            self._rr += 1
+            return tied[self._rr % len(tied)]
+        self._rr += 1
+        return candidates[self._rr % len(candidates)]
+
+    def pick_by_source(self, candidates: list[Target], source_ip: str) -> Target | None:
+        """Source-IP stickiness: the same client address always lands on the same target."""
+        if not candidates:
+            return None
+        ordered = sorted(candidates, key=lambda t: t.key)
+        digest = hashlib.sha1(source_ip.encode()).digest()
+        return ordered[int.from_bytes(digest[:4], "big") % len(ordered)]
+
+
+def _ramp(target: Target, now: float, window: float) -> float:
+    """Slow start: a new target's share grows linearly over the window (never quite zero)."""
+    age = now - target.healthy_since
+    if age >= window:
+        return 1.0
+    return max(0.05, age / window)
+
+
+class StickyTokens:
+    """Cookie values that name a target, signed so a client cannot steer traffic by forging them."""
+
+    def __init__(self, secret: bytes):
+        self.secret = secret
+
+    def make(self, scope: str, target_key: str) -> str:
+        mac = hmac.new(self.secret, f"{scope}|{target_key}".encode(), hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(mac + target_key.encode()).decode().rstrip("=")
+
+    def read(self, scope: str, token: str | None) -> str | None:
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, TypeError):
+            return None
+        mac, key = raw[:12], raw[12:].decode(errors="replace")
+        good = hmac.new(self.secret, f"{scope}|{key}".encode(), hashlib.sha256).digest()[:12]
+        return key if hmac.compare_digest(mac, good) else None

@@ -1,0 +1,378 @@
+"""The load balancers' control plane: data plane workers, health checks, draining, metrics.
+
+ELBv2 and Classic ELB each register a *provider* that turns their records
+into listener and target-group specs.  This module merges them with target
+health, sends the snapshot to the worker processes, runs the health checks on
+kumo's clock, and publishes AWS/ApplicationELB and AWS/NetworkELB metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+from typing import Callable, Protocol
+
+from ..core.controllers import Controller
+from ..core.hub import Datapoint
+from ..core.loopback import LoopbackPool, network
+from . import probes
+from .health import Health, Outcome
+from .stats import merge
+
+log = logging.getLogger("kumo.elb")
+DATAPLANE = "elb.dataplane"
+HEALTH = "elb.health"
+
+
+class Provider(Protocol):
+    def listeners(self) -> list[dict]: ...
+    def groups(self) -> list[dict]: ...
+
+
+class DataPlane:
+    """The worker processes and the Unix socket they are steered through."""
+
+    def __init__(self, workers: int, on_stats: Callable[[int, dict], None]):
+        self.count = max(1, workers)
+        self.on_stats = on_stats
+        self.dir = tempfile.mkdtemp(prefix="kumo-elb-")
+        self.path = os.path.join(self.dir, "control.sock")
+        self.procs: list[subprocess.Popen] = []
+        self.writers: dict[int, asyncio.StreamWriter] = {}
+        self.server = None
+        self.config: dict | None = None
+        self.bind_errors: dict[str, str] = {}
+        self._watch: asyncio.Task | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.server is not None
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_unix_server(self._session, self.path)
+        for _ in range(self.count):
+            self._spawn()
+        self._watch = asyncio.get_running_loop().create_task(self._watch_workers())
+
+    def _spawn(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KUMO_WORKLOAD")}
+        env.pop("LD_PRELOAD", None)
+        self.procs.append(subprocess.Popen([sys.executable, "-m", "kumo.elb.worker", self.path], env=env,
+                                           stdin=subprocess.DEVNULL, start_new_session=True))
+
+    async def _watch_workers(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for proc in list(self.procs):
+                if proc.poll() is not None:
+                    log.warning("load balancer worker %d exited (%s); starting another", proc.pid, proc.returncode)
+                    self.procs.remove(proc)
+                    self._spawn()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        pid = None
+        try:
+            while True:
+                head = await reader.readexactly(4)
+                message = json.loads(await reader.readexactly(struct.unpack("!I", head)[0]))
+                if message.get("type") == "hello":
+                    pid = message["pid"]
+                    self.writers[pid] = writer
+                    if self.config is not None:
+                        await self._send(writer, self.config)
+                elif message.get("type") == "stats":
+                    self.bind_errors.update(message.get("bind_errors") or {})
+                    self.on_stats(pid, message.get("stats") or {})
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self.writers.pop(pid, None)
+            writer.close()
+
+    @staticmethod
+    async def _send(writer: asyncio.StreamWriter, message: dict) -> None:
+        data = json.dumps(message, separators=(",", ":")).encode()
+        writer.write(struct.pack("!I", len(data)) + data)
+        await writer.drain()
+
+    async def push(self, message: dict) -> None:
+        if message.get("type") == "config":
+            self.config = message
+        for writer in list(self.writers.values()):
+            try:
+                await self._send(writer, message)
+            except (ConnectionError, RuntimeError):
+                pass
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.writers) < self.count and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                await asyncio.to_thread(proc.wait, 5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs = []
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ElbRuntime:
+    def __init__(self, kumo):
+        self.kumo = kumo
+        self.nodes = LoopbackPool(network(kumo.settings.loopback_base, 2), "elb.loopback")
+        self.providers: list[Provider] = []
+        self.health: dict[tuple[str, str], Health] = {}
+        self.secret = secrets.token_bytes(16)
+        workers = int(os.environ.get("KUMO_ELB_WORKERS") or min(os.cpu_count() or 1, 4))
+        self.dataplane = DataPlane(workers, self._on_stats)
+        self.minute: dict = {}
+        self.active: dict[int, dict[str, int]] = {}
+        self._minute_timer = None
+        self._last_applied: str | None = None
+
+    # -- wiring --------------------------------------------------------------------------------------
+    def register(self, provider: Provider) -> None:
+        self.providers.append(provider)
+
+    def invalidate(self) -> None:
+        self.kumo.controllers.enqueue(DATAPLANE, "config")
+
+    def on_clock_change(self) -> None:
+        if self.dataplane.running:
+            asyncio.get_running_loop().create_task(self.dataplane.push(
+                {"type": "clock", "sim": self.kumo.clock.now(), "scale": self.kumo.clock.scale}))
+
+    def start_metrics(self) -> None:
+        now = self.kumo.clock.now()
+        self._minute_timer = self.kumo.clock.call_at((now // 60 + 1) * 60, self._on_minute)
+
+    async def stop(self) -> None:
+        if self._minute_timer is not None:
+            self._minute_timer.cancel()
+        await self.dataplane.stop()
+
+    # -- the snapshot ------------------------------------------------------------------------------
+    def target_state(self, group: dict, target: dict) -> tuple[str, str, str]:
+        """(state, reason, description) of a target, merging registration facts with its health."""
+        if target.get("state"):  # draining, unused ... decided by the provider
+            return target["state"], target.get("reason", ""), target.get("description", "")
+        if not group.get("health_check", {}).get("enabled", True):
+            return "unavailable", "Target.HealthCheckDisabled", "Health checks are disabled"
+        h = self.health.get((group["arn"], target["key"]))
+        if h is None:
+            return "initial", "Elb.RegistrationInProgress", "Target registration is in progress"
+        return h.state, h.reason, h.description
+
+    def snapshot(self) -> dict:
+        listeners, groups = [], {}
+        for provider in self.providers:
+            listeners += provider.listeners()
+            for g in provider.groups():
+                targets = []
+                for t in g["targets"]:
+                    state, _, _ = self.target_state(g, t)
+                    routable = {"unavailable": "healthy"}.get(state, state)
+                    h = self.health.get((g["arn"], t["key"]))
+                    targets.append({"key": t["key"], "host": t.get("host"), "port": t["port"], "zone": t.get("zone"),
+                                    "state": routable, "healthy_since": h.changed_at if h else 0.0})
+                groups[g["arn"]] = {**{k: v for k, v in g.items() if k not in ("targets", "health_check")},
+                                    "targets": [t for t in targets if t["host"]]}
+        return {"type": "config", "secret": self.secret.hex(), "listeners": listeners, "groups": groups,
+                "clock": {"sim": self.kumo.clock.now(), "scale": self.kumo.clock.scale}}
+
+    async def apply(self) -> None:
+        message = self.snapshot()
+        key = json.dumps({k: v for k, v in message.items() if k != "clock"}, sort_keys=True)
+        if not message["listeners"] and not self.dataplane.running:
+            return
+        if not self.dataplane.running:
+            await self.dataplane.start()
+            await self.dataplane.wait_ready()
+        if key != self._last_applied:
+            self._last_applied = key
+            await self.dataplane.push(message)
+
+    # -- health ------------------------------------------------------------------------------------
+    async def check_group(self, group: dict) -> bool:
+        """One round of checks for every target of a group; True when a state changed."""
+        hc = group.get("health_check") or {}
+        targets = [t for t in group["targets"] if not t.get("state") and t.get("host")]
+        if not hc.get("enabled", True) or not targets:
+            return False
+        scale = self.kumo.clock.scale
+        timeout = hc["timeout"] / scale if scale > 0 else min(float(hc["timeout"]), 2.0)
+        outcomes = await asyncio.gather(*[probes.probe(hc, t, timeout) for t in targets])
+        changed = False
+        now = self.kumo.clock.now()
+        for t, outcome in zip(targets, outcomes):
+            h = self.health.setdefault((group["arn"], t["key"]), Health(changed_at=now))
+            changed |= h.record(outcome, hc["healthy_threshold"], hc["unhealthy_threshold"], now)
+        return changed
+
+    def forget_target(self, group_arn: str, key: str) -> None:
+        self.health.pop((group_arn, key), None)
+
+    # -- metrics ----------------------------------------------------------------------------------
+    def _on_stats(self, pid: int, report: dict) -> None:
+        for lb, entry in report.items():
+            self.active.setdefault(pid, {})[lb] = entry.get("active", 0)
+        merge(self.minute, report)
+
+    def _on_minute(self) -> None:
+        try:
+            self.publish(self.kumo.clock.now())
+        except Exception:
+            log.exception("publishing load balancer metrics failed")
+        finally:
+            self.start_metrics()
+
+    def publish(self, minute_end: float) -> None:
+        totals, self.minute = self.minute, {}
+        ts = minute_end - 60
+        points: list[Datapoint] = []
+        groups_by_lb: dict[str, list[dict]] = {}
+        for provider in self.providers:
+            for g in provider.groups():
+                for lb in g.get("lbs", []):
+                    groups_by_lb.setdefault(lb, []).append(g)
+        lbs = set(groups_by_lb) | set(totals)
+        for lb in lbs:
+            account, region, namespace, dim = _lb_dimension(lb)
+            if namespace is None:
+                continue
+            entry = totals.get(lb)
+            active = sum(w.get(lb, 0) for w in self.active.values())
+
+            def put(name, value, unit="Count", extra=None):
+                dims = {"LoadBalancer": dim, **(extra or {})}
+                points.append(Datapoint(account, region, namespace, name, float(value), ts, dims, unit))
+
+            if namespace == "AWS/ApplicationELB":
+                if entry:
+                    put("RequestCount", entry["requests"])
+                    put("HTTPCode_ELB_5XX_Count", entry["elb_5xx"])
+                    put("HTTPCode_ELB_4XX_Count", entry["elb_4xx"])
+                    for code in ("502", "503", "504"):
+                        if entry[f"elb_{code}"]:
+                            put(f"HTTPCode_ELB_{code}_Count", entry[f"elb_{code}"])
+                    put("NewConnectionCount", entry["new_connections"])
+                    put("TargetConnectionErrorCount", entry["target_connection_errors"])
+                put("ActiveConnectionCount", active)
+            elif entry:
+                put("NewFlowCount", entry["new_flows"])
+                put("ProcessedBytes", entry["processed_bytes"], "Bytes")
+                put("ActiveFlowCount", active)
+            for g in groups_by_lb.get(lb, []):
+                tg_dim = {"TargetGroup": _tg_dimension(g["arn"])}
+                states = [self.target_state(g, t)[0] for t in g["targets"]]
+                healthy = sum(1 for s in states if s in ("healthy", "unavailable"))
+                put("HealthyHostCount", healthy, extra=tg_dim)
+                put("UnHealthyHostCount", sum(1 for s in states if s == "unhealthy"), extra=tg_dim)
+                ge = (entry or {}).get("groups", {}).get(g["arn"]) if entry else None
+                if namespace == "AWS/ApplicationELB" and ge:
+                    put("RequestCount", ge["requests"], extra=tg_dim)
+                    put("RequestCountPerTarget", ge["requests"] / max(1, healthy), extra=tg_dim)
+                    for cls in ("2xx", "3xx", "4xx", "5xx"):
+                        put(f"HTTPCode_Target_{cls.upper()}_Count", ge[cls], extra=tg_dim)
+                    if ge["requests"]:
+                        put("TargetResponseTime", ge["time"] / ge["requests"], "Seconds", extra=tg_dim)
+        self.kumo.metrics.put(points)
+
+
+def _lb_dimension(arn: str) -> tuple[str, str, str | None, str]:
+    """(account, region, namespace, LoadBalancer dimension) of a load balancer ARN."""
+    parts = arn.split(":", 5)
+    resource = parts[5] if len(parts) == 6 else ""
+    dim = resource.split("loadbalancer/", 1)[-1]
+    namespace = {"app": "AWS/ApplicationELB", "net": "AWS/NetworkELB"}.get(dim.split("/", 1)[0])
+    return parts[4] if len(parts) > 4 else "", parts[3] if len(parts) > 3 else "", namespace, dim
+
+
+def _tg_dimension(arn: str) -> str:
+    return arn.split(":", 5)[-1]
+
+
+class DataPlaneController(Controller):
+    """Rebuilds the snapshot and sends it to the workers whenever something changed."""
+
+    name = DATAPLANE
+    resync_interval = 10.0
+
+    def __init__(self, runtime: ElbRuntime):
+        self.runtime = runtime
+
+    def keys(self):
+        return ["config"]
+
+    async def reconcile(self, key):
+        await self.runtime.apply()
+        return None
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+
+    async def reset(self) -> None:
+        self.runtime.health.clear()
+        await self.runtime.stop()
+        self.runtime.dataplane = DataPlane(self.runtime.dataplane.count, self.runtime._on_stats)
+        self.runtime._last_applied = None
+
+
+class HealthController(Controller):
+    """Health checks of each target group, every HealthCheckIntervalSeconds of kumo's clock."""
+
+    name = HEALTH
+    resync_interval = 30.0
+
+    def __init__(self, runtime: ElbRuntime):
+        self.runtime = runtime
+
+    def _groups(self) -> dict[str, dict]:
+        return {g["arn"]: g for p in self.runtime.providers for g in p.groups() if g.get("lbs")}
+
+    def keys(self):
+        return list(self._groups())
+
+    async def reconcile(self, arn):
+        group = self._groups().get(arn)
+        if group is None:
+            return None
+        if await self.runtime.check_group(group):
+            self.runtime.invalidate()
+        hc = group.get("health_check") or {}
+        return float(hc.get("interval", 30)) if hc.get("enabled", True) else None
+
+
+def runtime_of(kumo) -> ElbRuntime:
+    """The one ElbRuntime of this kumo, created by whichever load balancer service sets up first."""
+    rt = kumo.services.get("_elb")
+    if rt is None:
+        rt = kumo.services["_elb"] = ElbRuntime(kumo)
+        kumo.controllers.register(DataPlaneController(rt))
+        kumo.controllers.register(HealthController(rt))
+        kumo.clock.observe(rt.on_clock_change)
+        kumo.on_start(rt.start_metrics)
+    return rt
+
+
+__all__ = ["ElbRuntime", "runtime_of", "Outcome"]

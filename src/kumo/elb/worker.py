@@ -1,0 +1,289 @@
+"""A data plane worker process: serves every load balancer listener from the control plane's snapshot.
+
+kumo runs a few of these (one per CPU by default); each binds every listener
+address with SO_REUSEPORT and the kernel spreads connections among them.  The
+control plane sends config snapshots and clock updates over a Unix socket
+(4-byte length + JSON); workers send back their counters every second.
+
+    python -m kumo.elb.worker <control socket path>
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import ssl
+import struct
+import sys
+import time
+
+from . import rules as R
+from .balance import Group, StickyTokens, Target
+from .stats import Stats
+
+log = logging.getLogger("kumo.elb.worker")
+TICK = 0.25  # real seconds between idle-timeout sweeps
+
+
+class ClockView:
+    """kumo's simulated clock as this process sees it (the control plane sends updates)."""
+
+    def __init__(self):
+        self.sim, self.real, self.scale = time.time(), time.monotonic(), 1.0
+
+    def update(self, sim: float, scale: float) -> None:
+        self.sim, self.real, self.scale = sim, time.monotonic(), scale
+
+    def now(self) -> float:
+        return self.sim + (time.monotonic() - self.real) * self.scale
+
+    def real_timeout(self, sim_seconds: float) -> float | None:
+        """Real seconds for a simulated timeout (None: the clock is frozen, wait for ever)."""
+        return None if self.scale == 0 else max(0.05, sim_seconds / self.scale)
+
+
+class ListenerRuntime:
+    def __init__(self, spec: dict):
+        self.id = spec["id"]
+        self.update(spec)
+        self.servers: list = []
+
+    def update(self, spec: dict) -> None:
+        self.spec = spec
+        self.lb = spec["lb"]
+        self.kind = spec["kind"]  # application | network | classic
+        self.protocol = spec["protocol"]
+        self.port = spec["port"]
+        self.addresses = {a["ip"]: a["zone"] for a in spec["addresses"]}
+        self.cross_zone = spec.get("cross_zone", True)
+        self.idle_timeout = float(spec.get("idle_timeout", 60))
+        self.drop_invalid_headers = bool(spec.get("drop_invalid_headers"))
+        self.tls_headers = bool(spec.get("tls_headers"))
+        self.rules = R.compile_rules(spec.get("rules") or [])
+        self.default_group = spec.get("default_group")
+
+    def zone_of(self, ip: str) -> str | None:
+        return self.addresses.get(ip)
+
+    def actions_for(self, request: R.Request) -> list[dict]:
+        rule = R.first_match(self.rules, request)
+        return rule.actions if rule else []
+
+    def bind_key(self) -> tuple:
+        certs = tuple(sorted(c["arn"] for c in self.spec.get("certificates") or []))
+        return (self.protocol, self.port, tuple(sorted(self.addresses)), certs)
+
+
+class Worker:
+    def __init__(self, control_path: str):
+        self.control_path = control_path
+        self.log = log
+        self.clock = ClockView()
+        self.stats = Stats()
+        self.tokens = StickyTokens(b"")
+        self.groups: dict[str, Group] = {}
+        self.listeners: dict[str, ListenerRuntime] = {}
+        self.connections: set = set()
+        from .http_proxy import UpstreamPool
+
+        self.pool = UpstreamPool()
+        self.writer: asyncio.StreamWriter | None = None
+        self.bind_errors: dict[str, str] = {}
+
+    # -- control channel ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        reader, self.writer = await asyncio.open_unix_connection(self.control_path)
+        await self._send({"type": "hello", "pid": os.getpid()})
+        loop = asyncio.get_running_loop()
+        loop.create_task(self._report_forever())
+        loop.create_task(self._sweep_forever())
+        while True:
+            head = await reader.readexactly(4)
+            message = json.loads(await reader.readexactly(struct.unpack("!I", head)[0]))
+            kind = message.get("type")
+            if kind == "config":
+                await self.apply(message)
+            elif kind == "clock":
+                self.clock.update(message["sim"], message["scale"])
+            elif kind == "stop":
+                return
+
+    async def _send(self, message: dict) -> None:
+        data = json.dumps(message, separators=(",", ":")).encode()
+        self.writer.write(struct.pack("!I", len(data)) + data)
+        await self.writer.drain()
+
+    async def _report_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            snapshot = self.stats.drain()
+            if snapshot or self.bind_errors:
+                await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors})
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            now = time.monotonic()
+            for conn in list(self.connections):
+                lst = conn.listener
+                limit = self.clock.real_timeout(lst.idle_timeout if lst.kind != "network" else 350.0)
+                if limit is not None and not conn.busy and now - conn.last_activity > limit:
+                    conn.transport.close()
+            for lst in self.listeners.values():
+                for server in lst.servers:
+                    if hasattr(server, "sweep"):
+                        server.sweep()
+
+    # -- config ---------------------------------------------------------------------------------------
+    async def apply(self, message: dict) -> None:
+        self.clock.update(message["clock"]["sim"], message["clock"]["scale"])
+        self.tokens = StickyTokens(bytes.fromhex(message["secret"]))
+        groups = {}
+        for arn, spec in message["groups"].items():
+            old = self.groups.get(arn)
+            outstanding = {t.key: t.outstanding for t in old.targets} if old else {}
+            targets = [Target(t["key"], t["host"], t["port"], t["zone"], t["state"], t.get("healthy_since", 0.0),
+                              outstanding.get(t["key"], 0)) for t in spec["targets"]]
+            group = Group(arn, targets, spec.get("algorithm", "round_robin"), float(spec.get("slow_start", 0)),
+                          spec.get("stickiness") or {}, spec.get("protocol", "HTTP"))
+            group.proxy_protocol = bool(spec.get("proxy_protocol_v2"))
+            group.preserve_client_ip = bool(spec.get("preserve_client_ip"))
+            if old is not None:
+                group._rr = old._rr
+            groups[arn] = group
+            gone = {t.key for t in (old.targets if old else [])} - {t.key for t in targets}
+            for key in gone:
+                host, port = next(((t.host, t.port) for t in old.targets if t.key == key), (None, None))
+                if host:
+                    self.pool.drop(host, port)
+        self.groups = groups
+        wanted = {spec["id"]: spec for spec in message["listeners"]}
+        for lid in list(self.listeners):
+            if lid not in wanted or self.listeners[lid].bind_key() != ListenerRuntime(wanted[lid]).bind_key():
+                self._close(self.listeners.pop(lid))
+        for lid, spec in wanted.items():
+            if lid in self.listeners:
+                self.listeners[lid].update(spec)
+            else:
+                lst = ListenerRuntime(spec)
+                self.listeners[lid] = lst
+                await self._open(lst)
+
+    def _close(self, lst: ListenerRuntime) -> None:
+        for server in lst.servers:
+            server.close()
+        lst.servers = []
+        self.bind_errors.pop(lst.id, None)
+        for conn in list(self.connections):
+            if conn.listener is lst:
+                conn.transport.close()
+
+    async def _open(self, lst: ListenerRuntime) -> None:
+        loop = asyncio.get_running_loop()
+        from .http_proxy import ClientConnection
+        from .tcp_proxy import TcpClient, UdpListener
+
+        ssl_ctx = _tls_context(lst.spec) if lst.protocol in ("HTTPS", "TLS", "SSL") else None
+        errors = []
+        for ip in lst.addresses:
+            try:
+                if lst.protocol in ("UDP", "TCP_UDP"):
+                    sock = _udp_socket(ip, lst.port)
+                    transport, proto = await loop.create_datagram_endpoint(lambda: UdpListener(self, lst), sock=sock)
+                    lst.servers.append(_UdpServer(transport, proto))
+                if lst.protocol != "UDP":
+                    if lst.protocol in ("HTTP", "HTTPS"):
+                        factory = lambda: ClientConnection(self, lst)  # noqa: E731
+                    else:
+                        factory = lambda: TcpClient(self, lst)  # noqa: E731
+                    server = await loop.create_server(factory, ip, lst.port, reuse_port=True, ssl=ssl_ctx,
+                                                      backlog=1024)
+                    lst.servers.append(server)
+            except OSError as exc:
+                errors.append(f"{ip}:{lst.port}: {exc.strerror or exc}")
+        if errors:
+            self.bind_errors[lst.id] = "; ".join(errors)
+
+
+class _UdpServer:
+    def __init__(self, transport, protocol):
+        self.transport, self.protocol = transport, protocol
+
+    def close(self):
+        for flow in list(self.protocol.flows.values()):
+            flow.close()
+        self.transport.close()
+
+    def sweep(self):
+        self.protocol.sweep()
+
+
+def _udp_socket(ip: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((ip, port))
+    sock.setblocking(False)
+    return sock
+
+
+def _tls_context(spec: dict) -> ssl.SSLContext | None:
+    """One context per certificate; SNI picks the one whose names match, else the default."""
+    import tempfile
+
+    certs = spec.get("certificates") or []
+    if not certs:
+        return None
+    contexts = []
+    for cert in certs:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.NamedTemporaryFile("w", suffix=".pem") as cf, tempfile.NamedTemporaryFile("w", suffix=".key") as kf:
+            cf.write(cert["certificate_pem"] + ("\n" + cert["chain_pem"] if cert.get("chain_pem") else ""))
+            kf.write(cert["private_key_pem"])
+            cf.flush()
+            kf.flush()
+            ctx.load_cert_chain(cf.name, kf.name)
+        contexts.append((cert, ctx))
+    default = next((c for c in contexts if c[0].get("default")), contexts[0])
+
+    def choose(ssl_object, server_name, _ctx):
+        if server_name:
+            for cert, ctx in contexts:
+                if any(_name_matches(n, server_name) for n in cert.get("names") or []):
+                    ssl_object.context = ctx
+                    return None
+        ssl_object.context = default[1]
+        return None
+
+    default[1].sni_callback = choose
+    return default[1]
+
+
+def _name_matches(pattern: str, host: str) -> bool:
+    pattern, host = pattern.lower(), host.lower()
+    if pattern.startswith("*."):
+        return "." in host and host.split(".", 1)[1] == pattern[2:]
+    return pattern == host
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    except ImportError:
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    worker = Worker(sys.argv[1])
+    try:
+        loop.run_until_complete(worker.run())
+    except (asyncio.IncompleteReadError, ConnectionError, KeyboardInterrupt):
+        pass  # the control plane went away: so do we
+
+
+if __name__ == "__main__":
+    main()

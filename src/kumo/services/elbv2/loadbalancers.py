@@ -1,0 +1,244 @@
+"""Application and Network Load Balancers: create, describe, attributes, subnets, tags."""
+
+from __future__ import annotations
+
+from ...aws.errors import AwsError
+from ...core import tags as core_tags
+from ...core.ids import random_digits
+from ...elb.control import runtime_of
+from .model import LB, LISTENER, RULE, TAGS, TG, check_name, hosted_zone, invalid, lb_attributes, new_suffix, page, table
+
+
+def find_lb(ctx, arn: str) -> dict:
+    lb = table(ctx, LB).get(arn)
+    if lb is None:
+        raise AwsError("LoadBalancerNotFound", f"Load balancer '{arn}' not found")
+    return lb
+
+
+def view(lb: dict) -> dict:
+    return {k: v for k, v in lb.items() if not k.startswith("_")}
+
+
+def _zones(ctx, lb: dict | None, kind: str, subnet_ids: list[str], mappings: list[dict]) -> list[dict]:
+    ec2_subnets = ctx.store.table(ctx.scope, "ec2.subnet")
+    from ..ec2.network import ensure_defaults
+
+    ensure_defaults(ctx)
+    ids = list(subnet_ids or []) + [m["SubnetId"] for m in mappings or []]
+    subnets = []
+    for sid in ids:
+        subnet = ec2_subnets.get(sid)
+        if subnet is None:
+            raise AwsError("SubnetNotFound", f"The subnet ID '{sid}' is not valid")
+        subnets.append(subnet)
+    if not subnets:
+        raise invalid("At least one subnet must be specified")
+    zones = [s["AvailabilityZone"] for s in subnets]
+    if len(set(zones)) != len(zones):
+        raise invalid("You cannot specify multiple subnets in the same Availability Zone")
+    if kind == "application" and len(set(zones)) < 2:
+        raise invalid("At least two subnets in two different Availability Zones must be specified")
+    if len({s["VpcId"] for s in subnets}) != 1:
+        raise invalid("All subnets must be in the same VPC")
+    rt = runtime_of(ctx.kumo)
+    old = {z["ZoneName"]: z for z in (lb or {}).get("AvailabilityZones", [])}
+    out = []
+    for subnet in subnets:
+        zone = subnet["AvailabilityZone"]
+        node = (old.get(zone) or {}).get("_node") or rt.nodes.allocate(ctx.store, f"{(lb or {}).get('LoadBalancerName')}")
+        # NLBs have a static address per zone; kumo gives ALBs one too, so users can reach them (docs/elb.md).
+        out.append({"ZoneName": zone, "SubnetId": subnet["SubnetId"],
+                    "LoadBalancerAddresses": [{"IpAddress": node}], "_node": node})
+    for zone, z in old.items():
+        if zone not in {o["ZoneName"] for o in out}:
+            rt.nodes.release(ctx.store, z.get("_node"))
+    return out
+
+
+def _public_zones(zones: list[dict]) -> list[dict]:
+    return [{k: v for k, v in z.items() if not k.startswith("_")} for z in zones]
+
+
+def create_load_balancer(ctx, p):
+    name = check_name(p["Name"], "Load balancer")
+    kind = p.get("Type") or "application"
+    if kind == "gateway":
+        raise AwsError("NotImplemented", "kumo does not implement Gateway Load Balancers.", status=501)
+    lbs = table(ctx, LB)
+    if any(lb["LoadBalancerName"] == name for lb in lbs.values()):
+        raise AwsError("DuplicateLoadBalancerName", "A load balancer with the same name already exists")
+    scheme = p.get("Scheme") or "internet-facing"
+    short = "app" if kind == "application" else "net"
+    suffix = new_suffix()
+    arn = ctx.arn(f"loadbalancer/{short}/{name}/{suffix}", service="elasticloadbalancing")
+    placeholder = {"LoadBalancerName": name}
+    zones = _zones(ctx, placeholder, kind, p.get("Subnets"), p.get("SubnetMappings"))
+    vpc_id = ctx.store.table(ctx.scope, "ec2.subnet").get(zones[0]["SubnetId"])["VpcId"]
+    groups = list(p.get("SecurityGroups") or [])
+    if kind == "application" and not groups:
+        groups = [g["GroupId"] for g in ctx.store.table(ctx.scope, "ec2.security-group").values()
+                  if g["VpcId"] == vpc_id and g["GroupName"] == "default"]
+    for gid in groups:
+        if ctx.store.table(ctx.scope, "ec2.security-group").get(gid) is None:
+            raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not exist")
+    prefix = "internal-" if scheme == "internal" else ""
+    if kind == "application":
+        dns = f"{prefix}{name}-{random_digits(10)}.{ctx.region}.elb.amazonaws.com"
+    else:
+        dns = f"{prefix}{name}-{suffix}.elb.{ctx.region}.amazonaws.com"
+    lb = {
+        "LoadBalancerArn": arn, "DNSName": dns, "CanonicalHostedZoneId": hosted_zone(ctx.region, kind),
+        "CreatedTime": ctx.now(), "LoadBalancerName": name, "Scheme": scheme, "VpcId": vpc_id,
+        "State": {"Code": "active"}, "Type": kind, "AvailabilityZones": zones,
+        "IpAddressType": p.get("IpAddressType") or "ipv4",
+        "_attributes": lb_attributes(kind),
+    }
+    if kind == "application" or groups:
+        lb["SecurityGroups"] = groups
+    lbs.put(arn, lb)
+    _tag(ctx, arn, p.get("Tags"))
+    runtime_of(ctx.kumo).invalidate()
+    return {"LoadBalancers": [view({**lb, "AvailabilityZones": _public_zones(zones)})]}
+
+
+def describe_load_balancers(ctx, p):
+    lbs = table(ctx, LB).values()
+    if p.get("LoadBalancerArns"):
+        lbs = [find_lb(ctx, a) for a in p["LoadBalancerArns"]]
+    elif p.get("Names"):
+        by_name = {lb["LoadBalancerName"]: lb for lb in lbs}
+        missing = [n for n in p["Names"] if n not in by_name]
+        if missing:
+            raise AwsError("LoadBalancerNotFound", f"Load balancers '[{', '.join(missing)}]' not found")
+        lbs = [by_name[n] for n in p["Names"]]
+    out = [view({**lb, "AvailabilityZones": _public_zones(lb["AvailabilityZones"])}) for lb in lbs]
+    return page(out, p, lambda lb: lb["LoadBalancerArn"], "LoadBalancers", f"lb/{ctx.account}")
+
+
+def delete_load_balancer(ctx, p):
+    lbs = table(ctx, LB)
+    lb = lbs.get(p["LoadBalancerArn"])
+    if lb is None:
+        return {}  # like AWS, deleting a load balancer that is gone succeeds
+    if lb["_attributes"].get("deletion_protection.enabled") == "true":
+        raise AwsError("OperationNotPermitted", f"Load balancer '{lb['LoadBalancerArn']}' cannot be deleted "
+                                                f"because deletion protection is enabled")
+    for listener in table(ctx, LISTENER).values():
+        if listener["LoadBalancerArn"] == lb["LoadBalancerArn"]:
+            from .listeners import drop_listener
+
+            drop_listener(ctx, listener)
+    rt = runtime_of(ctx.kumo)
+    for z in lb["AvailabilityZones"]:
+        rt.nodes.release(ctx.store, z.get("_node"))
+    lbs.delete(lb["LoadBalancerArn"])
+    table(ctx, TAGS).delete(lb["LoadBalancerArn"])
+    rt.invalidate()
+    return {}
+
+
+_LB_ATTRIBUTE_RULES = {
+    "idle_timeout.timeout_seconds": (1, 4000),
+    "client_keep_alive.seconds": (60, 604800),
+}
+
+
+def describe_load_balancer_attributes(ctx, p):
+    lb = find_lb(ctx, p["LoadBalancerArn"])
+    return {"Attributes": [{"Key": k, "Value": v} for k, v in lb["_attributes"].items()]}
+
+
+def modify_load_balancer_attributes(ctx, p):
+    lb = find_lb(ctx, p["LoadBalancerArn"])
+    attrs = dict(lb["_attributes"])
+    for a in p["Attributes"]:
+        key, value = a["Key"], a.get("Value", "")
+        if key not in attrs:
+            raise invalid(f"Load balancer attribute key '{key}' is not recognized")
+        if key.endswith(".enabled") and value not in ("true", "false"):
+            raise invalid(f"Load balancer attribute value '{value}' is not valid for '{key}'")
+        if key in _LB_ATTRIBUTE_RULES:
+            lo, hi = _LB_ATTRIBUTE_RULES[key]
+            if not value.isdigit() or not lo <= int(value) <= hi:
+                raise invalid(f"'{key}' must be a number between {lo} and {hi}")
+        if key == "load_balancing.cross_zone.enabled" and lb["Type"] == "application" and value != "true":
+            raise invalid("Cross-zone load balancing is always on for Application Load Balancers")
+        attrs[key] = value
+    lb["_attributes"] = attrs
+    table(ctx, LB).put(lb["LoadBalancerArn"], lb)
+    runtime_of(ctx.kumo).invalidate()
+    return {"Attributes": [{"Key": k, "Value": v} for k, v in attrs.items()]}
+
+
+def set_subnets(ctx, p):
+    lb = find_lb(ctx, p["LoadBalancerArn"])
+    lb["AvailabilityZones"] = _zones(ctx, lb, lb["Type"], p.get("Subnets"), p.get("SubnetMappings"))
+    table(ctx, LB).put(lb["LoadBalancerArn"], lb)
+    runtime_of(ctx.kumo).invalidate()
+    return {"AvailabilityZones": _public_zones(lb["AvailabilityZones"]), "IpAddressType": lb["IpAddressType"]}
+
+
+def set_security_groups(ctx, p):
+    lb = find_lb(ctx, p["LoadBalancerArn"])
+    for gid in p["SecurityGroups"]:
+        if ctx.store.table(ctx.scope, "ec2.security-group").get(gid) is None:
+            raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not exist")
+    lb["SecurityGroups"] = list(p["SecurityGroups"])
+    table(ctx, LB).put(lb["LoadBalancerArn"], lb)
+    return {"SecurityGroupIds": lb["SecurityGroups"]}
+
+
+def set_ip_address_type(ctx, p):
+    lb = find_lb(ctx, p["LoadBalancerArn"])
+    lb["IpAddressType"] = p["IpAddressType"]
+    table(ctx, LB).put(lb["LoadBalancerArn"], lb)
+    return {"IpAddressType": lb["IpAddressType"]}
+
+
+# -- tags (load balancers, target groups, listeners, rules) ----------------------------------------
+
+
+def _exists(ctx, arn: str) -> bool:
+    return any(arn in table(ctx, kind) for kind in (LB, TG, LISTENER, RULE))
+
+
+def _tag(ctx, arn: str, tags: list | None) -> None:
+    if not tags:
+        return
+    existing = core_tags.to_dict((table(ctx, TAGS).get(arn) or {}).get("Tags"))
+    new = core_tags.to_dict(tags)
+    try:
+        core_tags.validate(new, existing)
+    except core_tags.TagError as exc:
+        raise AwsError("TooManyTags" if "exceeds" in str(exc) else "ValidationError", str(exc))
+    existing.update(new)
+    table(ctx, TAGS).put(arn, {"Tags": core_tags.to_list(existing)})
+
+
+def add_tags(ctx, p):
+    for arn in p["ResourceArns"]:
+        if not _exists(ctx, arn):
+            raise AwsError("LoadBalancerNotFound" if ":loadbalancer/" in arn else "TargetGroupNotFound",
+                           f"Resource '{arn}' not found")
+    for arn in p["ResourceArns"]:
+        _tag(ctx, arn, p["Tags"])
+    return {}
+
+
+def remove_tags(ctx, p):
+    for arn in p["ResourceArns"]:
+        record = table(ctx, TAGS).get(arn) or {"Tags": []}
+        record["Tags"] = [t for t in record["Tags"] if t["Key"] not in set(p["TagKeys"])]
+        table(ctx, TAGS).put(arn, record)
+    return {}
+
+
+def describe_tags(ctx, p):
+    out = []
+    for arn in p["ResourceArns"]:
+        if not _exists(ctx, arn):
+            raise AwsError("LoadBalancerNotFound" if ":loadbalancer/" in arn else "TargetGroupNotFound",
+                           f"Resource '{arn}' not found")
+        out.append({"ResourceArn": arn, "Tags": (table(ctx, TAGS).get(arn) or {}).get("Tags", [])})
+    return {"TagDescriptions": out}
