@@ -91,3 +91,37 @@ def aws_cli_query(endpoint, account, tmp_path, cw_model_paths):
         return proc
 
     return run
+
+
+@pytest.fixture
+def cleanup_alarms(aws):
+    """Delete the test's alarms afterwards, so later clock advances don't keep evaluating them."""
+    yield
+    client = aws("cloudwatch")
+    found = client.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=100)
+    names = [a["AlarmName"] for a in found["MetricAlarms"] + found["CompositeAlarms"]]
+    if names:
+        client.delete_alarms(AlarmNames=names)
+
+
+class Minutes:
+    """Drive one metric minute by minute on kumo's clock: put a value, let the minute end."""
+
+    def __init__(self, server, client, namespace: str, name: str, dims=None):
+        self.server, self.client, self.namespace, self.name, self.dims = server, client, namespace, name, dims or []
+
+    def now(self) -> float:
+        return self.server.kumo.clock.now()
+
+    def put(self, value: float | None, advance: float = 60) -> None:
+        if value is not None:
+            self.client.put_metric_data(Namespace=self.namespace, MetricData=[
+                {"MetricName": self.name, "Dimensions": self.dims, "Value": value, "Timestamp": self.now()}])
+        self.server.advance(advance)
+
+
+@pytest.fixture
+def minutes(kumo_server, aws):
+    def make(namespace="App", name="Load", dims=None):
+        return Minutes(kumo_server, aws("cloudwatch"), namespace, name, dims)
+    return make
