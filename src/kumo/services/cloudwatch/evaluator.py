@@ -59,8 +59,13 @@ class Evaluator:
 
     def rearm(self) -> None:
         """Arm the next tick (call after alarms change, so a new high-resolution alarm ticks at 10 s)."""
-        step = 10 if any(a.get("_type") == "MetricAlarm" and alarm_period(a) < 60
-                         for _, _, a in self.store.all(KIND)) else 60
+        periods = [alarm_period(a) for _, _, a in self.store.all(KIND) if a.get("_type") == "MetricAlarm"]
+        if not periods:  # nothing to evaluate: no tick (composites follow their children)
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            return
+        step = 10 if min(periods) < 60 else 60
         due = (math.floor(self.kumo.clock.now() / step) + 1) * step
         if self._timer is not None and not self._timer.cancelled and self._timer.when <= due:
             return
