@@ -1,9 +1,10 @@
 """CloudWatch clients in each of its three protocols.
 
-Current boto3 speaks smithy-rpc-v2-cbor to CloudWatch.  The json and query
-protocols are reached by a copy of botocore's model whose metadata names only
-that protocol, loaded from a data path of its own: the query copy is what
-awscli 1.x and older SDKs send.  ``aws_cli_query`` runs the ``aws`` command
+CloudWatch's model lists smithy-rpc-v2-cbor, json and query; current botocore
+picks json from that list (its priority order puts json first).  Each protocol
+is reached by a copy of botocore's model whose metadata names only that
+protocol, loaded from a data path of its own; the query copy is what awscli
+1.x and older SDKs send.  Every client asserts the protocol it resolved.  ``aws_cli_query`` runs the ``aws`` command
 with that model first on its data path (AWS_DATA_PATH), so ``aws cloudwatch``
 really speaks query.
 """
@@ -25,6 +26,7 @@ from botocore.config import Config
 from tests.conftest import REGION
 
 PROTOCOLS = ("smithy-rpc-v2-cbor", "json", "query")
+STOCK = "boto3"  # botocore's own model, as users run it (resolves to json today)
 
 
 def _write_model(root, protocol: str) -> str:
@@ -48,27 +50,28 @@ def _write_model(root, protocol: str) -> str:
 @pytest.fixture(scope="session")
 def cw_model_paths(tmp_path_factory):
     root = tmp_path_factory.mktemp("cw-models")
-    return {p: _write_model(root, p) for p in ("json", "query")}
+    return {p: _write_model(root, p) for p in PROTOCOLS}
 
 
 @pytest.fixture
 def cw_clients(endpoint, account, cw_model_paths):
     """``cw_clients(protocol)`` is a CloudWatch client of this test's account speaking ``protocol``."""
 
-    def make(protocol: str = "smithy-rpc-v2-cbor", region: str = REGION):
+    def make(protocol: str = STOCK, region: str = REGION):
         session = botocore.session.get_session()
-        if protocol != "smithy-rpc-v2-cbor":
+        if protocol != STOCK:
             session.get_component("data_loader").search_paths.insert(0, cw_model_paths[protocol])
         client = boto3.Session(botocore_session=session).client(
             "cloudwatch", endpoint_url=endpoint, region_name=region, aws_access_key_id=account,
             aws_secret_access_key="test", config=Config(retries={"max_attempts": 1, "mode": "standard"}))
-        assert client.meta.service_model.protocol == protocol
+        if protocol != STOCK:
+            assert client.meta.service_model.resolved_protocol == protocol
         return client
 
     return make
 
 
-@pytest.fixture(params=PROTOCOLS)
+@pytest.fixture(params=(STOCK, *PROTOCOLS))
 def cw(request, cw_clients):
     """A CloudWatch client; each test using it runs once per protocol."""
     return cw_clients(request.param)
