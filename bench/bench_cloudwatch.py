@@ -1,6 +1,7 @@
 """CloudWatch benchmark: kumo beside moto's server, in the same run.
 
-Measures, through boto3 (which speaks smithy-rpc-v2-cbor to CloudWatch):
+Measures, through stock boto3 (which resolves CloudWatch to its json protocol; kumo answers CBOR and
+query the same way):
 
 * PutMetricData throughput: sequential calls of 20 datapoints each (20 metrics of one namespace);
 * GetMetricStatistics latency over one day of 1-minute data (1,440 datapoints, five statistics);
@@ -119,7 +120,9 @@ def main() -> None:
         f"- GetMetricData expression result check: kumo {k['gmd_check']}, moto {m['gmd_check']}",
         "- kumo ran durable (SQLite WAL, every PutMetricData committed before its response); moto keeps "
         "everything in memory.",
-        "- Latency is measured from the boto3 client (CBOR), so it includes boto3's own work.",
+        "- Latency is measured from the boto3 client (stock botocore picks the json protocol for CloudWatch), "
+        "so it includes boto3's own work. A check that says wrong means that server answered without the right "
+        "numbers (moto returns an empty series for metric-math expressions).",
     ]
     body = "\n".join(table) + "\n\n" + "\n".join(notes)
     print(body)

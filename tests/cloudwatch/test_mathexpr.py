@@ -116,3 +116,9 @@ def test_errors_are_reported():
             run(bad, m1=ts([1] * 5))
     assert math.isnan(run("AVG(m1)", m1=ts([None] * 5)))
     assert mathexpr.references(mathexpr.parse("SUM([m1, e2]) / METRICS()")) == {"m1", "e2", "*"}
+
+
+def test_overflow_is_no_datapoint():
+    huge = ts([2.0 ** 300] * 5)
+    assert values(run("m1 * m1 * m1 * m1", m1=huge)) == [None] * 5
+    assert values(run("m1 ^ 10", m1=huge)) == [None] * 5

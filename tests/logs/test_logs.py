@@ -191,3 +191,21 @@ def test_logs_through_the_aws_cli(aws_cli, now_ms):
     assert [e["message"] for e in out["events"]] == ['{"level": "ERROR"}']
     groups = json.loads(aws_cli("logs", "describe-log-groups").stdout)["logGroups"]
     assert [g["logGroupName"] for g in groups] == ["cli"]
+
+
+def test_describe_log_streams_by_last_event_time(logs, now_ms):
+    logs.create_log_group(logGroupName="order")
+    for i, name in enumerate(("late", "early", "middle")):
+        logs.create_log_stream(logGroupName="order", logStreamName=name)
+    for name, offset in (("early", 1), ("middle", 2), ("late", 3)):
+        logs.put_log_events(logGroupName="order", logStreamName=name,
+                            logEvents=[{"timestamp": now_ms + offset, "message": name}])
+    newest = logs.describe_log_streams(logGroupName="order", orderBy="LastEventTime", descending=True)
+    assert [s["logStreamName"] for s in newest["logStreams"]] == ["late", "middle", "early"]
+    oldest = logs.describe_log_streams(logGroupName="order", orderBy="LastEventTime", limit=2)
+    rest = logs.describe_log_streams(logGroupName="order", orderBy="LastEventTime", limit=2,
+                                     nextToken=oldest["nextToken"])
+    assert [s["logStreamName"] for s in oldest["logStreams"] + rest["logStreams"]] == ["early", "middle", "late"]
+    desc = logs.describe_log_streams(logGroupName="order", descending=True, limit=2)
+    more = logs.describe_log_streams(logGroupName="order", descending=True, limit=2, nextToken=desc["nextToken"])
+    assert [s["logStreamName"] for s in desc["logStreams"] + more["logStreams"]] == ["middle", "late", "early"]

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS cw_history (
 );
 CREATE INDEX IF NOT EXISTS cw_history_by_alarm ON cw_history (scope, alarm, ts);
 CREATE INDEX IF NOT EXISTS cw_history_by_time ON cw_history (scope, ts);
+CREATE INDEX IF NOT EXISTS cw_history_by_age ON cw_history (ts);
 """
 KEEP_FOR = 30 * 86400
 

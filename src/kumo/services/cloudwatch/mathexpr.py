@@ -219,7 +219,8 @@ def _apply(op: str, a: float, b: float) -> float | None:
 
 
 def _clean(values: dict) -> dict:
-    return {t: v for t, v in values.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+    # NaN and infinities are no datapoint (and no wire format carries them).
+    return {t: v for t, v in values.items() if v is not None and math.isfinite(v)}
 
 
 def combine(op: str, a, b):

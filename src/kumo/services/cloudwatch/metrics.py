@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS cw_datum (
     raw    TEXT
 );
 CREATE INDEX IF NOT EXISTS cw_datum_by_metric ON cw_datum (metric, ts);
+CREATE INDEX IF NOT EXISTS cw_datum_by_age ON cw_datum (ts);
 """
 
 HOUR, DAY = 3600, 86400
