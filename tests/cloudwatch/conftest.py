@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import boto3
 import botocore.loaders
@@ -23,9 +24,30 @@ import botocore.session
 import pytest
 from botocore.config import Config
 
+from kumo.config import Settings
+from kumo.server import ServerThread
 from tests.conftest import REGION
 
 PROTOCOLS = ("smithy-rpc-v2-cbor", "json", "query")
+
+
+@pytest.fixture(scope="session")
+def kumo_server():
+    """CloudWatch's tests get a kumo whose clock moves only when a test advances it.
+
+    On a clock running at real time an evaluation tick could land between a
+    SetAlarmState and the assertion that reads it (the tick re-evaluates the
+    alarm, as on AWS), so alarm tests would be flaky.
+    """
+    server = ServerThread(Settings(port=0, ephemeral=True, time_scale=0,
+                                   data_dir=tempfile.mkdtemp(prefix="kumo-cw-test-"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoint(kumo_server) -> str:
+    return kumo_server.endpoint
 STOCK = "boto3"  # botocore's own model, as users run it (resolves to json today)
 
 
