@@ -125,6 +125,12 @@ def test_alarm_validation(cw, account):
                                                    {"Id": "a", "Expression": "TIME_SERIES(1)"},
                                                    {"Id": "b", "Expression": "TIME_SERIES(2)"}])) \
         == "ValidationError"
+    assert code_of(lambda: cw.put_metric_alarm(AlarmName="x", EvaluationPeriods=1, Threshold=1,
+                                               ComparisonOperator="GreaterThanThreshold", Metrics=[
+                                                   {"Id": "m", "ReturnData": False, "MetricStat": {
+                                                       "Metric": {"Namespace": "A", "MetricName": "B"},
+                                                       "Period": 60, "Stat": "Sum"}},
+                                                   {"Id": "all", "Expression": "METRICS()"}])) == "ValidationError"
     assert code_of(lambda: cw.put_composite_alarm(AlarmName="c", AlarmRule="ALARM(ok) AND")) == "ValidationError"
     assert code_of(lambda: cw.put_composite_alarm(AlarmName="c", AlarmRule="ALARM(ok)", AlarmActions=[
         "arn:aws:automate:us-east-1:ec2:stop"])) == "ValidationError"

@@ -234,3 +234,25 @@ def test_kumos_own_metrics_arrive_through_the_metric_sink(aws, account, kumo_ser
     assert [p["Average"] for p in out["Datapoints"]] == [91.5] and out["Datapoints"][0]["Unit"] == "Percent"
     assert cw.list_metrics(Namespace="AWS/EC2")["Metrics"][0]["Dimensions"] == [
         {"Name": "InstanceId", "Value": "i-0123456789abcdef0"}]
+
+
+def test_composite_actions_wait_while_the_suppressor_is_in_alarm(aws, account, kumo_server):
+    topic = f"arn:aws:sns:us-east-1:{account}:composite"
+    calls = []
+    kumo_server.kumo.actions.register(lambda arn: arn == topic, lambda arn, context: calls.append(context))
+    cw = aws("cloudwatch")
+    put_alarm(cw, "child", MetricName="Child")
+    put_alarm(cw, "maintenance", MetricName="Maintenance")
+    cw.put_composite_alarm(AlarmName="parent", AlarmRule="ALARM(child)", AlarmActions=[topic],
+                           ActionsSuppressor="maintenance", ActionsSuppressorWaitPeriod=60,
+                           ActionsSuppressorExtensionPeriod=60)
+    cw.set_alarm_state(AlarmName="maintenance", StateValue="ALARM", StateReason="window")
+    cw.set_alarm_state(AlarmName="child", StateValue="ALARM", StateReason="broken")
+    parent = alarm(cw, "parent")
+    assert parent["StateValue"] == "ALARM" and calls == []
+    assert parent["ActionsSuppressedBy"] == "Alarm"
+    cw.set_alarm_state(AlarmName="child", StateValue="OK", StateReason="fixed")
+    cw.set_alarm_state(AlarmName="maintenance", StateValue="OK", StateReason="over")
+    cw.set_alarm_state(AlarmName="child", StateValue="ALARM", StateReason="broken again")
+    assert [c["AlarmName"] for c in calls] == ["parent"] and calls[0]["AlarmRule"] == "ALARM(child)"
+    assert "ActionsSuppressedBy" not in alarm(cw, "parent")

@@ -111,7 +111,8 @@ def test_fill_rate_diff_running_sum_time_series():
 
 
 def test_errors_are_reported():
-    for bad in ("m1 +", "SUM(", "m1 $ 2", "NOPE(m1)", "ANOMALY_DETECTION_BAND(m1)"):
+    for bad in ("m1 +", "SUM(", "m1 $ 2", "NOPE(m1)", "ANOMALY_DETECTION_BAND(m1)", 'm1 + "a"',
+                'SORT(METRICS(), AVG, DESC, "x")', 'ABS("x")', "IF(m1)", "SLICE(m1, 1)", "[m1, 3]"):
         with pytest.raises(MathError):
             run(bad, m1=ts([1] * 5))
     assert math.isnan(run("AVG(m1)", m1=ts([None] * 5)))

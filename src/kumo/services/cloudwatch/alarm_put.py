@@ -80,6 +80,13 @@ def _check_metric_alarm(ctx, p: dict) -> None:
             if q.get("MetricStat"):
                 _check_period(q["MetricStat"]["Period"], "Metrics.MetricStat.Period")
         period = acts._period(p)
+        # What the alarm watches must be one time series: try the queries on a short range.
+        now = ctx.now()
+        results = queries.run(service(ctx).metrics, ctx.scope, checked, now - period, now)
+        watched = next(q["Id"] for q in checked if q.get("ReturnData", True))
+        if isinstance(results[watched], list):
+            raise validation(f"Invalid metrics list: the expression {watched} returns an array of time series; "
+                             "an alarm watches a single time series.")
     else:
         for required in ("MetricName", "Namespace", "Period"):
             if p.get(required) is None:

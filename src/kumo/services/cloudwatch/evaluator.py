@@ -168,9 +168,28 @@ class Evaluator:
         account, region = split_scope(scope)
         self.kumo.events.publish(account, region, "aws.cloudwatch", "CloudWatch Alarm State Change",
                                  acts.event_detail(alarm, old), resources=[alarm["AlarmArn"]])
-        if alarm.get("ActionsEnabled", True):
+        if alarm.get("ActionsEnabled", True) and not self._suppressed(scope, alarm):
             self.fire(scope, alarm, old["StateValue"], alarm.get(STATE_ACTIONS[state], []))
         self.update_parents(scope, alarm, at, (seen or set()) | {alarm["AlarmName"]})
+
+    def _suppressed(self, scope: str, alarm: dict) -> bool:
+        """A composite's actions wait while its ActionsSuppressor alarm is in ALARM.
+
+        kumo models the suppressor's ALARM state only; the wait and extension periods are stored.
+        """
+        suppressor = alarm.get("ActionsSuppressor")
+        if alarm.get("_type") != "CompositeAlarm" or not suppressor:
+            return False
+        if self.state_lookup(scope)(suppressor) == "ALARM":
+            alarm["ActionsSuppressedBy"] = "Alarm"
+            alarm["ActionsSuppressedReason"] = f"Alarm {suppressor} is in ALARM state."
+            suppressed = True
+        else:
+            alarm.pop("ActionsSuppressedBy", None)
+            alarm.pop("ActionsSuppressedReason", None)
+            suppressed = False
+        self.table(scope).put(alarm["AlarmName"], alarm)
+        return suppressed
 
     def fire(self, scope: str, alarm: dict, old_state: str, arns: list[str]) -> None:
         if not arns:

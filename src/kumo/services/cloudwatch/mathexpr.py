@@ -219,6 +219,6 @@ def evaluate(node, env: Env):
         values = [evaluate(a, env) for a in args]
         try:
             return fn(*values)
-        except TypeError:
-            raise MathError(f"Wrong number of arguments for {name}.")
+        except (TypeError, ValueError, ArithmeticError):
+            raise MathError(f"Invalid arguments for {name}.")
     raise MathError(f"Cannot evaluate {kind}.")

@@ -71,6 +71,8 @@ def _clean(values: dict) -> dict:
 
 
 def combine(op: str, a, b):
+    if isinstance(a, str) or isinstance(b, str):
+        raise MathError(f"The operator {op} takes numbers and time series, not {a if isinstance(a, str) else b}.")
     if isinstance(a, list):
         if isinstance(b, list):
             raise MathError(f"The operator {op} cannot combine two arrays of time series.")
