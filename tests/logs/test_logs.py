@@ -209,3 +209,21 @@ def test_describe_log_streams_by_last_event_time(logs, now_ms):
     desc = logs.describe_log_streams(logGroupName="order", descending=True, limit=2)
     more = logs.describe_log_streams(logGroupName="order", descending=True, limit=2, nextToken=desc["nextToken"])
     assert [s["logStreamName"] for s in desc["logStreams"] + more["logStreams"]] == ["middle", "late", "early"]
+
+
+def test_pages_hold_at_most_one_megabyte(logs, now_ms):
+    logs.create_log_group(logGroupName="big")
+    logs.create_log_stream(logGroupName="big", logStreamName="s")
+    for i in range(3):
+        logs.put_log_events(logGroupName="big", logStreamName="s",
+                            logEvents=[{"timestamp": now_ms + i, "message": str(i) * 400_000}])
+    head = logs.get_log_events(logGroupName="big", logStreamName="s", startFromHead=True)
+    assert [e["message"][0] for e in head["events"]] == ["0", "1"]
+    rest = logs.get_log_events(logGroupName="big", logStreamName="s", nextToken=head["nextForwardToken"])
+    assert [e["message"][0] for e in rest["events"]] == ["2"]
+    tail = logs.get_log_events(logGroupName="big", logStreamName="s")
+    assert [e["message"][0] for e in tail["events"]] == ["1", "2"]
+    first = logs.filter_log_events(logGroupName="big")
+    assert [e["message"][0] for e in first["events"]] == ["0", "1"] and first["nextToken"]
+    second = logs.filter_log_events(logGroupName="big", nextToken=first["nextToken"])
+    assert [e["message"][0] for e in second["events"]] == ["2"] and "nextToken" not in second

@@ -72,6 +72,17 @@ def put_log_events(ctx, p):
 
 # -- reading one stream -------------------------------------------------------------------------------
 
+def _within_bytes(rows: list, keep_end: bool) -> list:
+    """A page holds at most 1 MB of messages (and at least one event), as AWS's pages do."""
+    total, kept = 0, []
+    for row in reversed(rows) if keep_end else rows:
+        total += len(row[4].encode()) + EVENT_OVERHEAD
+        if kept and total > MAX_BATCH_BYTES:
+            break
+        kept.append(row)
+    return kept[::-1] if keep_end else kept
+
+
 def _encode(direction: str, position: tuple[int, int]) -> str:
     return f"{direction}/{position[0]:028d}{position[1]:028d}"
 
@@ -101,6 +112,8 @@ def get_log_events(ctx, p):
     else:
         rows = events.stream_page(ctx.scope, group, stream, start, end, None, None, limit,
                                   newest=not p.get("startFromHead"))
+    newest_first = (token and token.startswith("b/")) or (not token and not p.get("startFromHead"))
+    rows = _within_bytes(rows, keep_end=bool(newest_first))
     out = {"events": [{"timestamp": ts, "message": msg, "ingestionTime": ing} for _id, _s, ts, ing, msg in rows]}
     if rows:
         out["nextForwardToken"] = _encode("f", (rows[-1][2], rows[-1][0]))
@@ -148,19 +161,27 @@ def filter_log_events(ctx, p):
             raise invalid("The specified nextToken is invalid.")
     found = []
     store = service(ctx).events
-    more = False
+    more = full = False
+    size = 0
     if names is None or names:
         while len(found) < limit:
             rows = store.group_scan(ctx.scope, group, names, start, end, after, SCAN_CHUNK)
             for row in rows:
-                after = (row[2], row[0])
                 if match(row[4]):
-                    found.append(row)
-                    if len(found) == limit:
+                    size += len(row[4].encode()) + EVENT_OVERHEAD
+                    if found and size > MAX_BATCH_BYTES:
+                        full = True
                         break
+                    found.append(row)
+                after = (row[2], row[0])
+                if len(found) == limit:
+                    break
+            if full:
+                break
             if len(rows) < SCAN_CHUNK:
                 break
-        more = len(found) == limit and bool(store.group_scan(ctx.scope, group, names, start, end, after, 1))
+        more = full or (len(found) == limit and bool(store.group_scan(ctx.scope, group, names, start, end, after,
+                                                                          1)))
     searched = sorted({s["logStreamName"] for k, s in streams(ctx).items() if k.startswith(f"{group}:")
                        and (names is None or s["logStreamName"] in names)})
     out = {"events": [{"logStreamName": stream, "timestamp": ts, "message": msg, "ingestionTime": ing,
