@@ -168,3 +168,19 @@ def test_dashboards_and_tags(cw, account):
     cw.untag_resource(ResourceARN=arn, TagKeys=["team"])
     assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "prod"}]
     assert code_of(lambda: cw.list_tags_for_resource(ResourceARN=arn + "-gone")) == "ResourceNotFoundException"
+
+
+def test_metric_math_alarm_round_trips(cw):
+    queries = [{"Id": "errors", "ReturnData": False, "Label": "Errors",
+                "MetricStat": {"Metric": {"Namespace": "Svc", "MetricName": "Errors",
+                                          "Dimensions": [{"Name": "Api", "Value": "pay"}]},
+                               "Period": 300, "Stat": "Sum", "Unit": "Count"}},
+               {"Id": "rate", "Expression": "errors / PERIOD(errors)", "Label": "Errors per second",
+                "ReturnData": True}]
+    cw.put_metric_alarm(AlarmName="math", EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=0.5,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="ignore",
+                        Metrics=queries)
+    got = cw.describe_alarms(AlarmNames=["math"])["MetricAlarms"][0]
+    assert got["Metrics"] == queries
+    assert got["EvaluationPeriods"] == 3 and got["DatapointsToAlarm"] == 2 and got["TreatMissingData"] == "ignore"
+    assert "MetricName" not in got and "Period" not in got
