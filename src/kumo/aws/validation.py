@@ -17,6 +17,7 @@ from .errors import AwsError
 CODES: dict[str, tuple[str, str]] = {
     "ec2": ("MissingParameter", "InvalidParameterValue"),
     "cloudwatch": ("MissingParameter", "InvalidParameterValue"),
+    "logs": ("InvalidParameterException", "InvalidParameterException"),
     "sqs": ("MissingParameter", "InvalidParameterValue"),
     "sns": ("InvalidParameter", "InvalidParameter"),
     "autoscaling": ("ValidationError", "ValidationError"),

@@ -1,0 +1,13 @@
+"""CloudWatch's operations; the gateway finds each by its snake_case name."""
+
+from .alarm_put import put_composite_alarm, put_metric_alarm  # noqa: F401
+from .alarms import (  # noqa: F401
+    delete_alarms, describe_alarm_history, describe_alarms, describe_alarms_for_metric, disable_alarm_actions,
+    enable_alarm_actions, set_alarm_state,
+)
+from .dashboards import (  # noqa: F401
+    delete_dashboards, get_dashboard, list_dashboards, list_tags_for_resource, put_dashboard, tag_resource,
+    untag_resource,
+)
+from .data_api import get_metric_data  # noqa: F401
+from .metric_api import get_metric_statistics, list_metrics, put_metric_data  # noqa: F401
