@@ -23,6 +23,7 @@ log = logging.getLogger("kumo.ec2.monitor")
 
 SAMPLE_EVERY = 1.0  # real seconds
 MINUTE = 60.0
+CONSOLE_GROUP = "/aws/ec2/console"  # instance console output, one stream per instance
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Monitor:
         self.meters: dict[str, Meter] = {}
         self._task: asyncio.Task | None = None
         self._timer = None
+        self._console: dict[str, int] = {}  # instance id -> bytes of console output already shipped
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._sample_forever())
@@ -78,11 +80,40 @@ class Monitor:
             if inst["State"]["Name"] == "running" and inst.get("_boot"):
                 yield scope, iid, inst
 
+    def ship_console(self, scope: str, iid: str) -> None:
+        """New console lines go to CloudWatch Logs (group /aws/ec2/console, stream = instance id)."""
+        path = self.rt.disk(iid).parent / f"{iid}.console.log"
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return
+        done = self._console.get(iid, 0)
+        if size <= done or "logs" not in self.kumo.services:
+            return
+        with open(path, "rb") as fh:
+            fh.seek(done)
+            data = fh.read(min(size - done, 1 << 20))
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            return  # wait for a whole line
+        self._console[iid] = done + cut
+        ts = int(self.kumo.clock.now() * 1000)
+        lines = [(ts, line) for line in data[:cut].decode("utf-8", "replace").splitlines() if line]
+        if lines:
+            from ..logs.ingest import put_events
+
+            account, region = scope.split("/", 1)
+            put_events(self.kumo, account, region, CONSOLE_GROUP, iid, lines)
+
     def sample(self) -> None:
         now = time.monotonic()
         seen = set()
         for scope, iid, inst in self.running():
             seen.add(iid)
+            try:
+                self.ship_console(scope, iid)
+            except Exception:
+                log.exception("shipping the console of %s failed", iid)
             usage = self.rt.backend.usage(self.rt.workload(iid))
             m = self.meters.get(iid)
             disk = (usage.read_bytes, usage.write_bytes, usage.read_ops, usage.write_ops)
