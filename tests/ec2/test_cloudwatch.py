@@ -29,8 +29,9 @@ def test_cpu_utilization_of_busy_and_idle_instances(aws, kumo_server):
     end = kumo_server.kumo.clock.now()
     hot = _cpu(cw, busy, start - 60, end + 60, 60)
     cold = _cpu(cw, idle, start - 60, end + 60, 60)
-    assert hot and cold
-    assert hot[0]["Average"] > 80, hot
+    assert len(hot) >= 2 and cold
+    # The first minute also holds the boot; from the next one on the burner has the CPU to itself.
+    assert hot[-1]["Average"] > 80, hot
     assert all(p["Average"] < 10 for p in cold), cold
     names = {m["MetricName"] for m in cw.list_metrics(Namespace="AWS/EC2", Dimensions=[
         {"Name": "InstanceId", "Value": busy}])["Metrics"]}
