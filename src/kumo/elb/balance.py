@@ -31,6 +31,7 @@ class Group:
     slow_start: float = 0.0
     stickiness: dict = field(default_factory=dict)  # {"type": lb_cookie|app_cookie|source_ip, ...}
     protocol: str = "HTTP"
+    cross_zone: bool | None = None  # the group's own setting; None follows the load balancer
     _rr: int = 0
 
     def by_key(self, key: str) -> Target | None:
@@ -41,6 +42,8 @@ class Group:
 
     def candidates(self, zone: str | None, cross_zone: bool) -> list[Target]:
         """Healthy targets (in the node's zone unless cross-zone), or, failing open, all unhealthy ones."""
+        if self.cross_zone is not None:
+            cross_zone = self.cross_zone
         pool = self.targets if cross_zone or zone is None else [t for t in self.targets if t.zone == zone]
         healthy = [t for t in pool if t.state in ROUTABLE]
         if healthy:

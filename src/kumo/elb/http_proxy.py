@@ -353,13 +353,10 @@ class ClientConnection(asyncio.Protocol):
                                            sticky.get("duration", 86400)))
         lines = [f"HTTP/1.1 {status} {_phrase(status)}\r\n".encode()]
         length = None
-        chunked = False
         for name, value in resp_headers:
             low = name.lower()
             if low == b"content-length":
                 length = value
-            elif low == b"transfer-encoding":
-                chunked = b"chunked" in value.lower()
             if low in HOP_BY_HOP:
                 continue
             lines += [name, b": ", value, b"\r\n"]

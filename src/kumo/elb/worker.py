@@ -150,6 +150,7 @@ class Worker:
             group = Group(arn, targets, spec.get("algorithm", "round_robin"), float(spec.get("slow_start", 0)),
                           spec.get("stickiness") or {}, spec.get("protocol", "HTTP"))
             group.proxy_protocol = bool(spec.get("proxy_protocol_v2"))
+            group.cross_zone = spec.get("cross_zone")
             group.preserve_client_ip = bool(spec.get("preserve_client_ip"))
             if old is not None:
                 group._rr = old._rr

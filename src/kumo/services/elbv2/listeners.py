@@ -6,7 +6,7 @@ import copy
 
 from ...aws.errors import AwsError
 from ...elb import rules as R
-from ...elb.control import runtime_of
+from ...elb.control import HEALTH, runtime_of
 from .loadbalancers import _tag, find_lb
 from .model import ALB_PROTOCOLS, LB, LISTENER, NLB_PROTOCOLS, RULE, TAGS, TG, invalid, new_suffix, page, table
 
@@ -25,7 +25,7 @@ def find_listener(ctx, arn: str) -> dict:
 def find_rule(ctx, arn: str) -> dict:
     rule = table(ctx, RULE).get(arn)
     if rule is None:
-        raise AwsError("RuleNotFound", f"One or more rules not found")
+        raise AwsError("RuleNotFound", "One or more rules not found")
     return rule
 
 
@@ -113,6 +113,8 @@ def refresh_associations(ctx) -> None:
         if new != tg["LoadBalancerArns"]:
             tg["LoadBalancerArns"] = new
             table(ctx, TG).put(tg["TargetGroupArn"], tg)
+            if new:  # a group that now serves a load balancer is checked at once
+                ctx.controllers.enqueue(HEALTH, tg["TargetGroupArn"])
 
 
 def _check_protocol(lb: dict, protocol: str, port: int, certs: list) -> None:

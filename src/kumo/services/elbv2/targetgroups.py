@@ -39,7 +39,7 @@ def create_target_group(ctx, p):
         if protocol not in ALB_PROTOCOLS + NLB_PROTOCOLS:
             raise invalid(f"Protocol '{protocol}' is not supported for target groups")
         if ctx.store.table(ctx.scope, "ec2.vpc").get(p["VpcId"]) is None:
-            raise AwsError("InvalidParameter" if False else "ValidationError", f"The VPC ID '{p['VpcId']}' is not found")
+            raise AwsError("ValidationError", f"The VPC ID '{p['VpcId']}' is not found")
     for other in table(ctx, TG).values():
         if other["TargetGroupName"] == name:
             same = all(other.get(k) == p.get(k) for k in ("Protocol", "Port", "VpcId"))
@@ -91,7 +91,7 @@ def describe_target_groups(ctx, p):
         by_name = {t["TargetGroupName"]: t for t in tgs}
         missing = [n for n in p["Names"] if n not in by_name]
         if missing:
-            raise AwsError("TargetGroupNotFound", f"One or more target groups not found")
+            raise AwsError("TargetGroupNotFound", "One or more target groups not found")
         tgs = [by_name[n] for n in p["Names"]]
     if p.get("LoadBalancerArn"):
         if table(ctx, LB).get(p["LoadBalancerArn"]) is None:

@@ -1,0 +1,11 @@
+"""ELBv2: Application and Network Load Balancers that really carry traffic."""
+
+
+def setup(kumo):
+    from ...elb.control import runtime_of
+    from .dataplane import DrainController, Elbv2Provider
+
+    provider = Elbv2Provider(kumo)
+    runtime_of(kumo).register(provider)
+    kumo.controllers.register(DrainController(kumo))
+    return provider
