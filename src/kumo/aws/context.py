@@ -79,6 +79,10 @@ class RequestContext:
         reg = "" if self.spec.global_service and region is None else (region if region is not None else self.region)
         return make_arn(svc, reg, self.account, resource)
 
+    def after(self, settle) -> None:
+        """Answer only once ``await settle()`` returns, after the transaction committed."""
+        self.extra.setdefault("after", []).append(settle)
+
     @property
     def endpoint(self) -> str:
         return f"{self.scheme}://{self.host}"

@@ -150,6 +150,10 @@ class Gateway:
         if inspect.isawaitable(result):
             # Async handlers (long polls, waits on the clock) commit each write as they make it.
             result = await result
+        for settle in ctx.extra.get("after", ()):
+            # The change is committed; some calls answer once the real world has taken it in
+            # (a new listener accepts connections when CreateListener returns).
+            await settle()
         return serialize_response(route.protocol, op, result or {}, rid)
 
 

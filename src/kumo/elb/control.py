@@ -51,6 +51,8 @@ class DataPlane:
         self.config: dict | None = None
         self.bind_errors: dict[str, str] = {}
         self._watch: asyncio.Task | None = None
+        self.version = 0
+        self.applied: dict[int, int] = {}  # worker pid -> last config version it applied
 
     @property
     def running(self) -> bool:
@@ -88,6 +90,8 @@ class DataPlane:
                     self.writers[pid] = writer
                     if self.config is not None:
                         await self._send(writer, self.config)
+                elif message.get("type") == "applied":
+                    self.applied[pid] = message.get("version") or 0
                 elif message.get("type") == "stats":
                     self.bind_errors.update(message.get("bind_errors") or {})
                     self.on_stats(pid, message.get("stats") or {})
@@ -105,12 +109,26 @@ class DataPlane:
 
     async def push(self, message: dict) -> None:
         if message.get("type") == "config":
+            self.version += 1
+            message["version"] = self.version
             self.config = message
         for writer in list(self.writers.values()):
             try:
                 await self._send(writer, message)
             except (ConnectionError, RuntimeError):
                 pass
+        if message.get("type") == "config":
+            await self._acknowledged(message["version"])
+
+    async def _acknowledged(self, version: int, timeout: float = 5.0) -> None:
+        """Wait until every worker serves this version, so what the API reports is what traffic sees."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if all(self.applied.get(pid, 0) >= version for pid in self.writers):
+                return
+            await asyncio.sleep(0.005)
+        log.warning("load balancer workers did not apply config %d in %.0fs", version, timeout)
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
@@ -149,18 +167,39 @@ class ElbRuntime:
         self.active: dict[int, dict[str, int]] = {}
         self._minute_timer = None
         self._last_applied: str | None = None
+        self._requested = 0
+        self._applied = 0
+        self._applied_event = asyncio.Event()
 
     # -- wiring --------------------------------------------------------------------------------------
     def register(self, provider: Provider) -> None:
         self.providers.append(provider)
 
     def invalidate(self) -> None:
+        self._requested += 1
         self.kumo.controllers.enqueue(DATAPLANE, "config")
 
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the workers serve every change requested so far (bounded)."""
+        wanted = self._requested
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._applied < wanted and loop.time() < deadline:
+            self._applied_event.clear()
+            try:
+                await asyncio.wait_for(self._applied_event.wait(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                break
+
     def on_clock_change(self) -> None:
-        if self.dataplane.running:
-            asyncio.get_running_loop().create_task(self.dataplane.push(
-                {"type": "clock", "sim": self.kumo.clock.now(), "scale": self.kumo.clock.scale}))
+        if not self.dataplane.running:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.create_task(self.dataplane.push({"type": "clock", "sim": self.kumo.clock.now(),
+                                              "scale": self.kumo.clock.scale}))
 
     def start_metrics(self) -> None:
         now = self.kumo.clock.now()
@@ -201,16 +240,22 @@ class ElbRuntime:
                 "clock": {"sim": self.kumo.clock.now(), "scale": self.kumo.clock.scale}}
 
     async def apply(self) -> None:
+        generation = self._requested
         message = self.snapshot()
         key = json.dumps({k: v for k, v in message.items() if k != "clock"}, sort_keys=True)
-        if not message["listeners"] and not self.dataplane.running:
-            return
-        if not self.dataplane.running:
-            await self.dataplane.start()
-            await self.dataplane.wait_ready()
-        if key != self._last_applied:
-            self._last_applied = key
-            await self.dataplane.push(message)
+        if message["listeners"] or self.dataplane.running:
+            if not self.dataplane.running:
+                await self.dataplane.start()
+                await self.dataplane.wait_ready()
+            if key != self._last_applied:
+                self._last_applied = key
+                await self.dataplane.push(message)
+        for provider in self.providers:
+            served = getattr(provider, "served", None)
+            if served is not None:
+                served()
+        self._applied = max(self._applied, generation)
+        self._applied_event.set()
 
     # -- health ------------------------------------------------------------------------------------
     async def check_group(self, group: dict) -> bool:
@@ -372,6 +417,8 @@ def runtime_of(kumo) -> ElbRuntime:
         kumo.controllers.register(HealthController(rt))
         kumo.clock.observe(rt.on_clock_change)
         kumo.on_start(rt.start_metrics)
+        # An instance that starts, stops or terminates changes which targets can be reached.
+        kumo.events.subscribe(lambda e: rt.invalidate() if e.get("source") == "aws.ec2" else None)
     return rt
 
 

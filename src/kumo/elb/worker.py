@@ -106,6 +106,7 @@ class Worker:
             kind = message.get("type")
             if kind == "config":
                 await self.apply(message)
+                await self._send({"type": "applied", "version": message.get("version")})
             elif kind == "clock":
                 self.clock.update(message["sim"], message["scale"])
             elif kind == "stop":

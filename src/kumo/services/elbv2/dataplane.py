@@ -141,6 +141,14 @@ class Elbv2Provider:
                     "description": "Target is in an Availability Zone that is not enabled for the load balancer"}
         return spec
 
+    def served(self) -> None:
+        """The workers serve the latest snapshot: load balancers still provisioning are now active."""
+        for scope, arn, lb in list(self._all(LB)):
+            if lb["State"]["Code"] == "provisioning":
+                with self.kumo.store.transaction():
+                    lb["State"] = {"Code": "active"}
+                    self.kumo.store.table(scope, LB).put(arn, lb)
+
     def _loopback_of(self, scope: str, ip: str) -> str | None:
         for eni in self.kumo.store.table(scope, "ec2.network-interface").values():
             if eni["PrivateIpAddress"] == ip:

@@ -126,6 +126,7 @@ def _check_protocol(lb: dict, protocol: str, port: int, certs: list) -> None:
 
 
 def create_listener(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     lb = find_lb(ctx, p["LoadBalancerArn"])
     protocol = p.get("Protocol") or ("HTTP" if lb["Type"] == "application" else "TCP")
     port = p.get("Port") or (443 if protocol in ("HTTPS", "TLS") else 80)
@@ -179,6 +180,7 @@ def describe_listeners(ctx, p):
 
 
 def modify_listener(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     listener = find_listener(ctx, p["ListenerArn"])
     lb = find_lb(ctx, listener["LoadBalancerArn"])
     _mark_certs(ctx, listener, False)
@@ -214,12 +216,14 @@ def drop_listener(ctx, listener: dict) -> None:
 
 
 def delete_listener(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     drop_listener(ctx, find_listener(ctx, p["ListenerArn"]))
     runtime_of(ctx.kumo).invalidate()
     return {}
 
 
 def add_listener_certificates(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     listener = find_listener(ctx, p["ListenerArn"])
     certs = _certificates(ctx, p["Certificates"])
     for c in certs:
@@ -232,6 +236,7 @@ def add_listener_certificates(ctx, p):
 
 
 def remove_listener_certificates(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     listener = find_listener(ctx, p["ListenerArn"])
     from ..acm.material import mark_in_use
 
@@ -283,6 +288,7 @@ def _default_rule(listener: dict) -> dict:
 
 
 def create_rule(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     listener = find_listener(ctx, p["ListenerArn"])
     lb = find_lb(ctx, listener["LoadBalancerArn"])
     if lb["Type"] != "application":
@@ -328,6 +334,7 @@ def describe_rules(ctx, p):
 
 
 def modify_rule(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     rule = find_rule(ctx, p["RuleArn"])
     listener = find_listener(ctx, rule["_listener"])
     lb = find_lb(ctx, listener["LoadBalancerArn"])
@@ -342,6 +349,7 @@ def modify_rule(ctx, p):
 
 
 def delete_rule(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     if p["RuleArn"].endswith("/default"):
         raise AwsError("OperationNotPermitted", "Default rules cannot be deleted")
     rule = find_rule(ctx, p["RuleArn"])
@@ -353,6 +361,7 @@ def delete_rule(ctx, p):
 
 
 def set_rule_priorities(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     rules = [find_rule(ctx, x["RuleArn"]) for x in p["RulePriorities"]]
     new = {x["RuleArn"]: str(x["Priority"]) for x in p["RulePriorities"]}
     listener_arns = {r["_listener"] for r in rules}

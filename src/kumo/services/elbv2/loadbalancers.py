@@ -90,7 +90,7 @@ def create_load_balancer(ctx, p):
     lb = {
         "LoadBalancerArn": arn, "DNSName": dns, "CanonicalHostedZoneId": hosted_zone(ctx.region, kind),
         "CreatedTime": ctx.now(), "LoadBalancerName": name, "Scheme": scheme, "VpcId": vpc_id,
-        "State": {"Code": "active"}, "Type": kind, "AvailabilityZones": zones,
+        "State": {"Code": "provisioning"}, "Type": kind, "AvailabilityZones": zones,
         "IpAddressType": p.get("IpAddressType") or "ipv4",
         "_attributes": lb_attributes(kind),
     }
@@ -117,6 +117,7 @@ def describe_load_balancers(ctx, p):
 
 
 def delete_load_balancer(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     lbs = table(ctx, LB)
     lb = lbs.get(p["LoadBalancerArn"])
     if lb is None:
@@ -150,6 +151,7 @@ def describe_load_balancer_attributes(ctx, p):
 
 
 def modify_load_balancer_attributes(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     lb = find_lb(ctx, p["LoadBalancerArn"])
     attrs = dict(lb["_attributes"])
     for a in p["Attributes"]:
@@ -172,6 +174,7 @@ def modify_load_balancer_attributes(ctx, p):
 
 
 def set_subnets(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     lb = find_lb(ctx, p["LoadBalancerArn"])
     lb["AvailabilityZones"] = _zones(ctx, lb, lb["Type"], p.get("Subnets"), p.get("SubnetMappings"))
     table(ctx, LB).put(lb["LoadBalancerArn"], lb)

@@ -101,6 +101,7 @@ def describe_target_groups(ctx, p):
 
 
 def modify_target_group(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     tg = find_tg(ctx, p["TargetGroupArn"])
     for key in ("HealthCheckProtocol", "HealthCheckPort", "HealthCheckPath", "HealthCheckEnabled",
                 "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds", "HealthyThresholdCount",
@@ -133,6 +134,7 @@ def describe_target_group_attributes(ctx, p):
 
 
 def modify_target_group_attributes(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     tg = find_tg(ctx, p["TargetGroupArn"])
     attrs = dict(tg["_attributes"])
     for a in p["Attributes"]:
@@ -205,6 +207,7 @@ def _zone_of_ip(ctx, ip: str) -> str | None:
 
 
 def register_targets(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     tg = find_tg(ctx, p["TargetGroupArn"])
     if tg["TargetType"] == "lambda" and len(p["Targets"]) > 1:
         raise invalid("A Lambda target group can hold one function only")
@@ -223,6 +226,7 @@ def register_targets(ctx, p):
 
 
 def deregister_targets(ctx, p):
+    ctx.after(runtime_of(ctx.kumo).settle)
     tg = find_tg(ctx, p["TargetGroupArn"])
     delay = int(tg["_attributes"].get("deregistration_delay.timeout_seconds", "300"))
     now = ctx.now()
