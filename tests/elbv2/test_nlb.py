@@ -36,6 +36,11 @@ def test_tcp_passes_through_with_proxy_protocol_v2(aws, tcp_server):
             data = conn.recv(4096)
             if not data:
                 return  # a health check: connect and close
+            while not data.endswith(b"\x02"):  # the header and the payload may come in separate segments
+                more = conn.recv(4096)
+                if not more:
+                    break
+                data += more
             parsed = ppv2.parse(data)
             seen.append((parsed, addr))
             rest = data[parsed[2]:] if parsed else data
