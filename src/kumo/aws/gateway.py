@@ -143,6 +143,7 @@ class Gateway:
             host=request.host or f"{self.kumo.settings.host}:{self.kumo.settings.port}",
             scheme=request.scheme,
             headers=http.headers,
+            path=http.path,
         )
         store = self.kumo.store
         with store.transaction():

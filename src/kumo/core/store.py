@@ -206,6 +206,30 @@ class Store:
             del rows[key]
         return True
 
+    # -- tables a service owns -------------------------------------------------
+    # Some state does not fit records held in memory (SQS messages: many, large, and
+    # scanned by visibility time).  A service may keep it in SQLite tables of its own on
+    # the same connection, so its writes commit or roll back with the request's records.
+    def schema(self, script: str) -> None:
+        with self._lock:
+            self._db.executescript(script)
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """A write to a service's own table, inside the current transaction."""
+        with self.transaction():
+            self._begin()
+            return self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        with self.transaction():
+            self._begin()
+            return self._db.executemany(sql, rows)
+
+    def query(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """A read of a service's own table; sees the current transaction's writes."""
+        with self._lock:
+            return self._db.execute(sql, params)
+
     # -- whole-store operations ---------------------------------------------
     def _load(self) -> None:
         self._data.clear()
