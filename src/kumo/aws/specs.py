@@ -82,7 +82,7 @@ def _model(name: str) -> ServiceModel:
         # The json model also lost the query error codes, which AWS still sends in
         # x-amzn-query-error (SQS: AWS.SimpleQueueService.NonExistentQueue for QueueDoesNotExist).
         data = copy.deepcopy(data)
-        _legacy_names(spec).apply_error_codes(data)
+        _legacy_names(spec).apply_to_json(data)
     return ServiceModel(data, service_name=name)
 
 

@@ -8,7 +8,10 @@ copy of the model (``kumo.aws.specs.query_model``), so the generic query
 parser and serializer handle SQS like any other query service.
 
 The json model lost the query error codes as well; AWS still sends them in
-``x-amzn-query-error``, so ``apply_error_codes`` restores them on both models.
+``x-amzn-query-error``, so ``apply_to_json`` restores them on both models.  It
+also lets ReceiveMessage's deprecated AttributeNames take message system
+attribute names (ApproximateReceiveCount ...), which the model types as queue
+attribute names but AWS accepts and SDKs send.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ LIST_MEMBER_NAMES = {
     "MessageList": "Message",
     "MessageSystemAttributeList": "MessageSystemAttributeName",
     "QueueUrlList": "QueueUrl",
+    "ReceiveAttributeNameList": "AttributeName",
     "SendMessageBatchRequestEntryList": "SendMessageBatchRequestEntry",
     "SendMessageBatchResultEntryList": "SendMessageBatchResultEntry",
     "StringList": "StringListValue",
@@ -110,22 +114,26 @@ MAP_ENTRY_NAMES = {
     "TagMap": ("Key", "Value"),
 }
 
+_RECEIVE_NAMES = "ReceiveAttributeNameList"
+
 # Old SDKs post to the queue's URL and may leave QueueUrl out of the form; the handlers
 # then take it from the request path, so the query model must not demand it.
 _URL_FROM_PATH = "QueueUrl"
 
 
-def apply_error_codes(model: dict) -> None:
+def apply_to_json(model: dict) -> None:
     shapes = model["shapes"]
     for shape, code, status in ERROR_CODES:
         if shape in shapes:
             shapes[shape]["error"] = {"code": code, "httpStatusCode": status, "senderFault": status < 500}
+    shapes[_RECEIVE_NAMES] = {"type": "list", "member": {"shape": "MessageSystemAttributeName"}, "flattened": True}
+    shapes["ReceiveMessageRequest"]["members"]["AttributeNames"]["shape"] = _RECEIVE_NAMES
 
 
 def apply(model: dict) -> None:
     shapes = model["shapes"]
     model["metadata"]["xmlNamespace"] = "http://queue.amazonaws.com/doc/2012-11-05/"
-    apply_error_codes(model)
+    apply_to_json(model)
     for (structure, member), name in MEMBER_NAMES.items():
         shapes[structure]["members"][member]["locationName"] = name
     for shape, name in LIST_MEMBER_NAMES.items():
