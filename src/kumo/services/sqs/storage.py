@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS sqs_messages (
     seqno     TEXT               -- FIFO SequenceNumber
 );
 CREATE INDEX IF NOT EXISTS sqs_messages_visible ON sqs_messages(queue, visible);
+CREATE INDEX IF NOT EXISTS sqs_messages_queue ON sqs_messages(queue);  -- (queue, seq): FIFO order
 CREATE TABLE IF NOT EXISTS sqs_dedup (
     queue   TEXT NOT NULL,
     key     TEXT NOT NULL,
@@ -117,21 +118,25 @@ def fifo_heads(store, queue: str, now: float, oldest: float, limit: int) -> list
     Within a group only an unbroken run from the group's oldest message can be
     received; a message that is delayed or in flight ends its group's run.
     """
-    locked = {g for (g,) in store.query(
+    ended = {g for (g,) in store.query(
         "SELECT DISTINCT grp FROM sqs_messages WHERE queue=? AND visible>? AND receives>0", (queue, now))}
-    out: list[Row] = []
-    ended: set = set(locked)
-    for raw in store.query(f"SELECT {_COLUMNS} FROM sqs_messages WHERE queue=? ORDER BY seq", (queue,)):
-        row = Row._make(raw)
-        if row.grp in ended or row.enqueued <= oldest:
+    chosen: list[int] = []
+    # Walk the light columns in arrival order; read whole rows only for the chosen few.
+    for seq, grp, visible_at, enqueued in store.query(
+            "SELECT seq, grp, visible, enqueued FROM sqs_messages WHERE queue=? ORDER BY seq", (queue,)):
+        if grp in ended or enqueued <= oldest:
             continue
-        if row.visible > now:
-            ended.add(row.grp)
+        if visible_at > now:
+            ended.add(grp)
             continue
-        out.append(row)
-        if len(out) >= limit:
+        chosen.append(seq)
+        if len(chosen) >= limit:
             break
-    return out
+    if not chosen:
+        return []
+    marks = ",".join("?" * len(chosen))
+    cur = store.query(f"SELECT {_COLUMNS} FROM sqs_messages WHERE seq IN ({marks}) ORDER BY seq", chosen)
+    return [Row._make(r) for r in cur]
 
 
 def received(store, rows: Iterable[tuple[float, float, str, int]]) -> None:
