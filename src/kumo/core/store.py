@@ -120,6 +120,7 @@ class Store:
         self._depth = 0
         self._in_tx = False
         self._touched: set[tuple[str, str, str]] = set()
+        self._rollback_hooks: list = []
         self.commits = 0
         self._load()
 
@@ -139,6 +140,42 @@ class Store:
             if k == kind:
                 for key, value in list(rows.items()):
                     yield scope, key, value
+
+    # -- a service's own tables -------------------------------------------------
+    # Bulk data (metric datapoints, log events) does not fit the record model: too many rows to
+    # hold in memory and rewrite as JSON.  A service may keep such data in tables of its own in
+    # this same database, so its writes join the request's transaction and commit (or roll back)
+    # with it.
+
+    def ensure_schema(self, ddl: str) -> None:
+        """Create a service's tables; run outside any transaction (at setup)."""
+        with self._lock:
+            for statement in ddl.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+
+    def sql(self, statement: str, params: Any = ()) -> sqlite3.Cursor:
+        """Run a write on a service's table inside the current (or a new) transaction."""
+        with self.transaction():
+            self._begin()
+            return self._db.execute(statement, params)
+
+    def sql_many(self, statement: str, rows) -> None:
+        with self.transaction():
+            self._begin()
+            self._db.executemany(statement, rows)
+
+    def select(self, statement: str, params: Any = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(statement, params).fetchall()
+
+    def on_rollback(self, hook) -> None:
+        """Call ``hook()`` after a rollback, so a service can drop caches of its own tables."""
+        self._rollback_hooks.append(hook)
+
+    def _rolled_back(self) -> None:
+        for hook in self._rollback_hooks:
+            hook()
 
     # -- transactions ----------------------------------------------------------
     @contextlib.contextmanager
@@ -183,6 +220,7 @@ class Store:
                 rows.pop(key, None)
             else:
                 rows[key] = _loads(row[0])
+        self._rolled_back()
 
     def _put(self, scope: str, kind: str, key: str, value: Any) -> None:
         with self.transaction():
@@ -206,30 +244,6 @@ class Store:
             del rows[key]
         return True
 
-    # -- tables a service owns -------------------------------------------------
-    # Some state does not fit records held in memory (SQS messages: many, large, and
-    # scanned by visibility time).  A service may keep it in SQLite tables of its own on
-    # the same connection, so its writes commit or roll back with the request's records.
-    def schema(self, script: str) -> None:
-        with self._lock:
-            self._db.executescript(script)
-
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        """A write to a service's own table, inside the current transaction."""
-        with self.transaction():
-            self._begin()
-            return self._db.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        with self.transaction():
-            self._begin()
-            return self._db.executemany(sql, rows)
-
-    def query(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        """A read of a service's own table; sees the current transaction's writes."""
-        with self._lock:
-            return self._db.execute(sql, params)
-
     # -- whole-store operations ---------------------------------------------
     def _load(self) -> None:
         self._data.clear()
@@ -246,6 +260,7 @@ class Store:
                 self._in_tx = False
             self._touched.clear()
             self._load()
+            self._rolled_back()
 
     def wipe(self, keep_kinds: tuple[str, ...] = ()) -> None:
         with self.transaction():

@@ -87,7 +87,7 @@ def enqueue(kumo, queue: dict, entry: dict, sender_id: str) -> dict:
     seqno = None
     if fifo:
         seqno = f"{10**19 + seq:020d}"
-        store.execute("UPDATE sqs_messages SET seqno=? WHERE seq=?", (seqno, seq))
+        storage.set_sequence_number(store, seq, seqno)
         storage.dedup_remember(store, uid, key, now + DEDUP_WINDOW, message_id, seqno)
     notify(kumo, uid)
     return _sent(message_id, body, attrs, system_in, seqno)
