@@ -43,6 +43,8 @@ class Kumo:
         self.ready_at: float | None = None
         self.services: dict[str, Any] = {}
         self._reset_hooks: list[Callable] = []
+        # Plain HTTP paths a service serves beside the AWS API (SNS's signing certificate).
+        self.routes: list[tuple[str, str, Callable]] = []
         self._runner: web.AppRunner | None = None
         self._clock_saver: asyncio.TimerHandle | None = None
         self.port: int | None = None
@@ -75,12 +77,22 @@ class Kumo:
     def on_reset(self, hook: Callable) -> None:
         self._reset_hooks.append(hook)
 
+    @property
+    def endpoint(self) -> str:
+        """Where kumo itself can be reached (for URLs it hands out outside a request: SNS's SigningCertURL)."""
+        host = self.settings.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{self.port or self.settings.port}"
+
     def app(self) -> web.Application:
         app = web.Application(client_max_size=1024**3)
         app.router.add_get("/_kumo/health", self._health)
         app.router.add_post("/_kumo/reset", self._reset)
         app.router.add_get("/_kumo/clock", self._clock_get)
         app.router.add_post("/_kumo/clock", self._clock_post)
+        for method, path, handler in self.routes:
+            app.router.add_route(method, path, handler)
         app.router.add_route("*", "/{tail:.*}", self.gateway.handle)
         return app
 
