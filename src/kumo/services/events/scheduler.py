@@ -3,8 +3,9 @@
 The controller keeps each enabled scheduled rule's next firing time in the
 rule (``_next``) and asks to be called again then, so advancing the clock by
 five minutes fires a rate(1 minute) rule five times, once at each minute.
-After a restart, a rule that missed firings fires once and carries on from
-now, as AWS does not replay missed schedules.
+Firings missed while kumo was down, or while the rule was disabled, are
+not replayed (AWS does not replay them either): a firing more than a minute
+late is skipped and the schedule carries on from now.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from . import schedules, targets
 from .buses import RULE
 from .routing import iso
 from .rules import SCHEDULER
+
+LATE = 60.0  # seconds after which a missed firing is skipped rather than made up
 
 
 class Scheduler(Controller):
@@ -36,7 +39,12 @@ class Scheduler(Controller):
 
     def _step(self, rules, rule_key) -> float | None:
         rule = rules.get(rule_key)
-        if rule is None or not rule.get("ScheduleExpression") or rule.get("State") == "DISABLED":
+        if rule is None or not rule.get("ScheduleExpression"):
+            return None
+        if rule.get("State") == "DISABLED":
+            if "_next" in rule:
+                rule.pop("_next")
+                rules.put(rule_key, rule)
             return None
         schedule = schedules.parse(rule["ScheduleExpression"])
         now = self.kumo.clock.now()
@@ -45,7 +53,8 @@ class Scheduler(Controller):
         if due is None:
             due = schedule.next_after(now, since) if isinstance(schedule, schedules.Rate) else schedule.next_after(now)
         if due is not None and due <= now + 1e-6:
-            self._fire(rule, due)
+            if now - due < LATE:
+                self._fire(rule, due)
             due = schedule.next_after(max(now, due), since)
         rule["_next"] = due
         rules.put(rule_key, rule)
