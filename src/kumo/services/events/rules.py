@@ -12,7 +12,7 @@ import re
 
 from ...aws.errors import AwsError
 from ...core.arns import parse_arn
-from . import buses, patterns, schedules
+from . import buses, patterns, schedules, targets
 from .buses import RULE
 
 MAX_TARGETS = 5
@@ -159,13 +159,12 @@ def _target_problem(target: dict) -> str | None:
             json.loads(target["Input"])
         except ValueError:
             return "Input is not valid JSON text."
-    transformer = target.get("InputTransformer")
-    if transformer:
-        for path in (transformer.get("InputPathsMap") or {}).values():
-            if not path.startswith("$"):
-                return f"InputPath {path} is not valid JSONPath."
-    if target.get("InputPath") and not target["InputPath"].startswith("$"):
-        return "InputPath is not valid JSONPath."
+    transformer = target.get("InputTransformer") or {}
+    for path in [target.get("InputPath") or "$", *(transformer.get("InputPathsMap") or {}).values()]:
+        try:
+            targets.json_path({}, path)
+        except targets.TransformError:
+            return f"InputPath {path} is not valid JSONPath."
     return None
 
 

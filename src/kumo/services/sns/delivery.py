@@ -41,6 +41,37 @@ def iso_ms(epoch: float) -> str:
     return f"{base}.{int((epoch - whole) * 1000):03d}Z"
 
 
+_RETRY_FIELDS = ("minDelayTarget", "maxDelayTarget", "numRetries", "numNoDelayRetries", "numMinDelayRetries",
+                 "numMaxDelayRetries")
+_BACKOFF = ("linear", "arithmetic", "geometric", "exponential")
+
+
+def policy_problem(doc, topic_level: bool) -> str | None:
+    """Why AWS would refuse a DeliveryPolicy document (topic: {"http": {...}}; subscription: {...})."""
+    if not isinstance(doc, dict):
+        return "DeliveryPolicy must be a JSON object"
+    if topic_level:
+        doc = doc.get("http", {})
+        if not isinstance(doc, dict):
+            return "DeliveryPolicy: http must be a JSON object"
+        retry, request = doc.get("defaultHealthyRetryPolicy", {}), doc.get("defaultRequestPolicy", {})
+    else:
+        retry, request = doc.get("healthyRetryPolicy", {}), doc.get("requestPolicy", {})
+    if not isinstance(retry, dict) or not isinstance(request, dict):
+        return "DeliveryPolicy: retry and request policies must be JSON objects"
+    for name in _RETRY_FIELDS:
+        value = retry.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100015 + 3600:
+            return f"DeliveryPolicy: {name} must be a non-negative integer"
+    if retry.get("minDelayTarget", 0) > retry.get("maxDelayTarget", 3600):
+        return "DeliveryPolicy: minDelayTarget must not exceed maxDelayTarget"
+    if retry.get("backoffFunction", "linear") not in _BACKOFF:
+        return "DeliveryPolicy: backoffFunction must be linear, arithmetic, geometric or exponential"
+    if not isinstance(request.get("headerContentType", ""), str):
+        return "DeliveryPolicy: headerContentType must be a string"
+    return None
+
+
 def effective_policy(topic: dict, sub: dict) -> dict:
     topic_http = effective_delivery_policy(topic)["http"]
     policy = dict(topic_http["defaultHealthyRetryPolicy"])
@@ -180,7 +211,7 @@ class Deliveries(Controller):
             return None
         if rec["next"] > clock.now() + 1e-6:
             return rec["next"] - clock.now()
-        if rec["type"] == "Notification" and store.table(scope, SUBSCRIPTION).get(rec["sub"]) is None:
+        if store.table(scope, SUBSCRIPTION).get(rec["sub"]) is None:
             store.table(scope, DELIVERY).delete(delivery_id)  # unsubscribed meanwhile
             return None
         ok, retryable, why = await self._attempt(rec)

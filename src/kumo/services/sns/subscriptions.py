@@ -63,9 +63,11 @@ def _check_attributes(attrs: dict, topic: dict, protocol: str) -> dict:
             except ValueError:
                 raise invalid(f"{name}: failed to parse JSON.")
             if name == "RedrivePolicy":
-                target = parse_arn(str(doc.get("deadLetterTargetArn", "")))
+                target = parse_arn(str(doc.get("deadLetterTargetArn", ""))) if isinstance(doc, dict) else None
                 if target is None or target.service != "sqs":
                     raise invalid("RedrivePolicy: deadLetterTargetArn is invalid")
+            elif delivery.policy_problem(doc, topic_level=False):
+                raise invalid(delivery.policy_problem(doc, topic_level=False))
         out[name] = value
     scope = out.get("FilterPolicyScope", "MessageAttributes")
     if out.get("FilterPolicy"):

@@ -99,10 +99,17 @@ def _check_attribute(name: str, value: str, fifo: bool, creating: bool) -> str:
         raise invalid("TracingConfig")
     if name in ("Policy", "DeliveryPolicy", "ArchivePolicy", "DataProtectionPolicy") and value:
         try:
-            if not isinstance(json.loads(value), dict):
+            doc = json.loads(value)
+            if not isinstance(doc, dict):
                 raise ValueError
         except ValueError:
             raise invalid(f"{name}: failed to parse JSON")
+        if name == "DeliveryPolicy":
+            from .delivery import policy_problem
+
+            problem = policy_problem(doc, topic_level=True)
+            if problem:
+                raise invalid(problem)
     return value
 
 
