@@ -5,6 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.sqs.util import drain, queue_with_arn
+
 from .pattern_cases import CASES, EVENT, INVALID
 
 
@@ -19,19 +21,11 @@ def sqs(aws):
 
 
 def queue(sqs, name):
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return queue_with_arn(sqs, name)
 
 
 def bodies(sqs, url):
-    out = []
-    while True:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not msgs:
-            return out
-        out += [m["Body"] for m in msgs]
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for i, m in enumerate(msgs)])
+    return [m["Body"] for m in drain(sqs, url)]
 
 
 def test_test_event_pattern_agrees_with_aws_examples(events):

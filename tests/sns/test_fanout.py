@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from .conftest import drain, queue_with_arn
+from tests.sqs.util import drain, queue_with_arn
 
 
 def verify_signature(doc: dict) -> None:

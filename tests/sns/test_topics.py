@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import queue_with_arn
+from tests.sqs.util import queue_with_arn
 
 
 def err(e):

@@ -71,7 +71,7 @@ def create_event_bus(ctx, p):
     buses = ctx.table("bus")
     if name in buses:
         raise AwsError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
-    tag_map = _tags_in(p.get("Tags"))
+    tag_map = tags_in(p.get("Tags"))
     bus = {"Name": name, "Arn": bus_arn(ctx.account, ctx.region, name), "CreationTime": ctx.now(),
            "LastModifiedTime": ctx.now(), "Tags": tag_map}
     for key in ("Description", "KmsKeyIdentifier", "DeadLetterConfig"):
@@ -113,14 +113,14 @@ def list_event_buses(ctx, p):
     default_bus(ctx.store, ctx.account, ctx.region, ctx.now())
     prefix = p.get("NamePrefix") or ""
     buses = sorted((b for b in ctx.table("bus").values() if b["Name"].startswith(prefix)), key=lambda b: b["Name"])
-    page, token = _page(buses, p, lambda b: b["Name"], f"buses|{prefix}")
-    out = {"EventBuses": [view(b) for b in page]}
+    found, token = paginate(buses, p, lambda b: b["Name"], f"buses|{prefix}")
+    out = {"EventBuses": [view(b) for b in found]}
     if token:
         out["NextToken"] = token
     return out
 
 
-def _page(items, p, key, context):
+def paginate(items, p, key, context):
     try:
         return pagination.paginate(items, p.get("Limit"), p.get("NextToken"), key=key, context=context)
     except pagination.InvalidToken:
@@ -130,7 +130,7 @@ def _page(items, p, key, context):
 # -- tags, on buses and rules -------------------------------------------------------------------
 
 
-def _tags_in(tags) -> dict:
+def tags_in(tags) -> dict:
     tag_map = {t["Key"]: t["Value"] for t in tags or []}
     try:
         tagging.validate(tag_map)
@@ -161,7 +161,7 @@ def _tagged(ctx, arn: str) -> tuple[object, str, dict]:
 
 def tag_resource(ctx, p):
     records, key, record = _tagged(ctx, p["ResourceARN"])
-    new = _tags_in(p["Tags"])
+    new = tags_in(p["Tags"])
     try:
         tagging.validate(new, record.get("Tags") or {})
     except tagging.TagError as exc:

@@ -13,7 +13,6 @@ import re
 from ...aws.errors import AwsError
 from ...core.arns import parse_arn
 from . import buses, patterns, schedules, targets
-from .buses import RULE
 
 MAX_TARGETS = 5
 _NAME = re.compile(r"^[\.\-_A-Za-z0-9]{1,64}$")
@@ -79,7 +78,7 @@ def put_rule(ctx, p):
             rule.pop(field, None)
     rule["State"] = p.get("State") or (existing or {}).get("State") or "ENABLED"
     if existing is None:
-        rule["Tags"] = buses._tags_in(p.get("Tags"))
+        rule["Tags"] = buses.tags_in(p.get("Tags"))
     if schedule and (existing is None or existing.get("ScheduleExpression") != schedule):
         rule["_since"] = ctx.now()  # rate() periods count from here
         rule.pop("_next", None)
@@ -125,7 +124,7 @@ def list_rules(ctx, p):
     prefix = p.get("NamePrefix") or ""
     found = sorted((r for r in _rules(ctx).values() if r["EventBusName"] == bus and r["Name"].startswith(prefix)),
                    key=lambda r: r["Name"])
-    page, token = buses._page(found, p, lambda r: r["Name"], f"rules|{bus}|{prefix}")
+    page, token = buses.paginate(found, p, lambda r: r["Name"], f"rules|{bus}|{prefix}")
     out = {"Rules": [view(r) for r in page]}
     if token:
         out["NextToken"] = token
@@ -136,7 +135,7 @@ def list_rule_names_by_target(ctx, p):
     bus = buses.name_of(p.get("EventBusName"))
     found = sorted(r["Name"] for r in _rules(ctx).values()
                    if r["EventBusName"] == bus and any(t["Arn"] == p["TargetArn"] for t in r["_targets"]))
-    page, token = buses._page(found, p, lambda n: n, f"names|{bus}|{p['TargetArn']}")
+    page, token = buses.paginate(found, p, lambda n: n, f"names|{bus}|{p['TargetArn']}")
     out = {"RuleNames": page}
     if token:
         out["NextToken"] = token
@@ -199,7 +198,7 @@ def remove_targets(ctx, p):
 
 def list_targets_by_rule(ctx, p):
     rule = find(ctx, p["Rule"], p.get("EventBusName"))
-    page, token = buses._page(rule["_targets"], p, lambda t: t["Id"], f"targets|{rule['Arn']}")
+    page, token = buses.paginate(rule["_targets"], p, lambda t: t["Id"], f"targets|{rule['Arn']}")
     out = {"Targets": page}
     if token:
         out["NextToken"] = token
