@@ -262,3 +262,19 @@ def test_content_based_deduplication(sqs):
     assert msgs[0]["Attributes"]["MessageDeduplicationId"] == hashlib.sha256(b"same").hexdigest()
     with pytest.raises(ClientError):
         sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", DelaySeconds=5)
+
+
+def test_fifo_receive_request_attempt_id(sqs, kumo_server):
+    url = sqs.create_queue(QueueName="retry.fifo", Attributes={"FifoQueue": "true",
+                                                              "ContentBasedDeduplication": "true"})["QueueUrl"]
+    for body in ("a", "b", "c"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body)
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1")["Messages"]
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1")["Messages"]
+    assert [(m["Body"], m["ReceiptHandle"]) for m in again] == [(m["Body"], m["ReceiptHandle"]) for m in first]
+    other = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-2")["Messages"]
+    assert [m["Body"] for m in other] == ["c"]
+    # Once the messages are deleted, the attempt id no longer brings them back.
+    for m in first:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-1")

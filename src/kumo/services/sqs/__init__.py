@@ -17,7 +17,7 @@ class Sqs:
 
 
 class Retention(Controller):
-    """Deletes messages past their queue's retention period and forgets expired deduplication ids."""
+    """Deletes messages past their queue's retention period; forgets expired deduplication and attempt ids."""
 
     name = "sqs-retention"
     resync_interval = 60.0
@@ -34,6 +34,9 @@ class Retention(Controller):
             for _scope, _name, queue in store.all(queues.KIND):
                 storage.expire(store, queue["_id"], engine.retention_cutoff(queue, now))
             storage.dedup_expire(store, now)
+            for scope, key, attempt in store.all(engine.ATTEMPTS):
+                if attempt["expires"] <= now:
+                    store.table(scope, engine.ATTEMPTS).delete(key)
             for scope, name, tomb in store.all(queues.DELETED):
                 if now - tomb["at"] >= queues.REUSE_AFTER:
                     store.table(scope, queues.DELETED).delete(name)

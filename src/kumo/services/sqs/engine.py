@@ -16,7 +16,8 @@ from ...aws.errors import AwsError
 from . import message_attributes as ma
 from . import queues, storage
 
-DEDUP_WINDOW = 300.0  # FIFO deduplication interval: 5 minutes
+DEDUP_WINDOW = 300.0  # FIFO deduplication interval: 5 minutes (sends, and receive attempts)
+ATTEMPTS = "sqs.attempt"  # FIFO ReceiveRequestAttemptIds of the last five minutes
 SYSTEM_NAMES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
                 "SequenceNumber", "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader",
                 "DeadLetterQueueSourceArn")
@@ -115,14 +116,51 @@ def notify(kumo, uid: str) -> None:
 
 
 def receive(kumo, queue: dict, max_messages: int, visibility: int | None, system_names=None,
-            attribute_names=None) -> list[dict]:
-    """Receive up to ``max_messages`` now; messages past maxReceiveCount go to the dead-letter queue instead."""
+            attribute_names=None, attempt_id: str | None = None) -> list[dict]:
+    """Receive up to ``max_messages`` now; messages past maxReceiveCount go to the dead-letter queue instead.
+
+    On a FIFO queue, a retry with the same ReceiveRequestAttemptId within five minutes gets the same
+    messages and receipt handles back (their visibility timeout starts again), as long as they are
+    still in flight under that receive.
+    """
     store = kumo.store
     now = kumo.clock.now()
     uid = queue["_id"]
     fifo = queues.is_fifo(queue)
-    oldest = retention_cutoff(queue, now)
     timeout = queues.attr_int(queue, "VisibilityTimeout") if visibility is None else visibility
+    attempts = store.table(f"{queue['_account']}/{queue['_region']}", ATTEMPTS) if fifo and attempt_id else None
+    if attempts is not None:
+        again = _same_attempt(store, queue, attempts.get(f"{uid}|{attempt_id}"), now, timeout)
+        if again is not None:
+            return [_message(queue, row, system_names, attribute_names) for row in again]
+    out = _receive(kumo, queue, max_messages, timeout, system_names, attribute_names, now)
+    if attempts is not None:
+        attempts.put(f"{uid}|{attempt_id}", {"expires": now + DEDUP_WINDOW, "handles": [
+            m["ReceiptHandle"] for m in out]})
+    return out
+
+
+def _same_attempt(store, queue: dict, attempt: dict | None, now: float, timeout: int) -> list | None:
+    if attempt is None or attempt["expires"] <= now:
+        return None
+    rows = []
+    for handle in attempt["handles"]:
+        seq, nonce = parse_receipt(handle, queue)
+        row = storage.get(store, queue["_id"], seq)
+        if row is None or row.receipt != nonce or row.visible <= now:
+            return None
+        rows.append(row)
+    for row in rows:
+        storage.set_visible(store, row.seq, now + timeout)
+    return rows
+
+
+def _receive(kumo, queue: dict, max_messages: int, timeout: int, system_names, attribute_names,
+             now: float) -> list[dict]:
+    store = kumo.store
+    uid = queue["_id"]
+    fifo = queues.is_fifo(queue)
+    oldest = retention_cutoff(queue, now)
     redrive = queues.redrive_policy(queue)
     dlq = queues.by_arn(store, redrive[0]) if redrive else None
     out: list[dict] = []

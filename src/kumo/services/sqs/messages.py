@@ -54,7 +54,8 @@ def receive_message(ctx, p):
         if current is None or current["_id"] != queue["_id"]:
             raise queues.not_found()
         with kumo.store.transaction():
-            return engine.receive(kumo, current, count, visibility, system_names, attribute_names)
+            return engine.receive(kumo, current, count, visibility, system_names, attribute_names,
+                                  p.get("ReceiveRequestAttemptId"))
 
     found = attempt()
     if found or wait == 0:
