@@ -83,6 +83,8 @@ class Kumo:
         host = self.settings.host
         if host in ("0.0.0.0", "::", ""):
             host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
         return f"http://{host}:{self.port or self.settings.port}"
 
     def app(self) -> web.Application:
