@@ -148,8 +148,8 @@ def main() -> None:
     table = "\n".join(rows)
     print(table)
     if not args.no_record:
-        note = ("One boto3 client, one thread, loopback. Throughput counts the whole cycle (send, then receive and "
-                "delete until the queue is empty) and includes boto3's own request building and parsing, the same "
+        note = ("One boto3 client, one thread, loopback. Throughput counts every call of the cycle (send, receive, "
+                "delete) and includes boto3's own request building and parsing, the same "
                 "for both servers. kumo commits every acknowledged send and delete to SQLite (WAL) before it "
                 "answers; moto keeps messages in memory.")
         command = " ".join(["python bench/bench_messaging.py", *sys.argv[1:]])
