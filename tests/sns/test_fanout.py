@@ -165,7 +165,7 @@ def test_email_subscriptions_stay_pending(sns):
         sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="not-an-address")
 
 
-def test_fifo_topic_to_fifo_queue_keeps_order_and_deduplicates(sns, sqs):
+def test_fifo_topic_to_fifo_queue_keeps_order_and_deduplicates(sns, sqs, kumo_server):
     topic = sns.create_topic(Name="ledger.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
     url, arn = queue_with_arn(sqs, "ledger.fifo", FifoQueue="true")
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
@@ -175,9 +175,12 @@ def test_fifo_topic_to_fifo_queue_keeps_order_and_deduplicates(sns, sqs):
     sns.publish(TopicArn=topic, Message="credit", MessageGroupId="acct-1", MessageDeduplicationId="2")
     with pytest.raises(sns.exceptions.InvalidParameterException):
         sns.publish(TopicArn=topic, Message="no group", MessageDeduplicationId="3")
-    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["MessageGroupId"])["Messages"]
+    msgs = drain(sqs, url)
     assert [m["Body"] for m in msgs] == ["debit", "credit"]
-    assert msgs[0]["Attributes"]["MessageGroupId"] == "acct-1"
+    kumo_server.advance(301)  # past the five-minute deduplication window
+    later = sns.publish(TopicArn=topic, Message="debit", MessageGroupId="acct-1", MessageDeduplicationId="1")
+    assert later["MessageId"] != first["MessageId"] and int(later["SequenceNumber"]) > int(first["SequenceNumber"])
+    assert [m["Body"] for m in drain(sqs, url)] == ["debit"]
 
 
 def test_publish_batch(sns, sqs):

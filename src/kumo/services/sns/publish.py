@@ -22,7 +22,8 @@ from .topics import SUBSCRIPTION, find, invalid, is_fifo, table
 log = logging.getLogger("kumo.sns")
 MAX_BYTES = 262144
 MAX_ATTRIBUTES = 10
-DEDUP = "sns.dedup"
+DEDUP = "sns.dedup"  # FIFO deduplication ids of the last five minutes (swept by the sns-dedup controller)
+SEQUENCE = "sns.sequence"  # each FIFO topic's last sequence number
 DEDUP_WINDOW = 300.0
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SUBJECT = re.compile(r"^[\x20-\x7e]{1,100}$")
@@ -116,9 +117,9 @@ def publish_prepared(kumo, topic: dict, msg: dict) -> dict:
         seen = dedups.get(key)
         if seen is not None and seen["expires"] > now:
             return {"MessageId": seen["id"], "SequenceNumber": seen["seq"]}
-        counter = dedups.get(f"{topic['Name']}|")
-        number = (counter or {}).get("n", 0) + 1
-        dedups.put(f"{topic['Name']}|", {"n": number, "expires": float("inf")})
+        counters = table(kumo.store, topic["_account"], topic["_region"], SEQUENCE)
+        number = (counters.get(topic["Name"]) or {}).get("n", 0) + 1
+        counters.put(topic["Name"], {"n": number})
         seqno = f"{10**19 + number:020d}"
     message_id = str(uuid.uuid4())
     if seqno:

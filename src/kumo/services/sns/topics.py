@@ -152,6 +152,7 @@ def delete_topic(ctx, p):
         if sub["TopicArn"] == topic["TopicArn"]:
             subs.delete(key)
     table(ctx.store, topic["_account"], topic["_region"]).delete(topic["Name"])
+    table(ctx.store, topic["_account"], topic["_region"], "sns.sequence").delete(topic["Name"])
     return {}
 
 
