@@ -45,6 +45,7 @@ class Kumo:
         self._reset_hooks: list[Callable] = []
         self._start_hooks: list[Callable] = []
         self._stop_hooks: list[Callable] = []
+        # Plain HTTP paths services serve beside the AWS API (fault injection, SNS's signing certificate).
         self._routes: list[tuple[str, str, Callable]] = []
         self._runner: web.AppRunner | None = None
         self._clock_saver: asyncio.TimerHandle | None = None
@@ -86,8 +87,18 @@ class Kumo:
         self._stop_hooks.append(hook)
 
     def route(self, method: str, path: str, handler: Callable) -> None:
-        """A kumo endpoint of a service (under /_kumo/), e.g. fault injection."""
+        """A plain HTTP endpoint of a service, e.g. fault injection or SNS's signing certificate."""
         self._routes.append((method, path, handler))
+
+    @property
+    def endpoint(self) -> str:
+        """Where kumo itself can be reached (for URLs it hands out outside a request: SNS's SigningCertURL)."""
+        host = self.settings.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port or self.settings.port}"
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=1024**3)

@@ -39,6 +39,7 @@ class RequestContext:
     host: str = "localhost:4566"
     scheme: str = "http"
     headers: Any = None
+    path: str = "/"  # raw request path (old SQS SDKs post to the queue URL's path)
     extra: dict = field(default_factory=dict)
 
     @property

@@ -93,6 +93,8 @@ class Gateway:
             pre = routing.pre_route(request.method, path, query, headers, signature)
             if pre.spec is not None:
                 model = specs.service_model(pre.spec.name)
+                if pre.protocol is None and protocol == "query" and pre.spec.legacy_query:
+                    model = specs.query_model(pre.spec.name)  # early errors of old SDKs' form requests: XML
                 protocol = pre.protocol or _answer_protocol(model, protocol)
             limit = pre.spec.max_body if pre.spec else DEFAULT_MAX_BODY
             body = await _read_body(request, limit)
@@ -143,6 +145,7 @@ class Gateway:
             host=request.host or f"{self.kumo.settings.host}:{self.kumo.settings.port}",
             scheme=request.scheme,
             headers=http.headers,
+            path=http.path,
         )
         store = self.kumo.store
         with store.transaction():

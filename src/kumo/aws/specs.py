@@ -9,6 +9,8 @@ alone takes a few hundred milliseconds to read and startup must stay fast.
 
 from __future__ import annotations
 
+import copy
+import importlib
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -75,7 +77,17 @@ _lock = threading.Lock()
 def _model(name: str) -> ServiceModel:
     with _lock:
         data = _loader.load_service_model(name, "service-2")
+    spec = SERVICES.get(name)
+    if spec is not None and spec.legacy_query:
+        # The json model also lost the query error codes, which AWS still sends in
+        # x-amzn-query-error (SQS: AWS.SimpleQueueService.NonExistentQueue for QueueDoesNotExist).
+        data = copy.deepcopy(data)
+        _legacy_names(spec).apply_to_json(data)
     return ServiceModel(data, service_name=name)
+
+
+def _legacy_names(spec: ServiceSpec):
+    return importlib.import_module(f"kumo.services.{spec.package}.query_names")
 
 
 _loaded: set[str] = set()
@@ -103,13 +115,10 @@ def warm(names=None) -> None:
 @lru_cache(maxsize=None)
 def query_model(name: str) -> ServiceModel:
     """The model of a ``legacy_query`` service as its query protocol names things."""
-    import copy
-    import importlib
-
     spec = SERVICES[name]
     with _lock:
         data = copy.deepcopy(_loader.load_service_model(name, "service-2"))
-    importlib.import_module(f"kumo.services.{spec.package}.query_names").apply(data)
+    _legacy_names(spec).apply(data)
     data["metadata"]["protocol"] = "query"
     data["metadata"]["protocols"] = ["query"]
     return ServiceModel(data, service_name=name)

@@ -139,6 +139,8 @@ def _xmlns(service_model) -> str:
     if service_model is None:
         return "https://amazonaws.com/doc/"
     md = service_model.metadata
+    if md.get("xmlNamespace"):
+        return md["xmlNamespace"]  # what AWS writes (SNS: http://sns.amazonaws.com/doc/2010-03-31/)
     if md.get("protocol") == "ec2":
         return f"http://ec2.amazonaws.com/doc/{md.get('apiVersion')}/"
     return f"https://{md.get('endpointPrefix', md.get('signingName', ''))}.amazonaws.com/doc/{md.get('apiVersion')}/"

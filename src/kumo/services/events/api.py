@@ -1,0 +1,11 @@
+"""EventBridge's operations; the gateway finds each by its snake_case name."""
+
+from .buses import (  # noqa: F401
+    create_event_bus, delete_event_bus, describe_event_bus, list_event_buses, list_tags_for_resource,
+    tag_resource, untag_resource, update_event_bus,
+)
+from .routing import put_events, test_event_pattern  # noqa: F401
+from .rules import (  # noqa: F401
+    delete_rule, describe_rule, disable_rule, enable_rule, list_rule_names_by_target, list_rules,
+    list_targets_by_rule, put_rule, put_targets, remove_targets,
+)

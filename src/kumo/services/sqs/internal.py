@@ -1,0 +1,49 @@
+"""SQS for the rest of kumo: send to, receive from and delete on a queue named by its ARN.
+
+SNS subscriptions, EventBridge targets, Auto Scaling lifecycle hooks and
+Lambda event source mappings use these instead of the HTTP API.  Messages go
+through the same checks and storage as a client's, so they are durable and
+wake long polls.  Call them on kumo's event loop; each call commits before it
+returns.  See docs/messaging.md.
+"""
+
+from __future__ import annotations
+
+from . import engine, queues
+
+
+class QueueNotFound(LookupError):
+    pass
+
+
+def find(kumo, queue_arn: str) -> dict:
+    queue = queues.by_arn(kumo.store, queue_arn)
+    if queue is None:
+        raise QueueNotFound(queue_arn)
+    return queue
+
+
+def send(kumo, queue_arn: str, body: str, attributes: dict | None = None, *, group_id: str | None = None,
+         dedup_id: str | None = None, sender_id: str | None = None) -> dict:
+    """SendMessage to the queue; returns its result (MessageId, MD5OfMessageBody, SequenceNumber ...).
+
+    ``attributes`` are SQS message attributes ({"name": {"DataType": "String", "StringValue": "v"}}).
+    Raises QueueNotFound, or AwsError when SQS would refuse the message (too large, bad attributes).
+    """
+    with kumo.store.transaction():
+        queue = find(kumo, queue_arn)
+        entry = {"MessageBody": body, "MessageAttributes": attributes or None, "MessageGroupId": group_id,
+                 "MessageDeduplicationId": dedup_id}
+        return engine.enqueue(kumo, queue, entry, sender_id or queue["_account"])
+
+
+def receive(kumo, queue_arn: str, max_messages: int = 10, visibility_timeout: int | None = None) -> list[dict]:
+    """ReceiveMessage without waiting, with all system and message attributes (what Lambda's poller sees)."""
+    with kumo.store.transaction():
+        queue = find(kumo, queue_arn)
+        return engine.receive(kumo, queue, max_messages, visibility_timeout, ["All"], ["All"])
+
+
+def delete(kumo, queue_arn: str, receipt_handle: str) -> None:
+    with kumo.store.transaction():
+        engine.delete(kumo, find(kumo, queue_arn), receipt_handle)
