@@ -105,11 +105,22 @@ def test_missing_keeps_the_last_verdict_until_the_range_is_empty(aws, minutes):
 
 
 def test_actions_dispatch_with_the_sns_notification_and_events(aws, account, kumo_server, minutes):
+    """The alarm's action ARN reaches its service: SNS publishes AWS's alarm notification to a real queue."""
     kumo = kumo_server.kumo
-    topic = f"arn:aws:sns:us-east-1:{account}:pager"
-    calls, events = [], []
-    kumo.actions.register(lambda arn: arn == topic, lambda arn, context: calls.append((arn, context)))
+    events = []
     kumo.events.subscribe(lambda e: events.append(e) if e["account"] == account else None)
+    sns, sqs = aws("sns"), aws("sqs")
+    topic = sns.create_topic(Name="pager")["TopicArn"]
+    queue = sqs.create_queue(QueueName="pager-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+
+    def notifications():
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        for msg in got:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=msg["ReceiptHandle"])
+        return [json.loads(msg["Body"]) for msg in got]
+
     cw = aws("cloudwatch")
     orphan = f"arn:aws:sns:us-east-1:{account}:nobody-listens"
     put_alarm(cw, "paged", EvaluationPeriods=1, DatapointsToAlarm=1, AlarmDescription="page me",
@@ -117,9 +128,9 @@ def test_actions_dispatch_with_the_sns_notification_and_events(aws, account, kum
               Dimensions=[{"Name": "Host", "Value": "a"}])
     m = minutes(dims=[{"Name": "Host", "Value": "a"}])
     m.put(99)
-    assert len(calls) == 1
-    arn, context = calls[0]
-    assert arn == topic
+    sent = notifications()
+    assert len(sent) == 1
+    context = sent[0]
     assert context["AlarmName"] == "paged" and context["AlarmDescription"] == "page me"
     assert context["AWSAccountId"] == account and context["NewStateValue"] == "ALARM"
     assert context["OldStateValue"] == "INSUFFICIENT_DATA" and context["Region"] == "US East (N. Virginia)"
@@ -129,8 +140,7 @@ def test_actions_dispatch_with_the_sns_notification_and_events(aws, account, kum
     assert context["Trigger"]["Dimensions"] == [{"value": "a", "name": "Host"}]
     assert context["Trigger"]["Threshold"] == 50.0 and context["Trigger"]["ComparisonOperator"] == \
         "GreaterThanThreshold"
-    assert context["kumo"]["account"] == account and context["kumo"]["region"] == "us-east-1"
-    json.dumps({k: v for k, v in context.items() if k != "kumo"})  # what SNS will publish
+    assert "kumo" not in context  # kumo's own part of the context is not published
 
     actions = cw.describe_alarm_history(AlarmName="paged", HistoryItemType="Action")["AlarmHistoryItems"]
     by_arn = {json.loads(h["HistoryData"])["notificationResource"]: h for h in actions}
@@ -149,10 +159,11 @@ def test_actions_dispatch_with_the_sns_notification_and_events(aws, account, kum
 
     cw.disable_alarm_actions(AlarmNames=["paged"])
     m.put(1)
-    assert alarm(cw, "paged")["StateValue"] == "OK" and len(calls) == 1  # actions disabled: no OK action
+    assert alarm(cw, "paged")["StateValue"] == "OK" and notifications() == []  # actions disabled: no OK action
     cw.enable_alarm_actions(AlarmNames=["paged"])
     m.put(99)
-    assert len(calls) == 2 and calls[1][1]["OldStateValue"] == "OK"
+    again = notifications()
+    assert len(again) == 1 and again[0]["OldStateValue"] == "OK"
 
 
 def test_alarm_on_a_metric_math_expression(aws, minutes):
@@ -237,9 +248,19 @@ def test_kumos_own_metrics_arrive_through_the_metric_sink(aws, account, kumo_ser
 
 
 def test_composite_actions_wait_while_the_suppressor_is_in_alarm(aws, account, kumo_server):
-    topic = f"arn:aws:sns:us-east-1:{account}:composite"
+    sns, sqs = aws("sns"), aws("sqs")
+    topic = sns.create_topic(Name="composite")["TopicArn"]
+    queue = sqs.create_queue(QueueName="composite-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     calls = []
-    kumo_server.kumo.actions.register(lambda arn: arn == topic, lambda arn, context: calls.append(context))
+
+    def received():
+        for msg in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=msg["ReceiptHandle"])
+            calls.append(json.loads(msg["Body"]))
+        return calls
+
     cw = aws("cloudwatch")
     put_alarm(cw, "child", MetricName="Child")
     put_alarm(cw, "maintenance", MetricName="Maintenance")
@@ -249,10 +270,10 @@ def test_composite_actions_wait_while_the_suppressor_is_in_alarm(aws, account, k
     cw.set_alarm_state(AlarmName="maintenance", StateValue="ALARM", StateReason="window")
     cw.set_alarm_state(AlarmName="child", StateValue="ALARM", StateReason="broken")
     parent = alarm(cw, "parent")
-    assert parent["StateValue"] == "ALARM" and calls == []
+    assert parent["StateValue"] == "ALARM" and received() == []
     assert parent["ActionsSuppressedBy"] == "Alarm"
     cw.set_alarm_state(AlarmName="child", StateValue="OK", StateReason="fixed")
     cw.set_alarm_state(AlarmName="maintenance", StateValue="OK", StateReason="over")
     cw.set_alarm_state(AlarmName="child", StateValue="ALARM", StateReason="broken again")
-    assert [c["AlarmName"] for c in calls] == ["parent"] and calls[0]["AlarmRule"] == "ALARM(child)"
+    assert [c["AlarmName"] for c in received()] == ["parent"] and calls[0]["AlarmRule"] == "ALARM(child)"
     assert "ActionsSuppressedBy" not in alarm(cw, "parent")

@@ -273,3 +273,26 @@ def test_create_image_captures_the_disk(aws):
     with pytest.raises(ClientError) as e:
         ec2.describe_images(ImageIds=[image_id])
     assert e.value.response["Error"]["Code"] == "InvalidAMIID.NotFound"
+
+
+def test_stopping_an_instance_puts_a_state_change_event_on_the_default_bus(aws, account):
+    import json
+
+    events, sqs, ec2 = aws("events"), aws("sqs"), aws("ec2")
+    queue = sqs.create_queue(QueueName="ec2-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="stopped", EventPattern=json.dumps({
+        "source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"],
+        "detail": {"state": ["stopped"]}}))
+    events.put_targets(Rule="stopped", Targets=[{"Id": "q", "Arn": queue_arn}])
+    iid = ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    wait_state(ec2, [iid], "running")
+    ec2.stop_instances(InstanceIds=[iid])
+    wait_state(ec2, [iid], "stopped")
+    got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5).get("Messages", [])
+    assert len(got) == 1
+    event = json.loads(got[0]["Body"])
+    assert event["source"] == "aws.ec2" and event["detail-type"] == "EC2 Instance State-change Notification"
+    assert event["detail"] == {"instance-id": iid, "state": "stopped"}
+    assert event["account"] == account and event["region"] == "us-east-1"
+    assert event["resources"] == [f"arn:aws:ec2:us-east-1:{account}:instance/{iid}"]
