@@ -297,3 +297,17 @@ def test_api_errors(aws):
     assert tg_attrs["deregistration_delay.timeout_seconds"] == "300"
     assert (tg["HealthCheckIntervalSeconds"], tg["HealthCheckTimeoutSeconds"], tg["HealthyThresholdCount"],
             tg["UnhealthyThresholdCount"], tg["Matcher"]["HttpCode"]) == (30, 6, 5, 2, "200")
+
+
+def test_responses_carry_one_content_length(aws, kumo_server):
+    ec2, elb, vpc, subnets = default_setup(aws)
+    web = launch_web(ec2, 1)
+    lb = elb.create_load_balancer(Name="framing", Subnets=subnets)["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="framing", Protocol="HTTP", Port=8080, VpcId=vpc)["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": web[0]["InstanceId"]}])
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    lb = wait_active(elb, lb)
+    status, headers, body = get(node(lb))
+    assert status == 200
+    assert headers.get_all("Content-Length") == [str(len(body))]

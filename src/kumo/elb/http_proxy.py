@@ -1,7 +1,9 @@
 """The HTTP data plane of ALBs and classic HTTP listeners: an L7 proxy with keep-alive on both sides.
 
 Requests are parsed with httptools (llhttp).  A request body is read whole
-before it is forwarded; response bodies stream back as they arrive.  Status
+before it is forwarded; response bodies stream back as they arrive.  The
+whole exchange runs on protocol callbacks (no task switch per request), which
+is what keeps a Python proxy within reach of HAProxy.  Status
 codes follow AWS's: 503 with no registered target, 502 when a target refuses
 or breaks the connection or answers garbage, 504 when it stays silent past
 the idle timeout, 400 for a malformed request.
@@ -10,8 +12,8 @@ the idle timeout, 400 for a malformed request.
 from __future__ import annotations
 
 import asyncio
+import collections
 import http
-import os
 import random
 import time
 from typing import TYPE_CHECKING
@@ -40,7 +42,7 @@ def error_page(status: int, close: bool = False) -> bytes:
 
 
 def trace_id(existing: str | None, now: float) -> str:
-    fresh = f"1-{int(now):08x}-{os.urandom(12).hex()}"
+    fresh = f"1-{int(now):08x}-{random.getrandbits(96):024x}"
     if existing and "Root=" in existing:
         return f"Self={fresh};{existing}"
     return f"Root={fresh}"
@@ -59,6 +61,17 @@ class ParsedRequest:
         self.upgrade = False
 
 
+class Exchange:
+    """One request under way to a target."""
+
+    __slots__ = ("req", "keep", "target", "group", "set_cookies", "started", "head_only")
+
+    def __init__(self, req, keep, target, group, set_cookies, started):
+        self.req, self.keep, self.target, self.group = req, keep, target, group
+        self.set_cookies, self.started = set_cookies, started
+        self.head_only = req.method == b"HEAD"
+
+
 class ClientConnection(asyncio.Protocol):
     """One client connection to an HTTP listener."""
 
@@ -68,8 +81,8 @@ class ClientConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.current: ParsedRequest | None = None
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.task: asyncio.Task | None = None
+        self.pending: collections.deque = collections.deque()
+        self.exchange: Exchange | None = None
         self.closed = False
         self.body_size = 0
         self.peer = ("", 0)
@@ -93,14 +106,11 @@ class ClientConnection(asyncio.Protocol):
             self.tls = (ssl_object.version(), (ssl_object.cipher() or ("",))[0])
         self.worker.stats.connection(self.listener.lb, +1)
         self.worker.connections.add(self)
-        self.task = asyncio.get_running_loop().create_task(self._serve())
 
     def connection_lost(self, exc):
         self.closed = True
         self.worker.connections.discard(self)
         self.worker.stats.connection(self.listener.lb, -1)
-        if self.task is not None:
-            self.task.cancel()
         self.write_ready.set()
 
     def pause_writing(self):
@@ -114,7 +124,7 @@ class ClientConnection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            pass  # the upgraded stream is spliced once the target agrees (101)
+            pass
         except httptools.HttpParserError:
             self._fail(400)
 
@@ -151,26 +161,42 @@ class ClientConnection(asyncio.Protocol):
         self.current.body.append(body)
 
     def on_message_complete(self):
-        self.queue.put_nowait(self.current)
+        self.pending.append(self.current)
         self.current = None
+        if not self.busy:
+            self._next()
 
     # -- serving ----------------------------------------------------------------------------------
-    async def _serve(self):
-        try:
-            while not self.closed:
-                req = await self.queue.get()
-                self.busy = True
-                keep = await self._handle(req)
-                self.busy = False
-                self.last_activity = time.monotonic()
-                if not keep:
-                    self.transport.close()
-                    return
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            self.worker.log.exception("HTTP listener %s failed a request", self.listener.id)
-            self._fail(500)
+    def _next(self) -> None:
+        """Serve queued requests in order; one exchange with a target at a time."""
+        while self.pending and not self.closed:
+            req = self.pending.popleft()
+            self.busy = True
+            try:
+                finished = self._start(req)
+            except Exception:
+                self.worker.log.exception("HTTP listener %s failed a request", self.listener.id)
+                self._fail(500)
+                return
+            if not finished:
+                return  # an exchange is under way; _complete() comes back here
+            self.busy = False
+            if not req.keep_alive:
+                self.transport.close()
+                self.closed = True
+                return
+        self.last_activity = time.monotonic()
+
+    def _complete(self, keep: bool) -> None:
+        self.exchange = None
+        self.busy = False
+        self.last_activity = time.monotonic()
+        if not keep:
+            if not self.closed:
+                self.transport.close()
+                self.closed = True
+            return
+        self._next()
 
     def _request_view(self, req: ParsedRequest) -> tuple[R.Request, dict[str, list[str]]]:
         headers: dict[str, list[str]] = {}
@@ -184,7 +210,8 @@ class ClientConnection(asyncio.Protocol):
                          "https" if self.listener.protocol in ("HTTPS", "SSL") else "http", self.listener.port)
         return view, headers
 
-    async def _handle(self, req: ParsedRequest) -> bool:
+    def _start(self, req: ParsedRequest) -> bool:
+        """Begin serving one request; True when the answer is already written."""
         started = time.monotonic()
         lst = self.listener
         view, headers = self._request_view(req)
@@ -193,37 +220,39 @@ class ClientConnection(asyncio.Protocol):
         keep = req.keep_alive
         if lst.drop_invalid_headers:
             req.headers = [(n, v) for n, v in req.headers if all(c in _VALID_NAME for c in n)]
-        actions = lst.actions_for(view)
-        for action in actions:
+        for action in lst.actions_for(view):
             kind = action.get("Type")
             if kind == "fixed-response":
                 cfg = action.get("FixedResponseConfig") or {}
                 body = (cfg.get("MessageBody") or "").encode()
                 status = int(cfg.get("StatusCode") or 200)
-                head = (f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\nServer: awselb/2.0\r\n"
+                head = (f"HTTP/1.1 {status} {_phrase(status)}\r\nServer: awselb/2.0\r\n"
                         f"Content-Type: {cfg.get('ContentType') or 'text/plain; charset=utf-8'}\r\n"
                         f"Content-Length: {len(body)}\r\nConnection: {'keep-alive' if keep else 'close'}\r\n\r\n")
                 self.transport.write(head.encode() + (b"" if req.method == b"HEAD" else body))
                 stats.elb_status(lst.lb, status)
-                return keep
+                return True
             if kind == "redirect":
                 target = R.redirect(action.get("RedirectConfig") or {}, view)
-                head = (f"HTTP/1.1 {target.status} {http.HTTPStatus(target.status).phrase}\r\nServer: awselb/2.0\r\n"
+                head = (f"HTTP/1.1 {target.status} {_phrase(target.status)}\r\nServer: awselb/2.0\r\n"
                         f"Location: {target.location}\r\nContent-Length: 0\r\n"
                         f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n")
                 self.transport.write(head.encode())
                 stats.elb_status(lst.lb, target.status)
-                return keep
+                return True
             if kind == "forward":
-                return await self._forward(req, view, headers, action, started)
-        self._fail(503)
-        return False
+                return self._forward(req, view, headers, action, started)
+        self._error(503, keep)
+        return True
 
-    async def _forward(self, req, view, headers, action, started) -> bool:
+    def _error(self, status: int, keep: bool) -> None:
+        self.transport.write(error_page(status, close=not keep))
+        self.worker.stats.elb_error(self.listener.lb, status)
+
+    def _forward(self, req, view, headers, action, started) -> bool:
         lst = self.listener
-        stats = self.worker.stats
         keep = req.keep_alive
-        cookies = _cookies(headers)
+        cookies = _cookies(headers) if "cookie" in headers else {}
         wg = R.forward_groups(action)
         group_arn = None
         if wg.sticky and cookies.get("AWSALBTG"):
@@ -231,34 +260,112 @@ class ClientConnection(asyncio.Protocol):
             if chosen and any(arn == chosen for arn, _ in wg.groups):
                 group_arn = chosen
         if group_arn is None:
-            group_arn = R.pick_group(wg, random.random())
+            group_arn = wg.groups[0][0] if len(wg.groups) == 1 else R.pick_group(wg, random.random())
         group = self.worker.groups.get(group_arn)
-        if group is None or not group.targets:
-            self.transport.write(error_page(503, close=not keep))
-            stats.elb_error(lst.lb, 503)
-            return keep
-        target, set_cookies = self._choose(group, cookies, view)
+        target, set_cookies = (self._choose(group, cookies, view) if group is not None and group.targets
+                               else (None, []))
         if target is None:
-            self.transport.write(error_page(503, close=not keep))
-            stats.elb_error(lst.lb, 503)
-            return keep
+            self._error(503, keep)
+            return True
         if wg.sticky:
-            set_cookies.append(_cookie("AWSALBTG", self.worker.tokens.make(lst.lb + "|tg", group_arn),
-                                       wg.sticky_seconds))
-            set_cookies.append(_cookie("AWSALBTGCORS", self.worker.tokens.make(lst.lb + "|tg", group_arn),
-                                       wg.sticky_seconds, cors=True))
-        out = self._upstream_request(req, headers)
+            token = self.worker.tokens.make(lst.lb + "|tg", group_arn)
+            set_cookies.append(_cookie("AWSALBTG", token, wg.sticky_seconds))
+            set_cookies.append(_cookie("AWSALBTGCORS", token, wg.sticky_seconds, cors=True))
+        payload = self._upstream_request(req, headers)
+        self.exchange = Exchange(req, keep, target, group, set_cookies, started)
         target.outstanding += 1
+        conn = self.worker.pool.take(target.host, target.port)
+        if conn is not None:
+            self._send(conn, payload)
+        else:
+            asyncio.get_running_loop().create_task(self._connect_and_send(target, payload))
+        return False
+
+    async def _connect_and_send(self, target: Target, payload: bytes) -> None:
         try:
-            status = await self._exchange(target, out, req, set_cookies, group, keep)
-        finally:
+            conn = await self.worker.pool.connect(target.host, target.port)
+        except OSError:
+            ex = self.exchange
+            if ex is None:
+                return
             target.outstanding -= 1
-        elapsed = time.monotonic() - started
-        if status is None:
-            return False
-        if status >= 0:
-            stats.target_response(lst.lb, group.arn, target.key, status, elapsed)
-        return keep and status >= 0
+            self.worker.stats.target_connection_error(self.listener.lb)
+            if not self.closed:
+                self._error(502, ex.keep)
+            self._complete(ex.keep)
+            return
+        if self.closed or self.exchange is None:
+            self.worker.pool.release(conn)
+            return
+        self._send(conn, payload)
+
+    def _send(self, conn, payload: bytes) -> None:
+        ex = self.exchange
+        conn.start(payload, ex.head_only, self, self.worker.clock.real_timeout(self.listener.idle_timeout))
+
+    # -- what the target answers (called by the upstream connection) ---------------------------
+    def upstream_head(self, conn, status: int, resp_headers: list, no_body: bool) -> None:
+        ex = self.exchange
+        group = ex.group
+        sticky = group.stickiness or {}
+        if sticky.get("type") == "app_cookie":
+            app_name = sticky.get("cookie_name", "").lower().encode()
+            if any(n.lower() == b"set-cookie" and v.split(b"=", 1)[0].strip().lower() == app_name
+                   for n, v in resp_headers):
+                ex.set_cookies.append(_cookie("AWSALBAPP-0", self.worker.tokens.make(group.arn, ex.target.key),
+                                              sticky.get("duration", 86400)))
+        lines = [_status_line(status)]
+        length = None
+        for name, value in resp_headers:
+            low = name.lower()
+            if low == b"content-length":
+                length = value
+                continue
+            if low in HOP_BY_HOP:
+                continue
+            lines += [name, b": ", value, b"\r\n"]
+        for cookie in ex.set_cookies:
+            lines.append(f"Set-Cookie: {cookie}\r\n".encode())
+        if length is not None:
+            lines += [b"Content-Length: ", length, b"\r\n"]
+            framing = "length"
+        elif no_body or 100 <= status < 200:
+            framing = "none"
+        else:
+            lines.append(b"Transfer-Encoding: chunked\r\n")
+            framing = "chunked"
+        lines.append(b"Connection: keep-alive\r\n\r\n" if ex.keep else b"Connection: close\r\n\r\n")
+        self._status = status
+        conn.begin_body(b"".join(lines), framing)
+
+    def upstream_done(self, conn) -> None:
+        ex = self.exchange
+        if ex is None:
+            return
+        ex.target.outstanding -= 1
+        self.worker.stats.target_response(self.listener.lb, ex.group.arn, ex.target.key, self._status,
+                                          time.monotonic() - ex.started)
+        if conn.reusable():
+            self.worker.pool.release(conn)
+        else:
+            conn.close()
+        self._complete(ex.keep and not self.closed)
+
+    def upstream_failed(self, conn, exc: BaseException, head_sent: bool) -> None:
+        ex = self.exchange
+        conn.close()
+        if ex is None:
+            return
+        ex.target.outstanding -= 1
+        if head_sent or self.closed:
+            # The response is already under way: all the client can get is an end.
+            if not self.closed:
+                self.transport.close()
+                self.closed = True
+            self._complete(False)
+            return
+        self._error(504 if isinstance(exc, TimeoutError) else 502, ex.keep)
+        self._complete(ex.keep)
 
     def _choose(self, group, cookies, view) -> tuple[Target | None, list[str]]:
         lst = self.listener
@@ -267,15 +374,16 @@ class ClientConnection(asyncio.Protocol):
         candidates = group.candidates(self.zone, lst.cross_zone)
         chosen = None
         scope = group.arn
-        if sticky.get("type") == "lb_cookie":
+        kind = sticky.get("type")
+        if kind == "lb_cookie":
             key = self.worker.tokens.read(scope, cookies.get(sticky.get("cookie", "AWSALB")))
-            chosen = next((t for t in candidates if t.key == key), None)
-        elif sticky.get("type") == "app_cookie":
+            chosen = next((t for t in candidates if t.key == key), None) if key else None
+        elif kind == "app_cookie":
             key = self.worker.tokens.read(scope, cookies.get("AWSALBAPP-0"))
-            chosen = next((t for t in candidates if t.key == key), None)
+            chosen = next((t for t in candidates if t.key == key), None) if key else None
         if chosen is None:
             chosen = group.pick(candidates, self.worker.clock.now(), random)
-        if chosen is not None and sticky.get("type") == "lb_cookie":
+        if chosen is not None and kind == "lb_cookie":
             token = self.worker.tokens.make(scope, chosen.key)
             name = sticky.get("cookie", "AWSALB")
             set_cookies.append(_cookie(name, token, sticky.get("duration", 86400)))
@@ -317,91 +425,6 @@ class ClientConnection(asyncio.Protocol):
         parts += [b"Connection: keep-alive\r\n\r\n", body]
         return b"".join(parts)
 
-    async def _exchange(self, target: Target, payload: bytes, req: ParsedRequest, set_cookies: list[str],
-                        group, keep: bool) -> int | None:
-        """Send to the target and relay its answer; returns the status, -1 for an ELB error, None if gone."""
-        lst = self.listener
-        pool = self.worker.pool
-        try:
-            upstream = await pool.acquire(target.host, target.port)
-        except OSError:
-            self.transport.write(error_page(502, close=not keep))
-            self.worker.stats.elb_error(lst.lb, 502)
-            self.worker.stats.target_connection_error(lst.lb)
-            return -1
-        head_only = req.method == b"HEAD"
-        upstream.start(payload, head_only)
-        idle = self.worker.clock.real_timeout(lst.idle_timeout)
-        try:
-            status, resp_headers = await asyncio.wait_for(upstream.headers_ready, idle)
-        except asyncio.TimeoutError:
-            upstream.close()
-            self.transport.write(error_page(504, close=not keep))
-            self.worker.stats.elb_error(lst.lb, 504)
-            return -1
-        except (ConnectionError, httptools.HttpParserError):
-            upstream.close()
-            self.transport.write(error_page(502, close=not keep))
-            self.worker.stats.elb_error(lst.lb, 502)
-            return -1
-        sticky = group.stickiness or {}
-        if sticky.get("type") == "app_cookie":
-            app_name = sticky.get("cookie_name", "").lower().encode()
-            if any(n.lower() == b"set-cookie" and v.split(b"=", 1)[0].strip().lower() == app_name
-                   for n, v in resp_headers):
-                set_cookies.append(_cookie("AWSALBAPP-0", self.worker.tokens.make(group.arn, target.key),
-                                           sticky.get("duration", 86400)))
-        lines = [f"HTTP/1.1 {status} {_phrase(status)}\r\n".encode()]
-        length = None
-        for name, value in resp_headers:
-            low = name.lower()
-            if low == b"content-length":
-                length = value
-            if low in HOP_BY_HOP:
-                continue
-            lines += [name, b": ", value, b"\r\n"]
-        for cookie in set_cookies:
-            lines.append(f"Set-Cookie: {cookie}\r\n".encode())
-        no_body = head_only or status in (204, 304) or 100 <= status < 200
-        if length is not None:
-            lines += [b"Content-Length: ", length, b"\r\n"]
-            framing = "length"
-        elif no_body:
-            framing = "none"
-        else:
-            lines.append(b"Transfer-Encoding: chunked\r\n")
-            framing = "chunked"
-        lines.append(b"Connection: keep-alive\r\n\r\n" if keep else b"Connection: close\r\n\r\n")
-        self.transport.write(b"".join(lines))
-        ok = await self._relay_body(upstream, framing, idle)
-        if ok and upstream.reusable():
-            pool.release(upstream)
-        else:
-            upstream.close()
-        return status if ok else None
-
-    async def _relay_body(self, upstream, framing: str, idle: float | None) -> bool:
-        while True:
-            try:
-                chunk = await asyncio.wait_for(upstream.next_chunk(), idle)
-            except (asyncio.TimeoutError, ConnectionError, httptools.HttpParserError):
-                self.transport.close()  # the response is already under way: all the client can get is an end
-                return False
-            if chunk is None:
-                if framing == "chunked":
-                    self.transport.write(b"0\r\n\r\n")
-                return True
-            if framing == "chunked":
-                self.transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            elif framing == "length":
-                self.transport.write(chunk)
-            if not self.write_ready.is_set():
-                upstream.pause()
-                await self.write_ready.wait()
-                upstream.resume()
-            if self.closed:
-                return False
-
 
 def _phrase(status: int) -> str:
     try:
@@ -428,131 +451,11 @@ def _cookie(name: str, value: str, seconds: int, cors: bool = False) -> str:
     return cookie
 
 
-class Upstream(asyncio.Protocol):
-    """A keep-alive connection to a target; one exchange at a time."""
-
-    def __init__(self, pool, key):
-        self.pool = pool
-        self.key = key
-        self.transport = None
-        self.closed = False
-        self.parser = None
-        self.headers_ready: asyncio.Future | None = None
-        self.chunks: asyncio.Queue | None = None
-        self.keep = True
-        self.head_only = False
-        self._status = 0
-        self._headers: list = []
-        self._done = False
-
-    def connection_made(self, transport):
-        self.transport = transport
-
-    def connection_lost(self, exc):
-        self.closed = True
-        if self.headers_ready is not None and not self.headers_ready.done():
-            self.headers_ready.set_exception(ConnectionError("target closed the connection"))
-        if self.chunks is not None and not self._done:
-            self.chunks.put_nowait(ConnectionError("target closed the connection"))
-
-    def start(self, payload: bytes, head_only: bool) -> None:
-        loop = asyncio.get_running_loop()
-        self.parser = httptools.HttpResponseParser(self)
-        self.headers_ready = loop.create_future()
-        self.chunks = asyncio.Queue()
-        self.head_only = head_only
-        self._headers = []
-        self._done = False
-        self.transport.write(payload)
-
-    def data_received(self, data: bytes):
-        if self.parser is None:
-            self.transport.close()  # data out of turn: the connection cannot be trusted
-            return
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            if not self.headers_ready.done():
-                self.headers_ready.set_exception(exc)
-            else:
-                self.chunks.put_nowait(exc)
-            self.transport.close()
-
-    def on_header(self, name, value):
-        self._headers.append((name, value))
-
-    def on_headers_complete(self):
-        self._status = self.parser.get_status_code()
-        self.keep = self.parser.should_keep_alive()
-        if not self.headers_ready.done():
-            self.headers_ready.set_result((self._status, self._headers))
-        if self.head_only or self._status in (204, 304):
-            # No body follows, whatever the headers say; llhttp cannot know the request was HEAD.
-            self._finish()
-            self.keep = False if self.head_only else self.keep
-
-    def on_body(self, body: bytes):
-        if not self._done:
-            self.chunks.put_nowait(body)
-
-    def on_message_complete(self):
-        self._finish()
-
-    def _finish(self):
-        if not self._done:
-            self._done = True
-            self.chunks.put_nowait(None)
-
-    async def next_chunk(self):
-        item = await self.chunks.get()
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    def pause(self):
-        if self.transport is not None:
-            self.transport.pause_reading()
-
-    def resume(self):
-        if self.transport is not None and not self.closed:
-            self.transport.resume_reading()
-
-    def reusable(self) -> bool:
-        return self.keep and self._done and not self.closed
-
-    def close(self):
-        self.closed = True
-        if self.transport is not None:
-            self.transport.close()
+_STATUS_LINES: dict[int, bytes] = {}
 
 
-class UpstreamPool:
-    """Idle keep-alive connections to targets, per (host, port)."""
-
-    def __init__(self, max_idle: int = 64):
-        self.idle: dict[tuple, list[Upstream]] = {}
-        self.max_idle = max_idle
-
-    async def acquire(self, host: str, port: int) -> Upstream:
-        key = (host, port)
-        idle = self.idle.get(key)
-        while idle:
-            conn = idle.pop()
-            if not conn.closed:
-                conn.parser = None
-                return conn
-        loop = asyncio.get_running_loop()
-        _, conn = await loop.create_connection(lambda: Upstream(self, key), host, port)
-        return conn
-
-    def release(self, conn: Upstream) -> None:
-        conn.parser = None
-        idle = self.idle.setdefault(conn.key, [])
-        if len(idle) < self.max_idle:
-            idle.append(conn)
-        else:
-            conn.close()
-
-    def drop(self, host: str, port: int) -> None:
-        for conn in self.idle.pop((host, port), []):
-            conn.close()
+def _status_line(status: int) -> bytes:
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = _STATUS_LINES[status] = f"HTTP/1.1 {status} {_phrase(status)}\r\n".encode()
+    return line

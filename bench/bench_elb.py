@@ -1,0 +1,213 @@
+"""Load balancer data planes beside HAProxy, in the same run, all on loopback.
+
+A trivial backend (nginx answering a fixed body) sits behind each proxy; wrk
+(Debian's) drives each proxy for the same duration with the same connections:
+
+* kumo's ALB data plane vs HAProxy in HTTP mode (small responses: requests/s, p50, p99);
+* kumo's NLB data plane vs HAProxy in TCP mode (small responses: requests/s; 256 KiB
+  responses: bytes/s).
+
+Needs: apt-get install haproxy wrk nginx-light.   Run:  python bench/bench_elb.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import free_port, kumo, record  # noqa: E402
+
+NGINX = """worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx.err;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 100000;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ return 200 "hello from the backend\\n"; }}
+    location /big {{ alias {dir}/big.bin; }}
+  }}
+}}
+"""
+
+HAPROXY = """global
+  maxconn 4000
+defaults
+  mode {mode}
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  {http_options}
+frontend fe
+  bind 127.0.0.1:{port}
+  default_backend be
+backend be
+  server s1 127.0.0.1:{backend}
+"""
+
+
+def wrk(url: str, seconds: int, connections: int, threads: int) -> dict:
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+
+    def ms(label):
+        m = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\b", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    scale = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+    bps = float(transfer.group(1)) * scale.get(transfer.group(2), 1) if transfer else float("nan")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "bps": bps,
+            "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def start_nginx(tmp: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    os.chmod(tmp, 0o755)  # nginx's workers run as another user
+    Path(tmp, "big.bin").write_bytes(os.urandom(256 * 1024))
+    os.chmod(Path(tmp, "big.bin"), 0o644)
+    Path(tmp, "nginx.conf").write_text(NGINX.format(dir=tmp, port=port))
+    proc = subprocess.Popen(["nginx", "-c", f"{tmp}/nginx.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_port(port)
+    return proc, port
+
+
+def start_haproxy(tmp: str, mode: str, backend: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    cfg = Path(tmp, f"haproxy-{mode}.cfg")
+    opts = "option http-keep-alive" if mode == "http" else ""
+    cfg.write_text(HAPROXY.format(mode=mode, port=port, backend=backend, http_options=opts))
+    proc = subprocess.Popen(["haproxy", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_port(port)
+    return proc, port
+
+
+def _wait_port(port: int, host: str = "127.0.0.1", timeout: float = 20) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {host}:{port}")
+
+
+def kumo_load_balancers(server, backend: int) -> tuple[str, str]:
+    """An ALB and an NLB in front of the backend (an ip target on loopback); their node addresses."""
+    ec2, elb = server.client("ec2"), server.client("elbv2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    out = []
+    for kind, protocol in (("application", "HTTP"), ("network", "TCP")):
+        lb = elb.create_load_balancer(Name=f"bench-{kind[:3]}", Type=kind, Subnets=subnets)["LoadBalancers"][0]
+        tg = elb.create_target_group(Name=f"bench-{kind[:3]}", Protocol=protocol, Port=backend, VpcId=vpc,
+                                     TargetType="ip")["TargetGroups"][0]
+        elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": backend}])
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=protocol, Port=18080,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        elb.get_waiter("load_balancer_available").wait(LoadBalancerArns=[lb["LoadBalancerArn"]])
+        out.append(lb["AvailabilityZones"][0]["LoadBalancerAddresses"][0]["IpAddress"])
+    for ip in out:
+        _wait_port(18080, ip)
+    return out[0], out[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-record", action="store_true")
+    args = ap.parse_args()
+    for tool in ("haproxy", "wrk", "nginx"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: apt-get install haproxy wrk nginx-light")
+    tmp = tempfile.mkdtemp(prefix="kumo-bench-elb-")
+    procs = []
+    server = None
+    try:
+        nginx, backend = start_nginx(tmp)
+        procs.append(nginx)
+        hp_http, hp_http_port = start_haproxy(tmp, "http", backend)
+        hp_tcp, hp_tcp_port = start_haproxy(tmp, "tcp", backend)
+        procs += [hp_http, hp_tcp]
+        server = kumo("--ephemeral", "--loopback-base", "210").start()
+        alb, nlb = kumo_load_balancers(server, backend)
+        run = lambda url: wrk(url, args.seconds, args.connections, args.threads)  # noqa: E731
+        run(f"http://{alb}:18080/")  # warm both before measuring
+        results = {
+            "haproxy-http": run(f"http://127.0.0.1:{hp_http_port}/"),
+            "kumo-alb": run(f"http://{alb}:18080/"),
+            "haproxy-tcp": run(f"http://127.0.0.1:{hp_tcp_port}/"),
+            "kumo-nlb": run(f"http://{nlb}:18080/"),
+            "haproxy-tcp-big": run(f"http://127.0.0.1:{hp_tcp_port}/big"),
+            "kumo-nlb-big": run(f"http://{nlb}:18080/big"),
+            "direct": run(f"http://127.0.0.1:{backend}/"),
+        }
+    finally:
+        if server is not None:
+            server.stop()
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    r = results
+    rows = [
+        "| data plane | requests/s | p50 (ms) | p99 (ms) | bytes/s (256 KiB responses) |",
+        "|---|---|---|---|---|",
+        f"| backend directly (nginx) | {r['direct']['rps']:.0f} | {r['direct']['p50']:.2f} | {r['direct']['p99']:.2f} | |",
+        f"| HAProxy, HTTP mode | {r['haproxy-http']['rps']:.0f} | {r['haproxy-http']['p50']:.2f} | "
+        f"{r['haproxy-http']['p99']:.2f} | |",
+        f"| kumo ALB | {r['kumo-alb']['rps']:.0f} | {r['kumo-alb']['p50']:.2f} | {r['kumo-alb']['p99']:.2f} | |",
+        f"| HAProxy, TCP mode | {r['haproxy-tcp']['rps']:.0f} | {r['haproxy-tcp']['p50']:.2f} | "
+        f"{r['haproxy-tcp']['p99']:.2f} | {r['haproxy-tcp-big']['bps'] / 2**20:.0f} MiB/s |",
+        f"| kumo NLB | {r['kumo-nlb']['rps']:.0f} | {r['kumo-nlb']['p50']:.2f} | {r['kumo-nlb']['p99']:.2f} | "
+        f"{r['kumo-nlb-big']['bps'] / 2**20:.0f} MiB/s |",
+    ]
+    alb_rps = r["kumo-alb"]["rps"] / r["haproxy-http"]["rps"]
+    alb_p99 = r["kumo-alb"]["p99"] / r["haproxy-http"]["p99"]
+    nlb_rps = r["kumo-nlb"]["rps"] / r["haproxy-tcp"]["rps"]
+    nlb_bps = r["kumo-nlb-big"]["bps"] / r["haproxy-tcp-big"]["bps"]
+    verdicts = [
+        f"- ALB: {alb_rps:.0%} of HAProxy's requests/s (target >= 50%): {'met' if alb_rps >= 0.5 else 'NOT met'}; "
+        f"p99 {alb_p99:.2f}x HAProxy's (target <= 2x): {'met' if alb_p99 <= 2 else 'NOT met'}",
+        f"- NLB: {nlb_rps:.0%} of HAProxy's requests/s and {nlb_bps:.0%} of its bytes/s (target >= 70% of its "
+        f"throughput): {'met' if min(nlb_rps, nlb_bps) >= 0.7 else 'NOT met'}",
+        f"- non-2xx responses: " + ", ".join(f"{k} {v['non2xx']}" for k, v in r.items()),
+    ]
+    note = (f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, keep-alive, on one 2-core machine shared by "
+            f"wrk, the proxy and nginx; HAProxy 2.6 with its default threads (one per core); kumo with its default "
+            f"data-plane workers (one per core).")
+    table = "\n".join(rows)
+    print(table)
+    print("\n".join(verdicts))
+    if not args.no_record:
+        record("Load balancers: kumo vs HAProxy", "python bench/bench_elb.py", table + "\n\n" + "\n".join(verdicts)
+               + "\n\n" + note)
+
+
+if __name__ == "__main__":
+    main()
