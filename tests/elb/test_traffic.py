@@ -192,3 +192,48 @@ def test_tcp_and_https_listeners(aws, account, endpoint):
         except OSError:
             pass
     assert body and body["ip"] == web["PublicIpAddress"] and body["proto"] == "https"
+
+
+def _elb_cookie(headers) -> str | None:
+    return next((c for c in headers.get_all("Set-Cookie") or [] if c.startswith("AWSELB=")), None)
+
+
+def test_app_cookie_and_session_stickiness_per_listener(aws, account, endpoint):
+    ec2, elb = aws("ec2"), aws("elb")
+    a, b = start_web(ec2, ["us-east-1a", "us-east-1a"])
+    elb.create_load_balancer(LoadBalancerName="apps", Listeners=[
+        {"Protocol": "HTTP", "LoadBalancerPort": 8002, "InstancePort": 8080},
+        {"Protocol": "HTTP", "LoadBalancerPort": 8003, "InstancePort": 8080},
+        {"Protocol": "HTTP", "LoadBalancerPort": 8004, "InstancePort": 8080}], AvailabilityZones=["us-east-1a"])
+    elb.create_app_cookie_stickiness_policy(LoadBalancerName="apps", PolicyName="app", CookieName="SESSION")
+    elb.create_lb_cookie_stickiness_policy(LoadBalancerName="apps", PolicyName="browser")
+    elb.set_load_balancer_policies_of_listener(LoadBalancerName="apps", LoadBalancerPort=8002, PolicyNames=["app"])
+    elb.set_load_balancer_policies_of_listener(LoadBalancerName="apps", LoadBalancerPort=8003,
+                                               PolicyNames=["browser"])
+    elb.register_instances_with_load_balancer(LoadBalancerName="apps", Instances=[
+        {"InstanceId": a["InstanceId"]}, {"InstanceId": b["InstanceId"]}])
+    wait_health(elb, "apps", {a["InstanceId"]: "InService", b["InstanceId"]: "InService"})
+    node = nodes(endpoint, "apps", account)["us-east-1a"]
+    for port in (8002, 8003, 8004):
+        wait_serving(node, port)
+
+    # Application-controlled: AWSELB comes only with the application's own cookie, and pins from then on.
+    _, headers, _ = get(node, 8002, "/")
+    assert _elb_cookie(headers) is None
+    _, headers, body = get(node, 8002, "/login")
+    cookie = _elb_cookie(headers)
+    assert cookie and "Expires=" not in cookie and any(c.startswith("SESSION=") for c in headers.get_all("Set-Cookie"))
+    jar = {"Cookie": "SESSION=abc; " + cookie.split(";", 1)[0]}
+    assert set(_who(node, 8002, 8, jar)) == {body["ip"]}
+
+    # Duration-based without CookieExpirationPeriod: a browser-session cookie (no Expires) and its CORS twin.
+    _, headers, body = get(node, 8003)
+    cookie = _elb_cookie(headers)
+    assert cookie and "Expires=" not in cookie
+    assert any(c.startswith("AWSELBCORS=") and "SameSite=None" in c for c in headers.get_all("Set-Cookie"))
+    assert set(_who(node, 8003, 8, {"Cookie": cookie.split(";", 1)[0]})) == {body["ip"]}
+
+    # A listener without a policy is not sticky, whatever cookies come with the request.
+    _, headers, _ = get(node, 8004)
+    assert _elb_cookie(headers) is None
+    assert len(set(_who(node, 8004, 8, {"Cookie": cookie.split(";", 1)[0]}))) == 2

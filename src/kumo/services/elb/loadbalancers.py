@@ -9,8 +9,8 @@ from ...elb.control import runtime_of
 from . import listeners as L
 from .dataplane import check_now
 from .model import (
-    MAX_LOAD_BALANCERS, default_attributes, find_lb, hosted_zone, invalid, misconfigured, not_found, save, table,
-    view,
+    MAX_LOAD_BALANCERS, check_name, default_attributes, find_lb, group_arn, hosted_zone, invalid, misconfigured,
+    not_found, save, table, view,
 )
 from .tags import merge_tags
 
@@ -49,6 +49,12 @@ def _subnets_for_zones(ctx, vpc_id: str | None, zones: list[str]) -> list[dict]:
             raise misconfigured(f"The load balancer's VPC '{vpc_id}' has no subnet in {zone}.")
         out.append(candidates[0])
     return out
+
+
+def _current(lb: dict) -> list[dict]:
+    """The load balancer's own subnets as it recorded them (EC2 may have forgotten one since)."""
+    return [{"SubnetId": sid, "AvailabilityZone": zone, "VpcId": lb["VPCId"]}
+            for sid, zone in zip(lb["Subnets"], lb["AvailabilityZones"])]
 
 
 def set_subnets(ctx, lb: dict, subnets: list[dict]) -> None:
@@ -93,8 +99,6 @@ def _apply_groups(lb: dict, groups: list[dict], account: str) -> None:
 
 
 def create_load_balancer(ctx, p):
-    from .model import check_name
-
     name = check_name(p["LoadBalancerName"])
     scheme = p.get("Scheme") or "internet-facing"
     if scheme not in ("internet-facing", "internal"):
@@ -183,8 +187,6 @@ def delete_load_balancer(ctx, p):
         L.release_certificate(ctx, lb, ld["Listener"])
     for ip in lb["_nodes"].values():
         rt.nodes.release(ctx.store, ip)
-    from .model import group_arn
-
     for iid in [i["InstanceId"] for i in lb["Instances"]] + list(lb["_draining"]):
         rt.forget_target(group_arn(lb), iid)
     table(ctx).delete(lb["LoadBalancerName"])
@@ -197,7 +199,7 @@ def delete_load_balancer(ctx, p):
 
 def enable_availability_zones_for_load_balancer(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerName"])
-    current = _subnets_by_id(ctx, lb["Subnets"])
+    current = _current(lb)
     have = {s["AvailabilityZone"] for s in current}
     added = _subnets_for_zones(ctx, lb["VPCId"], [z for z in p["AvailabilityZones"] if z not in have])
     set_subnets(ctx, lb, current + added)
@@ -213,7 +215,7 @@ def disable_availability_zones_for_load_balancer(ctx, p):
     unknown = [z for z in p["AvailabilityZones"] if z not in zone_names(ctx.region)]
     if unknown:
         raise invalid(f"Invalid Availability Zone: {unknown[0]}")
-    keep = [s for s in _subnets_by_id(ctx, lb["Subnets"]) if s["AvailabilityZone"] not in p["AvailabilityZones"]]
+    keep = [s for s in _current(lb) if s["AvailabilityZone"] not in p["AvailabilityZones"]]
     if not keep:
         raise misconfigured("Cannot disable all Availability Zones of a load balancer.")
     set_subnets(ctx, lb, keep)
@@ -227,7 +229,7 @@ def attach_load_balancer_to_subnets(ctx, p):
     new = _subnets_by_id(ctx, p["Subnets"])
     if any(s["VpcId"] != lb["VPCId"] for s in new):
         raise AwsError("InvalidSubnet", f"Subnets must belong to the load balancer's VPC '{lb['VPCId']}'.")
-    current = [s for s in _subnets_by_id(ctx, lb["Subnets"]) if s["SubnetId"] not in {n["SubnetId"] for n in new}]
+    current = [s for s in _current(lb) if s["SubnetId"] not in {n["SubnetId"] for n in new}]
     taken = {s["AvailabilityZone"]: s["SubnetId"] for s in current}
     for s in new:
         if s["AvailabilityZone"] in taken:
@@ -242,7 +244,7 @@ def attach_load_balancer_to_subnets(ctx, p):
 
 def detach_load_balancer_from_subnets(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerName"])
-    keep = [s for s in _subnets_by_id(ctx, lb["Subnets"]) if s["SubnetId"] not in p["Subnets"]]
+    keep = [s for s in _current(lb) if s["SubnetId"] not in p["Subnets"]]
     if not keep:
         raise misconfigured("Cannot detach all subnets of a load balancer.")
     set_subnets(ctx, lb, keep)
