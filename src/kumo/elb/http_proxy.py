@@ -312,7 +312,8 @@ class ClientConnection(asyncio.Protocol):
             app_name = sticky.get("cookie_name", "").lower().encode()
             if any(n.lower() == b"set-cookie" and v.split(b"=", 1)[0].strip().lower() == app_name
                    for n, v in resp_headers):
-                ex.set_cookies.append(_cookie("AWSALBAPP-0", self.worker.tokens.make(group.arn, ex.target.key),
+                ex.set_cookies.append(_cookie(sticky.get("cookie", "AWSALBAPP-0"),
+                                              self.worker.tokens.make(group.arn, ex.target.key),
                                               sticky.get("duration", 86400)))
         lines = [_status_line(status)]
         length = None
@@ -379,7 +380,7 @@ class ClientConnection(asyncio.Protocol):
             key = self.worker.tokens.read(scope, cookies.get(sticky.get("cookie", "AWSALB")))
             chosen = next((t for t in candidates if t.key == key), None) if key else None
         elif kind == "app_cookie":
-            key = self.worker.tokens.read(scope, cookies.get("AWSALBAPP-0"))
+            key = self.worker.tokens.read(scope, cookies.get(sticky.get("cookie", "AWSALBAPP-0")))
             chosen = next((t for t in candidates if t.key == key), None) if key else None
         if chosen is None:
             chosen = group.pick(candidates, self.worker.clock.now(), random)
@@ -387,8 +388,8 @@ class ClientConnection(asyncio.Protocol):
             token = self.worker.tokens.make(scope, chosen.key)
             name = sticky.get("cookie", "AWSALB")
             set_cookies.append(_cookie(name, token, sticky.get("duration", 86400)))
-            if name == "AWSALB":
-                set_cookies.append(_cookie("AWSALBCORS", token, sticky.get("duration", 86400), cors=True))
+            if name in ("AWSALB", "AWSELB"):  # ALB and Classic both add a SameSite=None twin for CORS
+                set_cookies.append(_cookie(name + "CORS", token, sticky.get("duration", 86400), cors=True))
         return chosen, set_cookies
 
     def _upstream_request(self, req: ParsedRequest, headers: dict) -> bytes:
@@ -443,9 +444,11 @@ def _cookies(headers: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
-def _cookie(name: str, value: str, seconds: int, cors: bool = False) -> str:
-    expires = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + seconds))
-    cookie = f"{name}={value}; Expires={expires}; Path=/"
+def _cookie(name: str, value: str, seconds: int | None, cors: bool = False) -> str:
+    cookie = f"{name}={value}; Path=/"
+    if seconds is not None:  # None: a session cookie (Classic's stickiness without CookieExpirationPeriod)
+        expires = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + seconds))
+        cookie = f"{name}={value}; Expires={expires}; Path=/"
     if cors:
         cookie += "; SameSite=None; Secure"
     return cookie

@@ -122,9 +122,10 @@ class Monitor:
                                              period_real=now, disk=disk, period_disk=disk)
                 continue
             elapsed = now - m.real
-            if elapsed < 0.5:
-                continue  # too short to measure a rate (a publish right after a sample)
-            m.rate = max(0.0, usage.cpu_seconds - m.cpu) / elapsed
+            if elapsed >= 0.5:
+                # Shorter windows (advance() closes minutes back to back) measure the tick of the kernel's CPU
+                # accounting, not the load: keep the rate of the last real window instead.
+                m.rate = max(0.0, usage.cpu_seconds - m.cpu) / elapsed
             m.cpu, m.real, m.disk = usage.cpu_seconds, now, disk
             if not self.rt.backend.alive(handle_of(inst)) and not inst.get("_impaired_since"):
                 # The instance's init died: its status check fails from now on.
