@@ -87,3 +87,25 @@ class RequestContext:
     @property
     def endpoint(self) -> str:
         return f"{self.scheme}://{self.host}"
+
+
+# The principal kumo's own services act as when one service calls another (Auto Scaling launching
+# instances, say): AWS uses the caller service's service-linked role.
+SERVICE_ROLES = {
+    "autoscaling": ("autoscaling.amazonaws.com", "AWSServiceRoleForAutoScaling"),
+}
+
+
+def internal_context(kumo: "Kumo", service: str, account: str, region: str, caller: str = "autoscaling",
+                     operation: str = "") -> RequestContext:
+    """A context for calling ``service``'s handlers from inside kumo, on behalf of ``caller``."""
+    import uuid
+
+    from . import specs
+
+    principal, role = SERVICE_ROLES.get(caller, (f"{caller}.amazonaws.com", f"AWSServiceRoleFor{caller.title()}"))
+    identity = Identity(account, f"arn:aws:iam::{account}:role/aws-service-role/{principal}/{role}",
+                        f"AROA{account}:{caller}")
+    return RequestContext(kumo=kumo, spec=specs.SERVICES[service], operation=operation, protocol="internal",
+                          request_id=str(uuid.uuid4()), region=region, identity=identity,
+                          host=kumo.endpoint.split("://", 1)[1])

@@ -207,6 +207,9 @@ class Evaluator:
         try:
             if not await self.kumo.actions.dispatch(arn, context):
                 error = "No kumo service handles this action yet."
+        except LookupError as exc:  # what the action names is gone: a failed action, not a fault of kumo
+            log.warning("alarm action %s failed: %s", arn, exc)
+            error = str(exc) or type(exc).__name__
         except Exception as exc:  # the action's owner failed; AWS records that in the history
             log.exception("alarm action %s failed", arn)
             error = str(exc) or type(exc).__name__
