@@ -166,3 +166,58 @@ def test_an_acknowledged_group_survives_kill_9(kumo_process):
     while asg.describe_auto_scaling_groups()["AutoScalingGroups"]:
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def test_classic_load_balancer_members_register_and_leave(aws, kumo_server):
+    from tests.elbv2.conftest import WEB_APP
+
+    ec2, elb, asg = aws("ec2"), aws("elb"), aws("autoscaling")
+    template(ec2, user_data=WEB_APP)
+    elb.create_load_balancer(LoadBalancerName="classic", AvailabilityZones=["us-east-1a"],
+                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 8081, "InstancePort": 8080}])
+    asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=2, MaxSize=2, LoadBalancerNames=["classic"],
+                                  LaunchTemplate={"LaunchTemplateName": "web"}, AvailabilityZones=["us-east-1a"])
+    g = wait_group(kumo_server, asg, "g", in_service(2))
+    ids = sorted(i["InstanceId"] for i in g["Instances"])
+    registered = sorted(i["InstanceId"] for i in elb.describe_load_balancers(LoadBalancerNames=["classic"])[
+        "LoadBalancerDescriptions"][0]["Instances"])
+    assert registered == ids
+    deadline = time.monotonic() + 20
+    while asg.describe_load_balancers(AutoScalingGroupName="g")["LoadBalancers"] != [
+            {"LoadBalancerName": "classic", "State": "InService"}]:
+        assert time.monotonic() < deadline, elb.describe_instance_health(LoadBalancerName="classic")
+        kumo_server.advance(10)
+        time.sleep(0.1)
+    asg.detach_load_balancers(AutoScalingGroupName="g", LoadBalancerNames=["classic"])
+    assert elb.describe_load_balancers(LoadBalancerNames=["classic"])["LoadBalancerDescriptions"][0]["Instances"] == []
+    assert asg.describe_load_balancers(AutoScalingGroupName="g")["LoadBalancers"] == []
+    asg.attach_load_balancers(AutoScalingGroupName="g", LoadBalancerNames=["classic"])
+    assert len(elb.describe_load_balancers(LoadBalancerNames=["classic"])["LoadBalancerDescriptions"][0][
+        "Instances"]) == 2
+    elb.delete_load_balancer(LoadBalancerName="classic")
+
+
+def test_suspended_alarm_notification_ignores_the_alarm(aws, kumo_server):
+    asg, cw = aws("autoscaling"), aws("cloudwatch")
+    template(aws("ec2"))
+    asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=0, MaxSize=3, DesiredCapacity=0,
+                                  LaunchTemplate={"LaunchTemplateName": "web"}, AvailabilityZones=["us-east-1a"])
+    arn = asg.put_scaling_policy(AutoScalingGroupName="g", PolicyName="up", AdjustmentType="ChangeInCapacity",
+                                 ScalingAdjustment=1)["PolicyARN"]
+    cw.put_metric_alarm(AlarmName="g-up", Namespace="App", MetricName="Depth", Statistic="Maximum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+                        AlarmActions=[arn])
+    asg.suspend_processes(AutoScalingGroupName="g", ScalingProcesses=["AlarmNotification"])
+    cw.set_alarm_state(AlarmName="g-up", StateValue="ALARM", StateReason="test")
+    kumo_server.advance(5)
+    assert group(asg, "g")["DesiredCapacity"] == 0
+    cw.set_alarm_state(AlarmName="g-up", StateValue="OK", StateReason="test")
+    asg.resume_processes(AutoScalingGroupName="g", ScalingProcesses=["AlarmNotification"])
+    cw.set_alarm_state(AlarmName="g-up", StateValue="ALARM", StateReason="test")
+    deadline = time.monotonic() + 10
+    while group(asg, "g")["DesiredCapacity"] != 1:
+        assert time.monotonic() < deadline
+        kumo_server.advance(1)
+    history = cw.describe_alarm_history(AlarmName="g-up", HistoryItemType="Action")["AlarmHistoryItems"]
+    assert history and history[0]["HistorySummary"] == f"Successfully executed action {arn}"
+    cw.delete_alarms(AlarmNames=["g-up"])
