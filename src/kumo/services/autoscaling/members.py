@@ -95,72 +95,46 @@ def attach_instances(ctx, p):
     return {}
 
 
-def detach_instances(ctx, p):
+def _take_out(ctx, p, *, allowed: tuple, doing: str, verb: str, description: str, state: str, key: str) -> dict:
+    """Detach or move to standby: each instance leaves service by a user request, with its activity."""
     group = find_group(ctx, p["AutoScalingGroupName"])
-    ids = list(dict.fromkeys(p.get("InstanceIds") or []))
-    members = [_member(ctx, group, iid) for iid in ids]
+    members = [_member(ctx, group, iid) for iid in dict.fromkeys(p.get("InstanceIds") or [])]
     for m in members:
-        if m["LifecycleState"] not in ("InService", "Standby"):
-            raise invalid(f"The instance {m['InstanceId']} is not in InService or Standby.")
+        if m["LifecycleState"] not in allowed:
+            raise invalid(f"The instance {m['InstanceId']} is not in {' or '.join(allowed)}.")
     decrement = p["ShouldDecrementDesiredCapacity"]
     before = int(group["DesiredCapacity"])
-    counted = [m for m in members if m["LifecycleState"] in COUNTED]
-    after = before - len(counted) if decrement else before
+    after = before - sum(1 for m in members if m["LifecycleState"] in COUNTED) if decrement else before
     if after < group["MinSize"]:
-        raise invalid(f"Detaching {len(members)} instance(s) would lower the desired capacity of "
+        raise invalid(f"{doing} {len(members)} instance(s) would lower the desired capacity of "
                       f"{group['AutoScalingGroupName']} below its min size {group['MinSize']}.")
     now = ctx.now()
     out = []
     level = capacity(group)
     for m in members:
-        if decrement:
-            cause = (f"At {iso(now)} instance {m['InstanceId']} was detached in response to a user request, shrinking "
-                     f"the capacity from {level} to {level - 1}.")
+        cause = f"At {iso(now)} instance {m['InstanceId']} was {verb} in response to a user request"
+        if decrement and m["LifecycleState"] in COUNTED:
+            cause += f", shrinking the capacity from {level} to {level - 1}"
             level -= 1
-        else:
-            cause = f"At {iso(now)} instance {m['InstanceId']} was detached in response to a user request."
-        act = activities.start(ctx.kumo, ctx.scope, group, f"Detaching EC2 instance: {m['InstanceId']}", cause,
+        act = activities.start(ctx.kumo, ctx.scope, group, f"{description}: {m['InstanceId']}", cause + ".",
                                instance_id=m["InstanceId"], details={"Availability Zone": m["AvailabilityZone"]})
-        m["LifecycleState"] = "Detaching"
-        m["_activity"] = act["ActivityId"]
+        m["LifecycleState"] = state
+        m[key] = act["ActivityId"]
         out.append(activities.view(act))
     group["DesiredCapacity"] = after
     _done(ctx, group)
     return {"Activities": out}
+
+
+def detach_instances(ctx, p):
+    return _take_out(ctx, p, allowed=("InService", "Standby"), doing="Detaching", verb="detached",
+                     description="Detaching EC2 instance", state="Detaching", key="_activity")
 
 
 # -- standby ----------------------------------------------------------------------------------------------------------
 def enter_standby(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"])
-    members = [_member(ctx, group, iid) for iid in dict.fromkeys(p.get("InstanceIds") or [])]
-    for m in members:
-        if m["LifecycleState"] != "InService":
-            raise invalid(f"The instance {m['InstanceId']} is not in InService.")
-    decrement = p["ShouldDecrementDesiredCapacity"]
-    before = int(group["DesiredCapacity"])
-    after = before - len(members) if decrement else before
-    if after < group["MinSize"]:
-        raise invalid(f"Putting {len(members)} instance(s) in standby would lower the desired capacity of "
-                      f"{group['AutoScalingGroupName']} below its min size {group['MinSize']}.")
-    now = ctx.now()
-    out = []
-    level = before
-    for m in members:
-        if decrement:
-            cause = (f"At {iso(now)} instance {m['InstanceId']} was moved to standby in response to a user request, "
-                     f"shrinking the capacity from {level} to {level - 1}.")
-            level -= 1
-        else:
-            cause = f"At {iso(now)} instance {m['InstanceId']} was moved to standby in response to a user request."
-        act = activities.start(ctx.kumo, ctx.scope, group, f"Moving EC2 instance to Standby: {m['InstanceId']}",
-                               cause, instance_id=m["InstanceId"], details={"Availability Zone":
-                                                                            m["AvailabilityZone"]})
-        m["LifecycleState"] = "EnteringStandby"
-        m["_standby_activity"] = act["ActivityId"]
-        out.append(activities.view(act))
-    group["DesiredCapacity"] = after
-    _done(ctx, group)
-    return {"Activities": out}
+    return _take_out(ctx, p, allowed=("InService",), doing="Putting in standby", verb="moved to standby",
+                     description="Moving EC2 instance to Standby", state="EnteringStandby", key="_standby_activity")
 
 
 def exit_standby(ctx, p):

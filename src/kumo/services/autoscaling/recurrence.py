@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ...core.cron import field as _field
+
 _MONTHS = {m: i + 1 for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
                                             "NOV", "DEC"))}
 _DAYS = {d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
@@ -89,32 +91,3 @@ def parse(expression: str, time_zone: str | None = None) -> Recurrence:
         if isinstance(exc, RecurrenceError):
             raise
         raise RecurrenceError(f"Invalid recurrence string: {expression}")
-
-
-def _field(text: str, lo: int, hi: int, names: dict | None = None) -> frozenset:
-    out: set[int] = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text)
-            if step <= 0:
-                raise ValueError(text)
-        if part in ("*", "?"):
-            first, last = lo, hi
-        elif "-" in part:
-            a, b = part.split("-", 1)
-            first, last = _value(a, names), _value(b, names)
-        else:
-            first = _value(part, names)
-            last = hi if step > 1 else first
-        if not (lo <= first <= hi and lo <= last <= hi) or first > last:
-            raise ValueError(text)
-        out.update(range(first, last + 1, step))
-    return frozenset(out)
-
-
-def _value(text: str, names: dict | None) -> int:
-    if names and text.upper() in names:
-        return names[text.upper()]
-    return int(text)

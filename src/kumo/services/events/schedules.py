@@ -13,6 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ...core.cron import field as _field, value as _value
+
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _UNIT = {"minute": 60, "hour": 3600, "day": 86400}
@@ -93,35 +95,6 @@ def parse(expression: str) -> Rate | Cron:
     except (ValueError, KeyError):
         raise ScheduleError(expression)
     return cron
-
-
-def _field(text: str, lo: int, hi: int, names: dict | None = None) -> frozenset:
-    out: set[int] = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/")
-            step = int(step_text)
-            if step <= 0:
-                raise ValueError(text)
-        if part in ("*", "?"):
-            first, last = lo, hi
-        elif "-" in part:
-            a, b = part.split("-")
-            first, last = _value(a, names), _value(b, names)
-        else:
-            first = _value(part, names)
-            last = hi if step > 1 else first
-        if not (lo <= first <= hi and lo <= last <= hi) or first > last:
-            raise ValueError(text)
-        out.update(range(first, last + 1, step))
-    return frozenset(out)
-
-
-def _value(text: str, names: dict | None) -> int:
-    if names and text.upper() in names:
-        return names[text.upper()]
-    return int(text)
 
 
 def _dom_matches(field: str, day: dt.date) -> bool:
