@@ -191,3 +191,23 @@ def test_hook_errors(aws):
                                       LifecycleActionResult="CONTINUE")
     assert e.value.response["Error"]["Code"] == "ValidationError"
     assert asg.describe_lifecycle_hooks(AutoScalingGroupName="g")["LifecycleHooks"] == []
+
+
+def test_a_failed_launch_is_a_failed_activity_and_an_event_and_is_retried(aws, kumo_server):
+    asg, events, ec2 = aws("autoscaling"), aws("events"), aws("ec2")
+    template(ec2, KeyName="missing-key")
+    sqs, url, queue_arn = _queue(aws, "failed")
+    events.put_rule(Name="asg", EventPattern=json.dumps({"source": ["aws.autoscaling"],
+                                                         "detail-type": ["EC2 Instance Launch Unsuccessful"]}))
+    events.put_targets(Rule="asg", Targets=[{"Id": "q", "Arn": queue_arn}])
+    asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=1, MaxSize=1,
+                                  LaunchTemplate={"LaunchTemplateName": "web"}, AvailabilityZones=["us-east-1a"])
+    kumo_server.advance(1)
+    failed = asg.describe_scaling_activities(AutoScalingGroupName="g")["Activities"]
+    assert len(failed) == 1 and failed[0]["StatusCode"] == "Failed"
+    assert failed[0]["StatusMessage"] == "The key pair 'missing-key' does not exist. Launching EC2 instance failed."
+    event = _drain(sqs, url)[0]
+    assert event["detail"]["StatusCode"] == "Failed" and event["detail"]["AutoScalingGroupName"] == "g"
+    # Fixed: the group's next attempt (after its back-off) succeeds.
+    ec2.create_key_pair(KeyName="missing-key")
+    wait_group(kumo_server, asg, "g", in_service(1), step=10)

@@ -94,7 +94,7 @@ def finish(kumo, scope: str, activity_id: str | None, status: str = "Successful"
     if cause_suffix:
         activity["Cause"] = f"{activity['Cause']}  {cause_suffix}"
     _table(kumo, scope).put(activity_id, activity)
-    if activity.get("_kind") in ("launch", "terminate") and activity.get("_instance"):
+    if activity.get("_kind") in ("launch", "terminate") and (activity.get("_instance") or status == "Failed"):
         _announce(kumo, scope, activity)
 
 
@@ -117,13 +117,14 @@ def _announce(kumo, scope: str, activity: dict) -> None:
         "RequestId": activity["ActivityId"],
         "StatusMessage": activity.get("StatusMessage", ""),
         "EndTime": iso(activity["EndTime"]),
-        "EC2InstanceId": activity["_instance"],
+        "EC2InstanceId": activity.get("_instance") or "",
         "StartTime": iso(activity["StartTime"]),
         "Cause": activity["Cause"],
     }
-    instance_arn = f"arn:aws:ec2:{region}:{account}:instance/{activity['_instance']}"
-    kumo.events.publish(account, region, "aws.autoscaling", detail_type, detail,
-                        resources=[activity["AutoScalingGroupARN"], instance_arn])
+    resources = [activity["AutoScalingGroupARN"]]
+    if activity.get("_instance"):
+        resources.append(f"arn:aws:ec2:{region}:{account}:instance/{activity['_instance']}")
+    kumo.events.publish(account, region, "aws.autoscaling", detail_type, detail, resources=resources)
     event = {(True, True): "autoscaling:EC2_INSTANCE_LAUNCH", (True, False): "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
              (False, True): "autoscaling:EC2_INSTANCE_TERMINATE",
              (False, False): "autoscaling:EC2_INSTANCE_TERMINATE_ERROR"}[(launch, ok)]
@@ -137,7 +138,7 @@ def _announce(kumo, scope: str, activity: dict) -> None:
                    "RequestId": activity["ActivityId"], "EndTime": iso(activity["EndTime"]),
                    "AutoScalingGroupARN": activity["AutoScalingGroupARN"], "ActivityId": activity["ActivityId"],
                    "StartTime": iso(activity["StartTime"]), "Service": "AWS Auto Scaling",
-                   "Time": iso(kumo.clock.now()), "EC2InstanceId": activity["_instance"],
+                   "Time": iso(kumo.clock.now()), "EC2InstanceId": activity.get("_instance") or "",
                    "StatusCode": activity["StatusCode"], "StatusMessage": activity.get("StatusMessage", ""),
                    "Details": detail["Details"], "AutoScalingGroupName": activity["AutoScalingGroupName"],
                    "Cause": activity["Cause"], "Event": event}

@@ -203,7 +203,7 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
                 instance = result["Instances"][0]
                 break
             except AwsError as exc:
-                error = f"{exc.message} Launching EC2 instance failed."
+                error = f"{exc.message.rstrip('.')}. Launching EC2 instance failed."
                 continue
         details = {"Subnet ID": subnets[zone], "Availability Zone": zone}
         if instance is None:
