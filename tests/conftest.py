@@ -6,6 +6,7 @@ so tests share one server without seeing each other's state.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import shutil
@@ -27,13 +28,51 @@ from kumo.server import ServerThread
 REGION = "us-east-1"
 
 
+class LoopbackClaim:
+    """A loopback range (``--loopback-base`` N: 127.N-N+2.x.x) this test run holds alone.
+
+    Load balancer nodes and instance services bind fixed ports (with SO_REUSEPORT), so two kumo servers on
+    one machine sharing a range would split each other's connections: concurrent test runs, or a test's own
+    second kumo.  A lock file per range, held while the server lives, keeps every range to one holder.
+    """
+
+    def __init__(self, candidates):
+        self.base = None
+        self._fd = None
+        for base in candidates:
+            fd = os.open(os.path.join(tempfile.gettempdir(), f"kumo-loopback-{base}.lock"), os.O_CREAT | os.O_RDWR,
+                         0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self.base, self._fd = base, fd
+            return
+        raise RuntimeError("every loopback range for tests is in use by other kumo test runs")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def claim_loopback(low: int, high: int) -> LoopbackClaim:
+    candidates = list(range(low, high, 4))
+    random.shuffle(candidates)
+    # Checkouts from before these claims used 40 without one: try it last.
+    candidates.sort(key=lambda b: b == 40)
+    return LoopbackClaim(candidates)
+
+
 @pytest.fixture(scope="session")
 def kumo_server():
-    # Loopback ranges of its own (127.40-43.x.x), apart from any kumo started by hand or by other tests.
+    claim = claim_loopback(8, 60)
     server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"),
-                                   loopback_base=40)).start()
+                                   loopback_base=claim.base)).start()
     yield server
     server.stop()
+    claim.release()
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +151,8 @@ class KumoProcess:
         self.data_dir = data_dir
         self.extra = extra
         self.port = free_port()
-        self.loopback_base = random.randrange(60, 236, 4)
+        self.claim: LoopbackClaim | None = None
+        self.loopback_base = 0  # claimed when it starts, unless it restarts another one's state
         self.proc: subprocess.Popen | None = None
         self.ready_line = ""
 
@@ -121,6 +161,9 @@ class KumoProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> "KumoProcess":
+        if not self.loopback_base:
+            self.claim = claim_loopback(60, 237)
+            self.loopback_base = self.claim.base
         cmd = [sys.executable, "-m", "kumo.cli", "start", "--port", str(self.port), "--data-dir", str(self.data_dir),
                "--loopback-base", str(self.loopback_base), *self.extra]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -157,6 +200,8 @@ class KumoProcess:
                 self.proc.wait(10)
         for stream in (self.proc.stdout, self.proc.stderr) if self.proc else ():
             stream.close()
+        if self.claim is not None:
+            self.claim.release()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import random
 import shutil
 import tempfile
 import time
@@ -19,16 +18,15 @@ from tests.ec2.conftest import AMI, answers, wait_state
 
 @pytest.fixture(scope="package")
 def kumo_server():
-    """A kumo of this package's own, on loopback ranges picked at random.
+    """A kumo of this package's own, on a loopback range no other kumo holds (tests.conftest.LoopbackClaim)."""
+    from tests.conftest import claim_loopback
 
-    Load balancer nodes bind fixed ports with SO_REUSEPORT, so two kumo servers on one machine that
-    share a loopback range (other test runs use 127.40-43) would split each other's connections.
-    """
+    claim = claim_loopback(60, 237)
     data_dir = tempfile.mkdtemp(prefix="kumo-elb-test-")
-    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir,
-                                   loopback_base=random.randrange(100, 200, 4))).start()
+    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base)).start()
     yield server
     server.stop()
+    claim.release()
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
