@@ -162,7 +162,7 @@ class KumoProcess:
 
     def start(self, timeout: float = 30.0) -> "KumoProcess":
         if not self.loopback_base:
-            self.claim = claim_loopback(60, 237)
+            self.claim = claim_loopback(60, 233)
             self.loopback_base = self.claim.base
         cmd = [sys.executable, "-m", "kumo.cli", "start", "--port", str(self.port), "--data-dir", str(self.data_dir),
                "--loopback-base", str(self.loopback_base), *self.extra]
