@@ -74,7 +74,7 @@ def main() -> None:
     args = ap.parse_args()
 
     results = {}
-    for name, make in (("kumo", lambda: kumo("--ephemeral", "--loopback-base", "200")), ("moto", moto)):
+    for name, make in (("kumo", lambda: kumo("--ephemeral", "--loopback-base", "232")), ("moto", moto)):
         server = make().start()
         try:
             ec2 = server.client("ec2")

@@ -21,7 +21,7 @@ def kumo_server():
     """A kumo of this package's own, on a loopback range no other kumo holds (tests.conftest.LoopbackClaim)."""
     from tests.conftest import claim_loopback
 
-    claim = claim_loopback(60, 233)
+    claim = claim_loopback(60, 229)
     data_dir = tempfile.mkdtemp(prefix="kumo-elb-test-")
     server = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base)).start()
     yield server
