@@ -259,3 +259,22 @@ def test_suspended_launch_holds_capacity_until_resumed(aws, kumo_server):
     assert states(group(asg, "g")) == []
     asg.resume_processes(AutoScalingGroupName="g")
     wait_group(kumo_server, asg, "g", in_service(2))
+
+
+def test_the_aws_cli_drives_groups(aws, aws_cli, kumo_server):
+    import json
+
+    template(aws("ec2"))
+    aws_cli("autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", "cli", "--min-size", "1",
+            "--max-size", "2", "--launch-template", "LaunchTemplateName=web,Version=$Latest",
+            "--availability-zones", "us-east-1a", "--tags",
+            "Key=team,Value=cli,PropagateAtLaunch=true")
+    wait_group(kumo_server, aws("autoscaling"), "cli", in_service(1))
+    out = json.loads(aws_cli("autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names",
+                             "cli").stdout)["AutoScalingGroups"][0]
+    assert out["MinSize"] == 1 and out["Instances"][0]["LifecycleState"] == "InService"
+    assert out["Tags"] == [{"ResourceId": "cli", "ResourceType": "auto-scaling-group", "Key": "team",
+                            "Value": "cli", "PropagateAtLaunch": True}]
+    err = aws_cli("autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "cli", "--desired-capacity",
+                  "9", check=False)
+    assert err.returncode != 0 and "ValidationError" in err.stderr and "above max value 2" in err.stderr
