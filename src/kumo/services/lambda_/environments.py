@@ -1,0 +1,622 @@
+"""Execution environments: runtime processes that kumo starts, reuses, scales out and reaps.
+
+One ``Environment`` is one runtime process with a Runtime API listener of its
+own.  It serves one invocation at a time:
+
+    init ──first GET next──► ready ◄──────────────┐
+      │                        │ invoke           │ POST response / error
+      │ init error, exit,      ▼                  │
+      │ 10 s init limit      busy ────────────────┘
+      ▼                        │ timeout, exit (crash, out of memory)
+    dead ◄─────────────────────┘
+
+A ``Pool`` holds the environments of one function version (for $LATEST: of
+one revision of its configuration, so an update retires the old ones).  An
+invocation takes an idle environment (warm) or starts a new one (cold: the
+caller waits for init); the pool never runs two invocations in one
+environment.  A crash or timeout kills the environment, so the next
+invocation starts a fresh one and runs init again, as on AWS.  Idle
+environments are reaped after ``IDLE_TTL`` seconds of kumo's clock;
+provisioned ones stay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from . import runtime_api, telemetry
+from .runtimes import Launch
+from .sandbox import LaunchSpec, Launched, Sandbox
+
+log = logging.getLogger("kumo.lambda")
+INIT_LIMIT = 10.0  # seconds: AWS's limit on the init phase
+IDLE_TTL = 300.0  # simulated seconds an idle environment is kept warm
+REAP_EVERY = 30.0
+TAIL_BYTES = 4096
+
+
+@dataclass
+class Target:
+    """What environments of one pool run: one version (or $LATEST revision) of a function."""
+
+    account: str
+    region: str
+    name: str
+    version: str  # "$LATEST" or "1", "2" ...
+    revision: str
+    function_arn: str  # unqualified
+    config: dict  # the version's FunctionConfiguration (Runtime, Handler, MemorySize, Timeout ...)
+    code_dir: str
+    layer_dirs: list[str]
+    launch: Launch
+
+    @property
+    def key(self) -> tuple:
+        return (self.account, self.region, self.name, self.version)
+
+    @property
+    def memory_mb(self) -> int:
+        return int(self.config.get("MemorySize") or 128)
+
+    @property
+    def timeout(self) -> float:
+        return float(self.config.get("Timeout") or 3)
+
+    @property
+    def log_group(self) -> str:
+        return (self.config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{self.name}"
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    deadline_s: float  # function timeout
+    client_context: str | None = None  # base64, as the API takes it
+    tail: bool = False
+    lines: list[str] = field(default_factory=list)
+    future: asyncio.Future | None = None
+    sent_at: float = 0.0
+    sent: bool = False
+
+
+@dataclass
+class Outcome:
+    """How one invocation ended, as the API and the logs report it."""
+
+    payload: bytes
+    error: str | None = None  # errorType when the function failed ("Unhandled" at the API)
+    duration_ms: float = 0.0
+    init_ms: float | None = None
+    memory_used: int = 0
+    status: str | None = None  # REPORT "Status:" (timeout, error) when the platform ended it
+    log_tail: str = ""
+    provisioned: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+class InitFailed(Exception):
+    """The environment could not start; ``doc`` is the error an invocation reports."""
+
+    def __init__(self, doc: dict, status: str | None = None):
+        super().__init__(doc.get("errorMessage", "init failed"))
+        self.doc = doc
+        self.status = status
+
+
+def error_payload(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+class Environment:
+    def __init__(self, fleet: "Fleet", pool: "Pool", provisioned: bool = False):
+        self.fleet = fleet
+        self.pool = pool
+        self.target = pool.target
+        self.id = secrets.token_hex(16)
+        self.provisioned = provisioned
+        self.state = "init"
+        self.conn: runtime_api.RuntimeConnection | None = None
+        self.server: asyncio.AbstractServer | None = None
+        self.launched: Launched | None = None
+        self.current: Invocation | None = None
+        self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.init_started = 0.0
+        self.init_ms: float | None = None
+        self.first_pending = True  # the next invocation reports Init Duration
+        self.last_used = fleet.clock.now()
+        self.stream = telemetry.stream_name(fleet.clock.now(), self.target.version, self.id)
+        self.init_error: dict | None = None
+        self._out = b""
+        self._timers: list[asyncio.TimerHandle] = []
+        self._pidfd: int | None = None
+        self.invocations = 0
+
+    # -- start -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.server, address = await runtime_api.serve(self)
+        sandbox: Sandbox = self.fleet.sandbox
+        t = self.target
+        task_root = sandbox.task_root(t.code_dir)
+        runtime_dir = sandbox.runtime_dir()
+        opt_dir = "/opt" if sandbox.namespaces else (t.layer_dirs[-1] if t.layer_dirs else "/opt")
+        bootstrap = None
+        if t.launch.family == "provided":
+            bootstrap = self._custom_bootstrap(task_root, opt_dir)
+        env = self.fleet.environment_for(self, address, task_root, opt_dir, runtime_dir)
+        spec = LaunchSpec(self.id, t.launch.argv(runtime_dir, task_root, opt_dir, t.memory_mb, bootstrap), env,
+                          t.code_dir, t.layer_dirs, t.memory_mb,
+                          int((t.config.get("EphemeralStorage") or {}).get("Size") or 512),
+                          t.launch.address_space_limit)
+        self.init_started = time.perf_counter()
+        try:
+            self.launched = sandbox.launch(spec)
+        except OSError as exc:
+            self._fail_init({"errorType": "Runtime.InvalidEntrypoint",
+                             "errorMessage": f"RequestId: {{rid}} Error: fork/exec {spec.argv[0]}: {exc.strerror}"})
+            await self.close()
+            return
+        loop.add_reader(self.launched.output_fd, self._on_output)
+        try:
+            self._pidfd = os.pidfd_open(self.launched.proc.pid)
+            loop.add_reader(self._pidfd, self._on_exit)
+        except (AttributeError, OSError):  # no pidfd: watch the output pipe's end instead
+            self._pidfd = None
+        self._timers.append(loop.call_later(INIT_LIMIT, self._init_timeout))
+
+    def _custom_bootstrap(self, task_root: str, opt_dir: str) -> str:
+        code, layers = self.target.code_dir, self.target.layer_dirs
+        if os.path.exists(os.path.join(code, "bootstrap")):
+            return f"{task_root}/bootstrap"
+        if any(os.path.exists(os.path.join(d, "bootstrap")) for d in layers):
+            return f"{opt_dir}/bootstrap"
+        return f"{task_root}/bootstrap"  # missing: the exec fails and init reports it
+
+    # -- Runtime API callbacks ------------------------------------------------------------------
+    def on_next(self, conn: runtime_api.RuntimeConnection) -> None:
+        if self.state == "dead":
+            return
+        self.conn = conn
+        if self.state == "init":
+            self.init_ms = (time.perf_counter() - self.init_started) * 1000
+            self.state = "ready"
+            self._cancel_timers()
+            if not self.ready.done():
+                self.ready.set_result(True)
+        inv = self.current
+        if inv is not None and not inv.sent:
+            self._send(inv)
+
+    def on_result(self, conn, request_id: str, ok: bool, body: bytes, headers: dict) -> None:
+        inv = self.current
+        if inv is None or not inv.sent or inv.request_id != request_id:
+            conn.reply(400, {"errorMessage": f"Invalid request ID: {request_id}", "errorType": "InvalidRequestID"})
+            return
+        conn.reply(202)
+        if ok:
+            self._complete(inv, Outcome(body))
+        else:
+            error = headers.get("lambda-runtime-function-error-type") or "Unhandled"
+            try:
+                doc = json.loads(body) if body else {}
+                if isinstance(doc, dict) and doc.get("errorType"):
+                    error = doc["errorType"]
+            except ValueError:
+                pass
+            self._complete(inv, Outcome(body or error_payload(error, ""), error=error))
+
+    def on_init_error(self, conn, body: bytes, headers: dict) -> None:
+        if self.state != "init":
+            conn.reply(403, {"errorMessage": "Init error is only accepted during init",
+                             "errorType": "InvalidStateTransition"})
+            return
+        conn.reply(202)
+        try:
+            doc = json.loads(body) if body else {}
+        except ValueError:
+            doc = {}
+        if not isinstance(doc, dict):
+            doc = {}
+        doc.setdefault("errorType", headers.get("lambda-runtime-function-error-type") or "Runtime.Unknown")
+        doc.setdefault("errorMessage", "")
+        self._fail_init(doc, status="error")
+
+    def on_too_large(self, conn, request_id: str) -> None:
+        conn.reply(413, {"errorMessage": f"Exceeded maximum allowed payload size ({runtime_api.MAX_RESPONSE} bytes).",
+                         "errorType": "RequestEntityTooLarge"})
+        inv = self.current
+        if inv is not None and inv.request_id == request_id:
+            self._complete(inv, Outcome(error_payload(
+                "Function.ResponseSizeTooLarge",
+                f"Response payload size exceeded maximum allowed payload size ({runtime_api.MAX_RESPONSE} bytes)."),
+                error="Function.ResponseSizeTooLarge"))
+
+    # -- invoking ---------------------------------------------------------------------------------
+    def invoke(self, inv: Invocation) -> asyncio.Future:
+        """Hand ``inv`` to this (ready, idle) environment; the future resolves with an ``Outcome``."""
+        loop = asyncio.get_running_loop()
+        inv.future = loop.create_future()
+        self.current = inv
+        self.state = "busy"
+        self.invocations += 1
+        if self.conn is not None and not self.conn.closed:
+            self._send(inv)
+        return inv.future
+
+    def _send(self, inv: Invocation) -> None:
+        t = self.target
+        deadline_ms = int((time.time() + inv.deadline_s) * 1000)
+        trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+        headers = {"Lambda-Runtime-Aws-Request-Id": inv.request_id, "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+                   "Lambda-Runtime-Invoked-Function-Arn": inv.invoked_arn, "Lambda-Runtime-Trace-Id": trace}
+        if inv.client_context:
+            try:
+                headers["Lambda-Runtime-Client-Context"] = base64.b64decode(inv.client_context).decode()
+            except (ValueError, UnicodeDecodeError):
+                pass
+        conn, self.conn = self.conn, None
+        self._line(telemetry.start_line(inv.request_id, t.version), inv)
+        inv.sent_at = time.perf_counter()
+        inv.sent = True
+        if not conn.send_event(headers, inv.payload):
+            self._crash("the runtime closed its Runtime API connection")
+            return
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(inv.deadline_s, self._invoke_timeout, inv))
+
+    def _complete(self, inv: Invocation, outcome: Outcome) -> None:
+        """Finish ``inv``: log its END and REPORT, and answer its caller."""
+        self._cancel_timers()
+        self._drain()
+        if self.current is inv:
+            self.current = None
+        outcome.duration_ms = (time.perf_counter() - inv.sent_at) * 1000 if inv.sent else 0.0
+        if self.first_pending:
+            outcome.init_ms = self.init_ms
+            self.first_pending = False
+        outcome.provisioned = self.provisioned
+        if self.launched is not None:
+            outcome.memory_used = self.fleet.sandbox.peak_memory_mb(self.launched)
+        t = self.target
+        if inv.sent:
+            self._line(telemetry.end_line(inv.request_id), inv)
+            self._line(telemetry.report_line(inv.request_id, outcome.duration_ms, t.memory_mb, outcome.memory_used,
+                                             outcome.init_ms, outcome.status,
+                                             outcome.error if outcome.status else None), inv)
+        if inv.tail:
+            text = "".join(line + "\n" for line in inv.lines).encode()
+            outcome.log_tail = base64.b64encode(text[-TAIL_BYTES:]).decode()
+        self.last_used = self.fleet.clock.now()
+        if self.state == "busy":
+            self.state = "ready"
+            self.pool.released(self)
+        if inv.future is not None and not inv.future.done():
+            inv.future.set_result(outcome)
+
+    def _invoke_timeout(self, inv: Invocation) -> None:
+        if self.current is not inv:
+            return
+        seconds = f"{inv.deadline_s:.2f}"
+        self._line(f"{telemetry.iso_ms(self.fleet.clock.now())} {inv.request_id} Task timed out after {seconds} seconds",
+                   inv)
+        outcome = Outcome(error_payload("Sandbox.Timedout",
+                                        f"RequestId: {inv.request_id} Error: Task timed out after {seconds} seconds"),
+                          error="Sandbox.Timedout", status="timeout")
+        self.state = "dead"  # the environment is reset: the next invocation starts a new one
+        self.pool.forget(self)
+        self._complete(inv, outcome)
+        self.kill()
+
+    def _init_timeout(self) -> None:
+        if self.state != "init":
+            return
+        self._fail_init({"errorType": "Runtime.InitTimeout",
+                         "errorMessage": f"RequestId: {{rid}} Error: Init phase timed out after {INIT_LIMIT:.2f} seconds"},
+                        status="timeout")
+        self.kill()
+
+    def _fail_init(self, doc: dict, status: str | None = None) -> None:
+        self.init_error = doc
+        self.state = "dead"
+        self.pool.forget(self)
+        if self.init_ms is None:
+            self.init_ms = (time.perf_counter() - self.init_started) * 1000 if self.init_started else 0.0
+        if not self.ready.done():
+            self.ready.set_exception(InitFailed(doc, status))
+            self.ready.exception()  # retrieved: no "never retrieved" warning if nobody waits
+
+    def _crash(self, why: str) -> None:
+        """The runtime process went away (or broke the protocol) while serving or starting."""
+        returncode = self.launched.proc.poll() if self.launched else None
+        oom = self.launched is not None and self.fleet.sandbox.oom_killed(self.launched)
+        if returncode is None:
+            detail = why
+        elif returncode < 0:
+            import signal
+
+            name = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
+                    signal.SIGTERM: "terminated"}.get(-returncode, f"signal {-returncode}")
+            detail = f"signal: {name}"
+        else:
+            detail = f"exit status {returncode}"
+        error_type = "Runtime.OutOfMemory" if oom else "Runtime.ExitError"
+        self.state, was = "dead", self.state
+        self.pool.forget(self)
+        inv = self.current
+        if was == "init":
+            self._fail_init({"errorType": error_type,
+                             "errorMessage": f"RequestId: {{rid}} Error: Runtime exited with error: {detail}"},
+                            status="error")
+        if inv is not None and inv.future is not None and not inv.future.done():
+            message = f"RequestId: {inv.request_id} Error: Runtime exited with error: {detail}"
+            if inv.sent:
+                self._line(message, inv)
+                self._line(error_type, inv)
+            self._complete(inv, Outcome(error_payload(error_type, message), error=error_type, status="error"))
+
+    # -- output and exit ----------------------------------------------------------------------
+    def _on_output(self) -> None:
+        self._drain()
+
+    def _drain(self) -> None:
+        if self.launched is None:
+            return
+        fd = self.launched.output_fd
+        chunks = []
+        eof = False
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                eof = True
+                break
+            if not data:
+                eof = True
+                break
+            chunks.append(data)
+        if chunks:
+            data = self._out + b"".join(chunks)
+            *lines, self._out = data.split(b"\n")
+            for line in lines:
+                self._line(line.decode("utf-8", "replace"), self.current)
+        if eof:
+            try:
+                asyncio.get_running_loop().remove_reader(fd)
+            except (RuntimeError, ValueError, OSError):
+                pass
+            if self._out:
+                self._line(self._out.decode("utf-8", "replace"), self.current)
+                self._out = b""
+            if self._pidfd is None and self.state != "dead":
+                self._crash("the runtime exited")
+
+    def _on_exit(self) -> None:
+        if self._pidfd is not None:
+            try:
+                asyncio.get_running_loop().remove_reader(self._pidfd)
+            except (RuntimeError, ValueError, OSError):
+                pass
+        self._drain()
+        if self.state != "dead":
+            self._crash("the runtime exited")
+        asyncio.get_running_loop().create_task(self.close())
+
+    def _line(self, text: str, inv: Invocation | None) -> None:
+        t = self.target
+        self.fleet.telemetry.line(t.account, t.region, t.log_group, self.stream, text)
+        if inv is not None and inv.tail:
+            inv.lines.append(text)
+
+    # -- stopping --------------------------------------------------------------------------------
+    def _cancel_timers(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    def kill(self, why: str = "signal: killed") -> None:
+        """SIGKILL the environment; whatever waits on it fails as a runtime that exited."""
+        if self.state == "dead" and self.launched is None:
+            return
+        self.state = "dead"
+        self.pool.forget(self)
+        self._cancel_timers()
+        message = f"Runtime exited with error: {why}"
+        if not self.ready.done():
+            self.ready.set_exception(InitFailed({"errorType": "Runtime.ExitError",
+                                                 "errorMessage": f"RequestId: {{rid}} Error: {message}"}, "error"))
+            self.ready.exception()
+        inv = self.current
+        if inv is not None and inv.future is not None and not inv.future.done():
+            self._complete(inv, Outcome(error_payload("Runtime.ExitError", f"RequestId: {inv.request_id} Error: {message}"),
+                                        error="Runtime.ExitError", status="error"))
+        if self.launched is not None:
+            self.fleet.sandbox.kill(self.launched)
+        if self._pidfd is None:
+            asyncio.get_running_loop().create_task(self.close())
+
+    async def close(self) -> None:
+        """Release everything of a dead environment (its process has exited or been killed)."""
+        self._cancel_timers()
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        if self.conn is not None and self.conn.transport is not None:
+            self.conn.transport.close()
+        if self.launched is not None:
+            launched, self.launched = self.launched, None
+            loop = asyncio.get_running_loop()
+            for fd in (launched.output_fd, self._pidfd):
+                if fd is None:
+                    continue
+                try:
+                    loop.remove_reader(fd)
+                except (ValueError, OSError):
+                    pass
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._pidfd = None
+            for _ in range(200):
+                if launched.proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.005)
+            self.fleet.sandbox.release(launched)
+        self.fleet.closed(self)
+
+
+class Pool:
+    """The environments of one target."""
+
+    def __init__(self, fleet: "Fleet", target: Target):
+        self.fleet = fleet
+        self.target = target
+        self.idle: list[Environment] = []
+        self.envs: set[Environment] = set()
+        self.provisioned = 0  # environments to keep initialised
+        self.retired = False
+
+    def released(self, env: Environment) -> None:
+        if self.retired:
+            env.kill()
+            return
+        self.idle.append(env)
+        self.fleet.wake()
+
+    def forget(self, env: Environment) -> None:
+        self.envs.discard(env)
+        if env in self.idle:
+            self.idle.remove(env)
+
+    def busy(self) -> int:
+        return sum(1 for e in self.envs if e.state == "busy")
+
+    def take_idle(self) -> Environment | None:
+        # Provisioned environments first, then the most recently used (the warmest).
+        ready = [e for e in reversed(self.idle) if e.state == "ready"]
+        best = next((e for e in ready if e.provisioned), None) or (ready[0] if ready else None)
+        if best is not None:
+            self.idle.remove(best)
+        return best
+
+    async def new_environment(self, provisioned: bool = False) -> Environment:
+        env = Environment(self.fleet, self, provisioned)
+        self.envs.add(env)
+        self.fleet.all.add(env)
+        await env.start()
+        return env
+
+    def retire(self) -> None:
+        self.retired = True
+        for env in list(self.envs):
+            if env.state in ("ready", "init") and env.current is None:
+                env.kill()
+        self.idle.clear()
+
+
+class Fleet:
+    """Every environment of this kumo, by target; starts, reuses and reaps them."""
+
+    def __init__(self, kumo, sandbox: Sandbox, tel: telemetry.Telemetry, environment_for):
+        self.kumo = kumo
+        self.clock = kumo.clock
+        self.sandbox = sandbox
+        self.telemetry = tel
+        self.environment_for = environment_for  # (env, runtime api address, task root, opt dir, runtime dir) -> dict
+        self.pools: dict[tuple, Pool] = {}
+        self.all: set[Environment] = set()
+        self._reaper = None
+        self._wakers: list = []
+
+    def pool(self, target: Target) -> Pool:
+        pool = self.pools.get(target.key)
+        if pool is not None and pool.target.revision != target.revision:
+            pool.retire()
+            pool = None
+        if pool is None:
+            pool = self.pools[target.key] = Pool(self, target)
+            self._arm_reaper()
+        return pool
+
+    def existing(self, key: tuple) -> Pool | None:
+        return self.pools.get(key)
+
+    async def acquire(self, target: Target) -> tuple[Environment, bool]:
+        """An environment ready for one invocation of ``target``, and whether it is a cold start."""
+        pool = self.pool(target)
+        env = pool.take_idle()
+        if env is not None:
+            return env, False
+        env = await pool.new_environment()
+        await env.ready  # raises InitFailed
+        return env, True
+
+    def on_wake(self, fn) -> None:
+        self._wakers.append(fn)
+
+    def wake(self) -> None:
+        for fn in self._wakers:
+            fn()
+
+    def closed(self, env: Environment) -> None:
+        self.all.discard(env)
+        env.pool.forget(env)
+
+    def drop(self, account: str, region: str, name: str, version: str | None = None) -> list[Environment]:
+        """Kill the environments of a function (all versions, or one); returns those killed."""
+        killed = []
+        for key, pool in list(self.pools.items()):
+            if key[:3] == (account, region, name) and (version is None or key[3] == version):
+                pool.retired = True
+                for env in list(pool.envs):
+                    env.kill()
+                    killed.append(env)
+                del self.pools[key]
+        return killed
+
+    async def wait_closed(self, envs: list[Environment], timeout: float = 5.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while any(e in self.all for e in envs) and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    # -- reaping ------------------------------------------------------------------------------
+    def _arm_reaper(self) -> None:
+        if self._reaper is None:
+            self._reaper = self.clock.call_later(REAP_EVERY, self._reap)
+
+    def _reap(self) -> None:
+        self._reaper = None
+        now = self.clock.now()
+        for pool in list(self.pools.values()):
+            for env in list(pool.idle):
+                if not env.provisioned and now - env.last_used >= IDLE_TTL:
+                    env.kill()
+        if self.all:
+            self._arm_reaper()
+
+    async def stop(self) -> None:
+        envs = list(self.all)
+        for pool in self.pools.values():
+            pool.retired = True
+        for env in envs:
+            env.kill()
+        await self.wait_closed(envs)
+        self.pools.clear()
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
