@@ -109,10 +109,13 @@ class Outcome:
 class InitFailed(Exception):
     """The environment could not start; ``doc`` is the error an invocation reports."""
 
-    def __init__(self, doc: dict, status: str | None = None):
+    def __init__(self, doc: dict, status: str | None = None, env: "Environment | None" = None):
         super().__init__(doc.get("errorMessage", "init failed"))
         self.doc = doc
         self.status = status
+        self.stream = env.stream if env is not None else None
+        self.init_ms = env.init_ms if env is not None else None
+        self.lines = list(env.init_lines) if env is not None else []
 
 
 def error_payload(error_type: str, message: str) -> bytes:
@@ -138,6 +141,7 @@ class Environment:
         self.last_used = fleet.clock.now()
         self.stream = telemetry.stream_name(fleet.clock.now(), self.target.version, self.id)
         self.init_error: dict | None = None
+        self.init_lines: list[str] = []  # what init printed (an init failure's LogType Tail shows it)
         self._out = b""
         self._timers: list[asyncio.TimerHandle] = []
         self._pidfd: int | None = None
@@ -334,7 +338,7 @@ class Environment:
         if self.init_ms is None:
             self.init_ms = (time.perf_counter() - self.init_started) * 1000 if self.init_started else 0.0
         if not self.ready.done():
-            self.ready.set_exception(InitFailed(doc, status))
+            self.ready.set_exception(InitFailed(doc, status, self))
             self.ready.exception()  # retrieved: no "never retrieved" warning if nobody waits
 
     def _crash(self, why: str) -> None:
@@ -420,6 +424,8 @@ class Environment:
         self.fleet.telemetry.line(t.account, t.region, t.log_group, self.stream, text)
         if inv is not None and inv.tail:
             inv.lines.append(text)
+        elif self.state == "init" and len(self.init_lines) < 200:
+            self.init_lines.append(text)
 
     # -- stopping --------------------------------------------------------------------------------
     def _cancel_timers(self) -> None:
@@ -437,7 +443,8 @@ class Environment:
         message = f"Runtime exited with error: {why}"
         if not self.ready.done():
             self.ready.set_exception(InitFailed({"errorType": "Runtime.ExitError",
-                                                 "errorMessage": f"RequestId: {{rid}} Error: {message}"}, "error"))
+                                                 "errorMessage": f"RequestId: {{rid}} Error: {message}"}, "error",
+                                                self))
             self.ready.exception()
         inv = self.current
         if inv is not None and inv.future is not None and not inv.future.done():

@@ -173,8 +173,8 @@ class Engine:
         doc = dict(exc.doc)
         doc["errorMessage"] = str(doc.get("errorMessage", "")).replace("{rid}", inv.request_id)
         tel = self.service.telemetry
-        stream = telemetry.stream_name(self.kumo.clock.now(), target.version, "init" + inv.request_id[:8])
-        init_ms = 0.0
+        stream = exc.stream or telemetry.stream_name(self.kumo.clock.now(), target.version, inv.request_id[:32])
+        init_ms = exc.init_ms or 0.0
         lines = [f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: {exc.status or 'error'}\t"
                  f"Error Type: {doc.get('errorType')}",
                  telemetry.start_line(inv.request_id, target.version), telemetry.end_line(inv.request_id),
@@ -187,7 +187,8 @@ class Engine:
         if inv.tail:
             import base64
 
-            outcome.log_tail = base64.b64encode("".join(l + "\n" for l in lines).encode()[-4096:]).decode()
+            shown = exc.lines + lines
+            outcome.log_tail = base64.b64encode("".join(s + "\n" for s in shown).encode()[-4096:]).decode()
         return outcome
 
 
