@@ -141,7 +141,7 @@ def get_account_settings(ctx, p):
 
 
 def _provisioned_target(ctx, p) -> tuple[str, str]:
-    ref = ref_of(ctx, p, allow_qualifier=False)
+    ref = ref_of(ctx, {"FunctionName": p["FunctionName"]}, allow_qualifier=False)
     require(ctx, ref)
     q = p["Qualifier"]
     if q == LATEST:

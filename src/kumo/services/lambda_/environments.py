@@ -137,7 +137,8 @@ class Environment:
         self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
         self.init_started = 0.0
         self.init_ms: float | None = None
-        self.first_pending = True  # the next invocation reports Init Duration
+        # The first invocation reports Init Duration; provisioned environments initialise ahead of any.
+        self.first_pending = not provisioned
         self.last_used = fleet.clock.now()
         self.stream = telemetry.stream_name(fleet.clock.now(), self.target.version, self.id)
         self.init_error: dict | None = None
