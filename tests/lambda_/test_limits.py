@@ -212,3 +212,61 @@ def test_a_response_over_six_megabytes_fails(fns):
     resp, body = fns.invoke("huge")
     assert resp["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def test_idle_environments_are_reaped_on_kumos_clock(fns, kumo_server):
+    fns.python("idle", COUNTER)
+    assert fns.invoke("idle")[1]["calls"] == 1
+    assert fns.invoke("idle")[1]["calls"] == 2
+    kumo_server.advance(299)
+    assert fns.invoke("idle")[1]["calls"] == 3  # still warm
+    kumo_server.advance(331)
+    resp, body = fns.invoke("idle", LogType="Tail")
+    assert body["calls"] == 1 and "Init Duration" in _report(resp)  # reaped: a cold start
+
+
+def test_invocations_publish_aws_lambda_metrics(fns, aws):
+    import datetime as dt
+
+    from .conftest import wait_for
+
+    fns.python("measured", "def handler(e, c):\n    if e.get('fail'):\n        raise ValueError('x')\n    return 1\n")
+    for event in ({}, {}, {"fail": True}):
+        fns.invoke("measured", event)
+    cw = aws("cloudwatch")
+    now = dt.datetime.now(dt.timezone.utc)
+    window = {"StartTime": now - dt.timedelta(days=1), "EndTime": now + dt.timedelta(days=30), "Period": 86400}
+
+    def stat(name: str, statistic: str):
+        points = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName=name, Statistics=[statistic],
+                                          Dimensions=[{"Name": "FunctionName", "Value": "measured"}],
+                                          **window)["Datapoints"]
+        return sum(p[statistic] for p in points) if points else 0
+
+    wait_for(lambda: stat("Invocations", "Sum") == 3)
+    assert stat("Errors", "Sum") == 1
+    assert stat("Duration", "SampleCount") == 3
+    assert stat("ConcurrentExecutions", "Maximum") >= 1
+
+
+def test_the_account_limit_is_configurable(kumo_process):
+    from .conftest import TRUST, wait_active, zip_of
+
+    kumo = kumo_process("--ephemeral", "--lambda-concurrency", "2").start()
+    iam, lam = kumo.client("iam"), kumo.client("lambda")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    lam.create_function(FunctionName="busy", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
+                        Code={"ZipFile": zip_of({"lambda_function.py": COUNTER})})
+    wait_active(lam, "busy")
+    assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 2
+    threads = [threading.Thread(target=lambda: kumo.client("lambda").invoke(FunctionName="busy",
+                                                                            Payload=b'{"sleep": 1.5}'))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.6)
+    with pytest.raises(ClientError) as caught:
+        lam.invoke(FunctionName="busy", Payload=b"{}")
+    assert caught.value.response["Reason"] == "ConcurrentInvocationLimitExceeded"
+    for t in threads:
+        t.join()

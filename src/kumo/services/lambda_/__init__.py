@@ -153,12 +153,18 @@ class LambdaService:
 
     # -- lifecycle --------------------------------------------------------------------------------------
     async def stop(self) -> None:
+        # Nothing may start an environment once they are being stopped: pollers and queued events first.
+        for name in (esm.NAME, asyncq.NAME):
+            controller = self.kumo.controllers.get(name)
+            if controller is not None:
+                await controller.stop()
         await self.fleet.stop()
         self.telemetry.flush_now()
         self.sandbox.close()
 
     async def reset(self) -> None:
         await self.fleet.stop()
+        self.fleet.closing = False
         self.telemetry.flush_now()
         self.async_queue.wipe()
         code.wipe(self.kumo.store)

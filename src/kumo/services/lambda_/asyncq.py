@@ -135,7 +135,8 @@ class AsyncQueue:
             if r.config.get("State") != "Active":
                 await clock.sleep(1.0)
                 continue
-            tel.metric(account, region, "AsyncEventAge", int(age * 1000), "Milliseconds", [{"FunctionName": name}])
+            tel.metric(account, region, "AsyncEventAge", int(age * 1000), "Milliseconds", [{"FunctionName": name}],
+                       how="each")
             try:
                 outcome = await engine.run(r, payload, event_id)
                 break

@@ -24,7 +24,7 @@ PROVISIONING = "lambda-provisioned"
 
 
 def account_limit(kumo) -> int:
-    return int(getattr(kumo.settings, "lambda_concurrency", 1000) or 1000)
+    return int(kumo.settings.lambda_concurrency)
 
 
 def reserved_total(store, account: str, region: str, skip: str | None = None) -> int:

@@ -209,7 +209,6 @@ class Environment:
         if inv is None or not inv.sent or inv.request_id != request_id:
             conn.reply(400, {"errorMessage": f"Invalid request ID: {request_id}", "errorType": "InvalidRequestID"})
             return
-        conn.reply(202)
         if ok:
             self._complete(inv, Outcome(body))
         else:
@@ -221,6 +220,7 @@ class Environment:
             except ValueError:
                 pass
             self._complete(inv, Outcome(body or error_payload(error, ""), error=error))
+        conn.accepted()  # after the caller was woken: the 202 goes out once the caller's answer has
 
     def on_init_error(self, conn, body: bytes, headers: dict) -> None:
         if self.state != "init":
@@ -282,9 +282,13 @@ class Environment:
         self._timers.append(loop.call_later(inv.deadline_s, self._invoke_timeout, inv))
 
     def _complete(self, inv: Invocation, outcome: Outcome) -> None:
-        """Finish ``inv``: log its END and REPORT, and answer its caller."""
+        """Finish ``inv``: answer its caller, and log its END and REPORT lines.
+
+        Unless the caller wants the log tail, the caller is woken first and the bookkeeping (draining the
+        output pipe, reading peak memory, the log lines) follows on the loop's next turn, still before
+        anything else the runtime writes is read, so lines stay in order.
+        """
         self._cancel_timers()
-        self._drain()
         if self.current is inv:
             self.current = None
         outcome.duration_ms = (time.perf_counter() - inv.sent_at) * 1000 if inv.sent else 0.0
@@ -292,23 +296,29 @@ class Environment:
             outcome.init_ms = self.init_ms
             self.first_pending = False
         outcome.provisioned = self.provisioned
-        if self.launched is not None:
-            outcome.memory_used = self.fleet.sandbox.peak_memory_mb(self.launched)
-        t = self.target
-        if inv.sent:
-            self._line(telemetry.end_line(inv.request_id), inv)
-            self._line(telemetry.report_line(inv.request_id, outcome.duration_ms, t.memory_mb, outcome.memory_used,
-                                             outcome.init_ms, outcome.status,
-                                             outcome.error if outcome.status else None), inv)
-        if inv.tail:
-            text = "".join(line + "\n" for line in inv.lines).encode()
-            outcome.log_tail = base64.b64encode(text[-TAIL_BYTES:]).decode()
         self.last_used = self.fleet.clock.now()
         if self.state == "busy":
             self.state = "ready"
             self.pool.released(self)
+        if inv.tail:
+            self._account(inv, outcome)
+            text = "".join(line + "\n" for line in inv.lines).encode()
+            outcome.log_tail = base64.b64encode(text[-TAIL_BYTES:]).decode()
+        else:
+            asyncio.get_running_loop().call_soon(self._account, inv, outcome)
         if inv.future is not None and not inv.future.done():
             inv.future.set_result(outcome)
+
+    def _account(self, inv: Invocation, outcome: Outcome) -> None:
+        self._drain(inv)
+        if self.launched is not None:
+            outcome.memory_used = self.fleet.sandbox.peak_memory_mb(self.launched)
+        if inv.sent:
+            t = self.target
+            self._line(telemetry.end_line(inv.request_id), inv)
+            self._line(telemetry.report_line(inv.request_id, outcome.duration_ms, t.memory_mb, outcome.memory_used,
+                                             outcome.init_ms, outcome.status,
+                                             outcome.error if outcome.status else None), inv)
 
     def _invoke_timeout(self, inv: Invocation) -> None:
         if self.current is not inv:
@@ -375,9 +385,11 @@ class Environment:
     def _on_output(self) -> None:
         self._drain()
 
-    def _drain(self) -> None:
+    def _drain(self, inv: Invocation | None = None) -> None:
+        """Read what the runtime wrote; lines belong to ``inv`` (default: the current invocation)."""
         if self.launched is None:
             return
+        owner = inv if inv is not None else self.current
         fd = self.launched.output_fd
         chunks = []
         eof = False
@@ -397,14 +409,14 @@ class Environment:
             data = self._out + b"".join(chunks)
             *lines, self._out = data.split(b"\n")
             for line in lines:
-                self._line(line.decode("utf-8", "replace"), self.current)
+                self._line(line.decode("utf-8", "replace"), owner)
         if eof:
             try:
                 asyncio.get_running_loop().remove_reader(fd)
             except (RuntimeError, ValueError, OSError):
                 pass
             if self._out:
-                self._line(self._out.decode("utf-8", "replace"), self.current)
+                self._line(self._out.decode("utf-8", "replace"), owner)
                 self._out = b""
             if self._pidfd is None and self.state != "dead":
                 self._crash("the runtime exited")
@@ -522,6 +534,9 @@ class Pool:
         return best
 
     async def new_environment(self, provisioned: bool = False) -> Environment:
+        if self.fleet.closing:
+            raise InitFailed({"errorType": "Runtime.Unavailable",
+                              "errorMessage": "RequestId: {rid} Error: kumo is shutting down"}, "error")
         env = Environment(self.fleet, self, provisioned)
         self.envs.add(env)
         self.fleet.all.add(env)
@@ -549,6 +564,7 @@ class Fleet:
         self.all: set[Environment] = set()
         self._reaper = None
         self._wakers: list = []
+        self.closing = False  # kumo is stopping: no new environments
 
     def pool(self, target: Target) -> Pool:
         pool = self.pools.get(target.key)
@@ -618,6 +634,7 @@ class Fleet:
             self._arm_reaper()
 
     async def stop(self) -> None:
+        self.closing = True
         envs = list(self.all)
         for pool in self.pools.values():
             pool.retired = True

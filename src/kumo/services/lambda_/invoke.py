@@ -124,6 +124,9 @@ class Engine:
     async def target(self, r: Resolved) -> Target:
         svc = self.service
         config = r.config
+        pool = svc.fleet.existing((r.account, r.region, r.name, r.version))
+        if pool is not None and not pool.retired and pool.target.revision == config["RevisionId"]:
+            return pool.target  # the warm path: nothing to look up again
         try:
             launch = resolve_runtime(config["Runtime"])
         except Unavailable as exc:
@@ -147,7 +150,7 @@ class Engine:
             raise Throttled(reason)
         try:
             tel.metric(r.account, r.region, "ConcurrentExecutions", limiter.in_flight(r.account, r.region, r.name),
-                       "Count", [{"FunctionName": r.name}])
+                       "Count", [{"FunctionName": r.name}], how="max")
             target = await self.target(r)
             inv = Invocation(request_id, payload, r.invoked_arn, target.timeout, client_context, tail)
             try:
@@ -159,7 +162,8 @@ class Engine:
         finally:
             limiter.release(r.account, r.region, r.name, reserved)
         tel.metric(r.account, r.region, "Invocations", 1, "Count", r.dimensions)
-        tel.metric(r.account, r.region, "Duration", round(outcome.duration_ms, 3), "Milliseconds", r.dimensions)
+        tel.metric(r.account, r.region, "Duration", round(outcome.duration_ms, 3), "Milliseconds", r.dimensions,
+                   how="each")
         if outcome.failed:
             tel.metric(r.account, r.region, "Errors", 1, "Count", r.dimensions)
         if outcome.provisioned:

@@ -28,6 +28,7 @@ from typing import Protocol
 PREFIX = "/2018-06-01"
 MAX_HEAD = 64 * 1024
 MAX_RESPONSE = 6 * 1024 * 1024 + 100  # AWS: "Exceeded maximum allowed payload size (6291556 bytes)."
+ACCEPTED = b'HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}'
 _REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             413: "Request Entity Too Large", 500: "Internal Server Error"}
 
@@ -40,7 +41,7 @@ class Owner(Protocol):
 
 
 class RuntimeConnection(asyncio.Protocol):
-    __slots__ = ("owner", "transport", "buf", "closed", "_head", "_need", "_chunks", "_chunked", "_skip")
+    __slots__ = ("owner", "transport", "buf", "closed", "_head", "_need", "_chunks", "_chunked", "_skip", "_owed")
 
     def __init__(self, owner: Owner):
         self.owner = owner
@@ -52,6 +53,7 @@ class RuntimeConnection(asyncio.Protocol):
         self._chunked = False
         self._chunks: bytearray | None = None
         self._skip = False  # a body too large: read and drop it
+        self._owed = False  # a 202 not written yet (it always goes out before anything written after it)
 
     # -- asyncio --------------------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -178,13 +180,25 @@ class RuntimeConnection(asyncio.Protocol):
         self.reply(404, {"errorMessage": f"Unknown path {path}", "errorType": "NotFound"})
 
     # -- answering ------------------------------------------------------------------------------
+    def accepted(self) -> None:
+        """202 {"status":"OK"}, written on the loop's next turn (the invocation's caller is answered first),
+        or with the next thing written on this connection, whichever comes first: responses stay in order."""
+        self._owed = True
+        asyncio.get_running_loop().call_soon(self._write_accepted)
+
+    def _write_accepted(self) -> None:
+        if self._owed and not self.closed and self.transport is not None:
+            self._owed = False
+            self.transport.write(ACCEPTED)
+
     def reply(self, status: int, doc: dict | None = None, close: bool = False) -> None:
         if self.closed or self.transport is None:
             return
         body = json.dumps(doc if doc is not None else {"status": "OK"}).encode()
         head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n" + ("Connection: close\r\n" if close else "") + "\r\n")
-        self.transport.write(head.encode("latin-1") + body)
+        owed, self._owed = (ACCEPTED if self._owed else b""), False
+        self.transport.write(owed + head.encode("latin-1") + body)
         if close:
             self.transport.close()
 
@@ -196,7 +210,8 @@ class RuntimeConnection(asyncio.Protocol):
         for k, v in headers.items():
             parts.append(f"{k}: {v}\r\n")
         parts.append(f"Content-Length: {len(payload)}\r\n\r\n")
-        self.transport.write("".join(parts).encode("latin-1") + payload)
+        owed, self._owed = (ACCEPTED if self._owed else b""), False
+        self.transport.write(owed + "".join(parts).encode("latin-1") + payload)
         return True
 
 

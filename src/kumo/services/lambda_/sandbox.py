@@ -64,6 +64,7 @@ class Launched:
     output_fd: int  # read end of the pipe carrying stdout and stderr
     cgroup: str | None
     task_root: str  # LAMBDA_TASK_ROOT as the process sees it
+    peak_fd: int | None = None  # the cgroup's peak-usage file, kept open (read after every invocation)
 
 
 class Sandbox:
@@ -114,13 +115,20 @@ class Sandbox:
                 os.close(write_fd)
             except OSError:
                 pass
+        peak_fd = None
         if cgroup is not None:
             self.cgroups.adopt(cgroup, proc.pid)
+            peak_fd = self.cgroups.open_peak(cgroup)
         os.set_blocking(read_fd, False)
-        return Launched(proc, read_fd, cgroup, self.task_root(spec.code_dir))
+        return Launched(proc, read_fd, cgroup, self.task_root(spec.code_dir), peak_fd)
 
     # -- after the fact ---------------------------------------------------------------------------
     def peak_memory_mb(self, launched: Launched) -> int:
+        if launched.peak_fd is not None:
+            try:
+                return max(1, round(int(os.pread(launched.peak_fd, 64, 0)) / 1048576))
+            except (OSError, ValueError):
+                pass
         if launched.cgroup is not None:
             peak = self.cgroups.peak(launched.cgroup)
             if peak is not None:
@@ -144,6 +152,12 @@ class Sandbox:
 
     def release(self, launched: Launched) -> None:
         """Forget a dead environment's cgroup (its processes are gone)."""
+        if launched.peak_fd is not None:
+            try:
+                os.close(launched.peak_fd)
+            except OSError:
+                pass
+            launched.peak_fd = None
         if launched.cgroup is not None:
             self.cgroups.remove(launched.cgroup)
 
@@ -258,6 +272,13 @@ class CgroupTree:
             _write(os.path.join(path, "cgroup.procs"), str(pid))
         except OSError as exc:  # the process may already have exited
             log.debug("could not move %d into %s: %s", pid, path, exc)
+
+    def open_peak(self, path: str) -> int | None:
+        name = "memory.peak" if self.kind == "v2" else "memory.max_usage_in_bytes"
+        try:
+            return os.open(os.path.join(path, name), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None
 
     def peak(self, path: str) -> int | None:
         name = "memory.peak" if self.kind == "v2" else "memory.max_usage_in_bytes"

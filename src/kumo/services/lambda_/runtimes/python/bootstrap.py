@@ -24,6 +24,8 @@ import sys
 import time
 
 _REQUEST_ID = ""
+_NEXT = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: runtime\r\nContent-Length: 0\r\n\r\n"
+_ENV = {}
 
 
 class RuntimeApi:
@@ -38,13 +40,23 @@ class RuntimeApi:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
-    def request(self, method, path, body=b"", headers=None):
-        if self.sock is None:
-            self._connect()
+    @staticmethod
+    def _encode(method, path, body=b"", headers=None):
         head = [f"{method} /2018-06-01{path} HTTP/1.1", "Host: runtime", f"Content-Length: {len(body)}"]
         for k, v in (headers or {}).items():
             head.append(f"{k}: {v}")
-        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+    def request(self, method, path, body=b"", headers=None):
+        if self.sock is None:
+            self._connect()
+        self.sock.sendall(self._encode(method, path, body, headers))
+        return self._response()
+
+    def post_then_next(self, path, body, headers=None):
+        """POST a result and ask for the next event in one write (HTTP/1.1 pipelining); the next event."""
+        self.sock.sendall(self._encode("POST", path, body, headers) + _NEXT)
+        self._response()
         return self._response()
 
     def _read_more(self):
@@ -78,11 +90,11 @@ class LambdaContext:
         self.aws_request_id = headers.get("lambda-runtime-aws-request-id", "")
         self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn", "")
         self._deadline_ms = int(headers.get("lambda-runtime-deadline-ms") or 0)
-        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
-        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = _ENV["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = _ENV["AWS_LAMBDA_FUNCTION_VERSION"]
+        self.memory_limit_in_mb = _ENV["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+        self.log_group_name = _ENV["AWS_LAMBDA_LOG_GROUP_NAME"]
+        self.log_stream_name = _ENV["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
         self.identity = _Identity(headers.get("lambda-runtime-cognito-identity"))
         self.client_context = _client_context(headers.get("lambda-runtime-client-context"))
@@ -216,6 +228,9 @@ def main():
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True)
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True)
     api = RuntimeApi(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    for key in ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME"):
+        _ENV[key] = os.environ.get(key)
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
     opt = sys.argv[1] if len(sys.argv) > 1 else "/opt"
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -233,8 +248,8 @@ def main():
                     {"Lambda-Runtime-Function-Error-Type": doc["errorType"]})
         sys.exit(1)
     dumps, loads = json.dumps, json.loads
+    _status, headers, body = api.request("GET", "/runtime/invocation/next")
     while True:
-        _status, headers, body = api.request("GET", "/runtime/invocation/next")
         request_id = headers.get("lambda-runtime-aws-request-id", "")
         _REQUEST_ID = request_id
         trace = headers.get("lambda-runtime-trace-id")
@@ -252,10 +267,11 @@ def main():
         except Exception as exc:
             doc = _error_doc(exc, request_id)
             _log_error(doc)
-            api.request("POST", f"/runtime/invocation/{request_id}/error", dumps(doc).encode(),
-                        {"Lambda-Runtime-Function-Error-Type": doc["errorType"], "Content-Type": "application/json"})
+            _status, headers, body = api.post_then_next(
+                f"/runtime/invocation/{request_id}/error", dumps(doc).encode(),
+                {"Lambda-Runtime-Function-Error-Type": doc["errorType"], "Content-Type": "application/json"})
             continue
-        api.request("POST", f"/runtime/invocation/{request_id}/response", out)
+        _status, headers, body = api.post_then_next(f"/runtime/invocation/{request_id}/response", out)
 
 
 if __name__ == "__main__":
