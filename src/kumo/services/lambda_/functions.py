@@ -10,6 +10,7 @@ reason), as AWS does a moment after the call.  Updates go through
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
@@ -549,8 +550,8 @@ class Activation(Controller):
             return None
         revision_seen = rec["RevisionId"]
         problem = None
-        try:
-            runtimes.resolve(rec["Runtime"])
+        try:  # off the loop: finding interpreters runs them once, and Java's client may be compiled
+            await asyncio.get_running_loop().run_in_executor(None, runtimes.resolve, rec["Runtime"])
         except runtimes.Unavailable as exc:
             problem = ("InvalidRuntime", str(exc))
         try:

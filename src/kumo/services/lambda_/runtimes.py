@@ -6,6 +6,9 @@ A function's Runtime decides the command of its environments:
   runtime client (``runtimes/python/bootstrap.py``);
 * ``nodejsNN.x``: the host's ``node`` of that major version running
   ``runtimes/nodejs/bootstrap.js``;
+* ``java8.al2``, ``java11``, ``java17``, ``java21`` ...: the host's ``java`` of that
+  major version running ``runtimes/java/KumoJavaRuntime.java``, which kumo
+  compiles with that JDK's ``javac`` once (kept in ~/.cache/kumo);
 * ``provided``, ``provided.al2``, ``provided.al2023``: the function's own
   ``bootstrap`` (in the code, else in a layer at /opt/bootstrap), which talks
   to the Runtime API itself (Go, Rust, shell ... any custom runtime).
@@ -38,6 +41,8 @@ BLOCKED = {
 CUSTOM = {"provided", "provided.al2", "provided.al2023"}
 _PYTHON = re.compile(r"^python(3)\.(\d+)$")
 _NODE = re.compile(r"^nodejs(\d+)\.x$")
+_JAVA = re.compile(r"^java(\d+)(?:\.al2)?$")
+JAVA_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtimes", "java", "KumoJavaRuntime.java")
 
 
 def blocked_message(runtime: str) -> str:
@@ -55,6 +60,7 @@ class Launch:
     version_label: str  # for AWS_EXECUTION_ENV
     address_space_limit: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
+    client_dir: str | None = None  # compiled runtime client (Java)
 
     def argv(self, runtime_dir: str, task_root: str, opt_dir: str, memory_mb: int, bootstrap: str | None) -> list[str]:
         if self.family == "python":
@@ -62,6 +68,11 @@ class Launch:
         if self.family == "nodejs":
             heap = max(32, int(memory_mb * 0.9))
             return [self.program, f"--max-old-space-size={heap}", f"{runtime_dir}/nodejs/bootstrap.js", opt_dir]
+        if self.family == "java":
+            classpath = ":".join([self.client_dir, task_root, f"{task_root}/lib/*", f"{opt_dir}/java/lib/*"])
+            # AWS's Java runtimes start with tiered compilation stopped at C1: the fastest start.
+            return [self.program, "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                    f"-XX:MaxRAM={memory_mb}m", "-XX:MaxRAMPercentage=60", "-cp", classpath, "KumoJavaRuntime"]
         return [bootstrap or f"{task_root}/bootstrap"]
 
     def environment(self, task_root: str, opt_dir: str, runtime_dir: str) -> dict[str, str]:
@@ -89,6 +100,18 @@ def resolve(runtime: str) -> Launch:
             raise Unavailable(f"The runtime {runtime} needs Python {want[0]}.{want[1]}, which kumo did not find on "
                               f"this host (set KUMO_LAMBDA_{runtime.replace('.', '_').upper()} to its path).")
         return Launch(runtime, "python", program, f"{want[0]}.{want[1]}")
+    m = _JAVA.match(runtime)
+    if m:
+        major = int(m.group(1))
+        program = override or find_java(major)
+        if not program:
+            raise Unavailable(f"The runtime {runtime} needs Java {major}, which kumo did not find on this host "
+                              f"(set KUMO_LAMBDA_{runtime.replace('.', '_').upper()} to its java).")
+        client = java_client(program)
+        if client is None:
+            raise Unavailable(f"The runtime {runtime} needs a JDK's javac beside {program} to build kumo's Java "
+                              "runtime client once.")
+        return Launch(runtime, "java", program, str(major), address_space_limit=False, client_dir=client)
     m = _NODE.match(runtime)
     if m:
         major = int(m.group(1))
@@ -99,7 +122,7 @@ def resolve(runtime: str) -> Launch:
         return Launch(runtime, "nodejs", program, str(major), address_space_limit=False)
     family = re.match(r"^[a-z]+", runtime).group(0) if re.match(r"^[a-z]+", runtime) else runtime
     raise Unavailable(f"The runtime {runtime} is not available in kumo: it has no {family} runtime client yet. "
-                      "Use a python3.x, nodejsNN.x or provided.al2023 (custom bootstrap) runtime.")
+                      "Use a python3.x, nodejsNN.x, javaNN or provided.al2023 (custom bootstrap) runtime.")
 
 
 @functools.lru_cache(maxsize=None)
@@ -148,3 +171,55 @@ def _node_major(path: str) -> int | None:
         return int(out.lstrip("v").split(".")[0])
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
+
+
+@functools.lru_cache(maxsize=None)
+def find_java(major: int) -> str | None:
+    candidates = [shutil.which("java"), "/usr/bin/java"]
+    if os.environ.get("JAVA_HOME"):
+        candidates.insert(0, os.path.join(os.environ["JAVA_HOME"], "bin", "java"))
+    candidates += sorted(glob.glob("/usr/lib/jvm/*/bin/java"))
+    for path in filter(None, candidates):
+        if os.path.isfile(path) and os.access(path, os.X_OK) and _java_major(path) == major:
+            return os.path.realpath(path)
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _java_major(path: str) -> int | None:
+    try:
+        out = subprocess.run([path, "-version"], capture_output=True, text=True, timeout=30).stderr
+        version = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+        major = int(version.group(1))
+        return int(version.group(2)) if major == 1 else major  # "1.8.0" is Java 8
+    except (OSError, ValueError, AttributeError, subprocess.SubprocessError):
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def java_client(java: str) -> str | None:
+    """Compile kumo's Java runtime client with the JDK of ``java`` (once; kept in ~/.cache/kumo)."""
+    import hashlib
+
+    javac = os.path.join(os.path.dirname(java), "javac")
+    if not os.path.exists(javac):
+        return None
+    with open(JAVA_CLIENT, "rb") as f:
+        digest = hashlib.sha256(f.read() + java.encode()).hexdigest()[:16]
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kumo",
+                         f"lambda-java-{digest}")
+    if os.path.exists(os.path.join(cache, "KumoJavaRuntime.class")):
+        return cache
+    tmp = f"{cache}.tmp-{os.getpid()}"
+    os.makedirs(tmp, exist_ok=True)
+    try:
+        done = subprocess.run([javac, "-nowarn", "-d", tmp, JAVA_CLIENT], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            return None
+        try:
+            os.rename(tmp, cache)
+        except OSError:  # compiled concurrently by another kumo: theirs is the same
+            shutil.rmtree(tmp, ignore_errors=True)
+        return cache
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
