@@ -20,7 +20,7 @@ from . import routing, telemetry
 from .concurrency import throttled
 from .environments import InitFailed, Invocation, Outcome, Target
 from .functions import config_for, ref_of
-from .model import ALIAS, FUNCTION, LATEST, conflict, function_arn, function_not_found, invalid, scope
+from .model import ALIAS, FUNCTION, LATEST, conflict, function_arn, function_not_found, scope
 from .runtimes import Unavailable, resolve as resolve_runtime
 
 SYNC_LIMIT = 6 * 1024 * 1024
@@ -158,6 +158,8 @@ class Engine:
             except InitFailed as exc:
                 outcome = self._init_failed(target, inv, exc)
             else:
+                if env.provisioned:
+                    self._provisioned_use(r, env.pool)
                 outcome = await env.invoke(inv)
         finally:
             limiter.release(r.account, r.region, r.name, reserved)
@@ -171,6 +173,14 @@ class Engine:
         elif svc.has_provisioned(r):
             tel.metric(r.account, r.region, "ProvisionedConcurrencySpilloverInvocations", 1, "Count", r.dimensions)
         return outcome
+
+    def _provisioned_use(self, r: Resolved, pool) -> None:
+        busy = sum(1 for e in pool.envs if e.provisioned and e.state == "busy") + 1
+        tel = self.service.telemetry
+        tel.metric(r.account, r.region, "ProvisionedConcurrentExecutions", busy, "Count", r.dimensions, how="max")
+        if pool.provisioned:
+            tel.metric(r.account, r.region, "ProvisionedConcurrencyUtilization", min(1.0, busy / pool.provisioned),
+                       "None", r.dimensions, how="max")
 
     def _init_failed(self, target: Target, inv: Invocation, exc: InitFailed) -> Outcome:
         """An invocation whose environment failed to start reports the init error (AWS logs it the same way)."""
@@ -206,9 +216,7 @@ def service(ctx):
 def invoke(ctx, p):
     svc = service(ctx)
     ref = ref_of(ctx, p)
-    kind = p.get("InvocationType") or "RequestResponse"
-    if p.get("LogType") == "Tail" and kind != "RequestResponse":
-        raise invalid("LogType Tail is only supported for RequestResponse invocations.")
+    kind = p.get("InvocationType") or "RequestResponse"  # LogType applies to RequestResponse only
     r = svc.engine.resolve(ref.account, ref.region, ref.name, ref.qualifier)
     payload = p.get("Payload") or b""
     if kind == "DryRun":
