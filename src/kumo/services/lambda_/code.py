@@ -110,6 +110,17 @@ class Unpacker:
         await asyncio.shield(pending)
         return str(target)
 
+    async def merged(self, dirs: list[str]) -> str:
+        """One directory holding several unpacked layers, later ones on top (/opt without mount namespaces)."""
+        import hashlib
+
+        key = hashlib.sha256("\0".join(dirs).encode()).hexdigest()[:32]
+        target = self.root.parent / "opt" / key
+        if (self.root.parent / "opt" / f"{key}.ok").exists():
+            return str(target)
+        await asyncio.get_running_loop().run_in_executor(None, _merge, dirs, str(target))
+        return str(target)
+
     def remove(self, sha: str) -> None:
         try:
             os.unlink(self.root / f"{sha}.ok")
@@ -155,3 +166,14 @@ def _unpack(data: bytes, target: str) -> None:
         shutil.rmtree(target, ignore_errors=True)
     os.rename(tmp, target)
     Path(f"{target}.ok").touch()  # beside the code, not in it: /var/task holds only what the zip held
+
+
+def _merge(dirs: list[str], target: str) -> None:
+    tmp = f"{target}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    for d in dirs:
+        shutil.copytree(d, tmp, symlinks=True, dirs_exist_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    os.rename(tmp, target)
+    Path(f"{target}.ok").touch()

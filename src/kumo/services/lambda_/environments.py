@@ -56,6 +56,7 @@ class Target:
     code_dir: str
     layer_dirs: list[str]
     launch: Launch
+    merged_layers: str | None = None  # all layers in one directory, for hosts without mount namespaces
 
     @property
     def key(self) -> tuple:
@@ -156,7 +157,7 @@ class Environment:
         t = self.target
         task_root = sandbox.task_root(t.code_dir)
         runtime_dir = sandbox.runtime_dir()
-        opt_dir = "/opt" if sandbox.namespaces else (t.layer_dirs[-1] if t.layer_dirs else "/opt")
+        opt_dir = "/opt" if sandbox.namespaces else (t.merged_layers or "/opt")
         bootstrap = None
         if t.launch.family == "provided":
             bootstrap = self._custom_bootstrap(task_root, opt_dir)

@@ -133,8 +133,11 @@ class Engine:
             raise conflict(str(exc))
         code_dir = await svc.unpacker.ensure(config["_code"]["sha"])
         layer_dirs = [await svc.layer_dir(layer["Arn"]) for layer in config.get("Layers") or []]
+        merged = None
+        if layer_dirs and not svc.sandbox.namespaces:
+            merged = await svc.unpacker.merged(layer_dirs)
         return Target(r.account, r.region, r.name, r.version, config["RevisionId"], r.fn["FunctionArn"], config,
-                      code_dir, layer_dirs, launch)
+                      code_dir, layer_dirs, launch, merged)
 
     # -- running ----------------------------------------------------------------------------------
     async def run(self, r: Resolved, payload: bytes, request_id: str, *, tail: bool = False,

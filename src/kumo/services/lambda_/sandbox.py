@@ -17,8 +17,9 @@ MB.  kumo reproduces that on this machine with what the host offers:
   kumo's data directory.  The kernel kills a runtime that goes past it, which
   kumo reports as AWS does (Runtime.OutOfMemory).  The cgroup's peak usage is
   the REPORT line's Max Memory Used.  Without a writable memory cgroup the
-  limit is RLIMIT_AS (address space, not resident memory; Node.js is then
-  bounded only by its heap size flag) and the peak is the process's VmHWM.
+  limit is RLIMIT_AS of MemorySize + 256 MB (address space, not resident
+  memory: a Python function then gets MemoryError; Node.js and Java are bounded
+  only by their heap flags) and the peak is the process's VmHWM.
 * **Without root** the code runs from its unpacked directory
   (LAMBDA_TASK_ROOT names it), layers are found by kumo's runtime clients
   through an argument instead of /opt, and /tmp is the host's.
@@ -182,9 +183,9 @@ def _mount_script(spec: LaunchSpec, runtime_clients: str) -> str:
 
 
 def _address_space_limit(memory_mb: int):
-    # Address space runs several times resident size (interpreters map more than they touch), so the
-    # fallback limit is looser than a cgroup's: four times MemorySize.
-    limit = memory_mb * 1024 * 1024 * 4
+    # Address space runs ahead of resident size (interpreters map more than they touch), so the fallback
+    # limit leaves 256 MB of room beyond MemorySize.
+    limit = (memory_mb + 256) * 1024 * 1024
 
     def preexec():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
