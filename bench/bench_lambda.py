@@ -15,6 +15,7 @@ import argparse
 import base64
 import io
 import json
+import os
 import re
 import statistics
 import sys
@@ -48,15 +49,34 @@ def create(lam, role: str, name: str, runtime: str) -> None:
     wait_active(lam, name)
 
 
-def warm(lam, name: str, n: int) -> list[float]:
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
+
+
+def warm(server, lam, name: str, n: int) -> tuple[list[float], dict]:
+    """Latencies of n warm invokes, and the CPU each took: kumo's process, the runtime process, boto3."""
+    from common import _tree
+
     for _ in range(200):
         lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()
+    kumo_pid = server.proc.pid
+    others = [p for p in _tree(kumo_pid) if p != kumo_pid]
+    before = (cpu_seconds([kumo_pid]), cpu_seconds(others), time.process_time())
     out = []
     for _ in range(n):
         t = time.perf_counter()
         lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()
         out.append((time.perf_counter() - t) * 1000)
-    return out
+    after = (cpu_seconds([kumo_pid]), cpu_seconds(others), time.process_time())
+    cpu = {k: (b - a) / n * 1e6 for k, a, b in zip(("kumo", "runtime", "boto3"), before, after)}
+    return out, cpu
 
 
 def cold(lam, role: str, n: int, runtime: str) -> tuple[list[float], list[float]]:
@@ -126,7 +146,7 @@ def main() -> None:
         iam, lam = server.client("iam"), server.client("lambda")
         role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
         create(lam, role, "trivial", "python3.12")
-        warm_ms = warm(lam, "trivial", n_warm)
+        warm_ms, cpu = warm(server, lam, "trivial", n_warm)
         cold_ms, init_ms = cold(lam, role, n_cold, "python3.12")
         node_cold_ms, node_init_ms = cold(lam, role, max(3, n_cold // 4), "nodejs20.x")
         tput, tput_lat = throughput(server, "trivial", 20, seconds)
@@ -141,6 +161,8 @@ def main() -> None:
         "|---|---|---|---|",
         f"| warm Invoke, trivial Python function, boto3: p50 / p99 of {n_warm} (ms) | {p50:.2f} / {pct(warm_ms, 99):.2f}"
         " | milliseconds | ~10 |",
+        f"| CPU per warm Invoke: kumo server / runtime process / boto3 caller (µs) | {cpu['kumo']:.0f} / "
+        f"{cpu['runtime']:.0f} / {cpu['boto3']:.0f} | | |",
         f"| cold start to first response, Python 3.12: p50 / max of {n_cold} (ms) | {cold_p50:.1f} / "
         f"{max(cold_ms):.1f} | under 100 to over 1,000 | ~600 |",
         f"| of which Init Duration (REPORT line), p50 (ms) | {statistics.median(init_ms):.1f} | | |",
@@ -151,9 +173,13 @@ def main() -> None:
         f"| throughput, 1 caller (invocations/s) | {tput1:,.0f} | | |",
         f"| kumo RSS with 20 warm environments (MiB, server and runtimes) | {rss:.0f} | | |",
     ]
+    total_cpu = cpu["kumo"] + cpu["runtime"] + cpu["boto3"]
     verdicts = [
         f"- warm p50 {p50:.2f} ms (target <= 2 ms): {'met' if p50 <= 2 else 'NOT met'}",
         f"- cold start p50 {cold_p50:.1f} ms (target <= 150 ms): {'met' if cold_p50 <= 150 else 'NOT met'}",
+        f"- throughput: at {total_cpu / 1000:.2f} ms of CPU per invocation (kumo, runtime and caller together), "
+        f"{os.cpu_count()} cores allow at most about {os.cpu_count() * 1e6 / total_cpu:,.0f} invocations/s on this "
+        "machine",
     ]
     notes = (
         "Latency is measured from boto3 in the benchmark's process, so it includes boto3's own request building,"
