@@ -152,3 +152,31 @@ def test_an_accepted_event_survives_kill_9(kumo_process):
         assert record["responsePayload"] == {"survives": True}
     finally:
         again.close()
+
+
+def test_sns_dead_letter_topic_and_lambda_and_sns_destinations(fns, lam, aws):
+    sqs, sns = aws("sqs"), aws("sns")
+    # A topic as the dead-letter target, read through an SQS subscription.
+    dead_url, dead_arn = _queue(sqs, "dead-via-sns")
+    topic = sns.create_topic(Name="dead-letters")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=dead_arn, Attributes={"RawMessageDelivery": "true"})
+    fns.python("to-topic", FAILING, DeadLetterConfig={"TargetArn": topic})
+    lam.put_function_event_invoke_config(FunctionName="to-topic", MaximumRetryAttempts=0)
+    lam.invoke(FunctionName="to-topic", InvocationType="Event", Payload=b'{"n": 3}')
+    dead = sqs.receive_message(QueueUrl=dead_url, WaitTimeSeconds=10)["Messages"]
+    assert json.loads(dead[0]["Body"]) == {"n": 3}
+    # A function as the success destination: it is invoked asynchronously with the invocation record,
+    # and its own OnSuccess topic passes that on.
+    out_url, out_arn = _queue(sqs, "chained")
+    results = sns.create_topic(Name="results")["TopicArn"]
+    sns.subscribe(TopicArn=results, Protocol="sqs", Endpoint=out_arn, Attributes={"RawMessageDelivery": "true"})
+    second = fns.python("second", "def handler(e, c):\n    return {'saw': e['requestContext']['condition']}\n")
+    fns.python("first", "def handler(e, c):\n    return 'first done'\n")
+    lam.put_function_event_invoke_config(FunctionName="first",
+                                         DestinationConfig={"OnSuccess": {"Destination": second["FunctionArn"]}})
+    lam.put_function_event_invoke_config(FunctionName="second",
+                                         DestinationConfig={"OnSuccess": {"Destination": results}})
+    lam.invoke(FunctionName="first", InvocationType="Event", Payload=b"{}")
+    record = json.loads(sqs.receive_message(QueueUrl=out_url, WaitTimeSeconds=10)["Messages"][0]["Body"])
+    assert record["responsePayload"] == {"saw": "Success"}
+    assert record["requestPayload"]["responsePayload"] == "first done"
