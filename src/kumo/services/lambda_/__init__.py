@@ -15,9 +15,10 @@ from aiohttp import web
 
 from ...core import credentials, ids
 from ...core.controllers import Controller
-from . import asyncq, code, esm, functions, telemetry, urls
+from . import activation, asyncq, code, esm, telemetry, urls
 from .concurrency import PROVISIONING, Limiter
-from .environments import Fleet, InitFailed, Target
+from .environments import InitFailed, Target
+from .fleet import Fleet
 from .invoke import Engine, Resolved
 from .model import FUNCTION, LAYER_VERSION, PROVISIONED, VERSION, parse_arn_function
 from .sandbox import Sandbox
@@ -323,7 +324,7 @@ def setup(kumo):
     kumo.store.ensure_schema(code.SCHEMA)
     kumo.store.ensure_schema(asyncq.SCHEMA)
     service = LambdaService(kumo)
-    kumo.controllers.register(functions.Activation(kumo, service))
+    kumo.controllers.register(activation.Activation(kumo, service))
     kumo.controllers.register(asyncq.Dispatcher(service.async_queue))
     kumo.controllers.register(esm.Mappings(service))
     kumo.controllers.register(Provisioning(service))

@@ -16,8 +16,8 @@ from .esm import (  # noqa: F401
     update_event_source_mapping,
 )
 from .functions import (  # noqa: F401
-    create_function, delete_function, get_function, get_function_configuration, list_functions, list_tags,
-    tag_resource, untag_resource, update_function_code, update_function_configuration,
+    create_function, delete_function, get_function, get_function_configuration, list_functions,
+    update_function_code, update_function_configuration,
 )
 from .invoke import invoke, invoke_async  # noqa: F401
 from .layers import (  # noqa: F401
@@ -26,6 +26,7 @@ from .layers import (  # noqa: F401
     remove_layer_version_permission,
 )
 from .policy import add_permission, get_policy, remove_permission  # noqa: F401
+from .tagging import list_tags, tag_resource, untag_resource  # noqa: F401
 from .urls import (  # noqa: F401
     create_function_url_config, delete_function_url_config, get_function_url_config, list_function_url_configs,
     update_function_url_config,

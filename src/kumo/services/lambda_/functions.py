@@ -1,8 +1,8 @@
-"""Functions: CreateFunction, Get/List/Delete, UpdateFunctionCode/Configuration, tags.
+"""Functions: CreateFunction, Get/List/Delete, UpdateFunctionCode/Configuration.
 
 A function record is $LATEST's FunctionConfiguration plus internal fields.
 CreateFunction stores the zip and answers ``Pending``; the ``lambda-functions``
-controller unpacks the code and layers, checks that this host can run the
+controller (``activation.py``) unpacks the code and layers, checks that this host can run the
 runtime, and moves the function to ``Active`` (or ``Failed`` with AWS's
 reason), as AWS does a moment after the call.  Updates go through
 ``LastUpdateStatus`` InProgress → Successful the same way.
@@ -10,30 +10,15 @@ reason), as AWS does a moment after the call.  Updates go through
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
 
-from ...aws.errors import AwsError
-from ...core.controllers import Controller
-from . import code, runtimes
-from .model import (ALIAS, ESM, EVENT_INVOKE, FUNCTION, LATEST, POLICY, PROVISIONED, URL, VERSION, check_name,
-                    conflict, function_arn, function_not_found, invalid, not_found, parse_function, precondition,
-                    revision, scope, timestamp)
-
-NAME = "lambda-functions"
-RESERVED_ENV = {
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-}
-ENV_LIMIT = 4096
-MAX_LAYERS = 5
-CONFIG_KEYS = ("Runtime", "Role", "Handler", "Description", "Timeout", "MemorySize", "Environment", "DeadLetterConfig",
-               "TracingConfig", "Layers", "EphemeralStorage", "LoggingConfig", "Architectures", "KMSKeyArn",
-               "VpcConfig")
+from . import code
+from .activation import NAME
+from .checks import (zip_from, check_dead_letter, check_environment, check_layers, check_role, check_runtime,
+                     check_timeout, combined_size)
+from .model import (ALIAS, EVENT_INVOKE, FUNCTION, LATEST, POLICY, PROVISIONED, URL, VERSION, check_name, conflict,
+                    function_arn, function_not_found, invalid, parse_function, precondition, revision, scope,
+                    timestamp)
 
 
 def service(ctx):
@@ -72,130 +57,6 @@ def config_for(store, account: str, region: str, fn: dict, qualifier: str | None
     return None
 
 
-# -- checks --------------------------------------------------------------------------------------
-
-
-def check_role(ctx, role_arn: str) -> None:
-    from ..iam.model import ROLE
-
-    parts = (role_arn or "").split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not parts[5].startswith("role/") \
-            or not parts[4].isdigit() or len(parts[4]) != 12:
-        raise AwsError("ValidationException",
-                       f"1 validation error detected: Value '{role_arn}' at 'role' failed to satisfy constraint: "
-                       "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
-                       "[a-zA-Z_0-9+=,.@\\-_/]+")
-    role = ctx.kumo.store.table(parts[4], ROLE).get(parts[5].rsplit("/", 1)[-1])
-    if role is None or not _trusts_lambda(role.get("AssumeRolePolicyDocument") or ""):
-        raise invalid("The role defined for the function cannot be assumed by Lambda.")
-
-
-def _trusts_lambda(document: str) -> bool:
-    try:
-        doc = json.loads(document)
-    except ValueError:
-        return False
-    statements = doc.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    for st in statements:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        actions = st.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            continue
-        principal = st.get("Principal") or {}
-        if principal == "*":
-            return True
-        services = principal.get("Service") if isinstance(principal, dict) else None
-        services = [services] if isinstance(services, str) else (services or [])
-        if "lambda.amazonaws.com" in services or principal.get("AWS") == "*":
-            return True
-    return False
-
-
-def check_environment(env: dict | None) -> dict:
-    variables = (env or {}).get("Variables") or {}
-    reserved = sorted(k for k in variables if k in RESERVED_ENV)
-    if reserved:
-        raise invalid("Lambda was unable to configure your environment variables because the environment variables "
-                      "you have provided contains reserved keys that are currently not supported for modification. "
-                      f"Reserved keys used in this request: {', '.join(reserved)}")
-    text = json.dumps(variables, separators=(",", ":"))
-    if len(text.encode()) > ENV_LIMIT:
-        raise invalid("Lambda was unable to configure your environment variables because the environment variables "
-                      f"you have provided exceeded the 4KB limit. String measured: {text}")
-    return {"Variables": dict(variables)}
-
-
-def check_runtime(runtime: str | None, handler: str | None) -> None:
-    if not runtime or (runtime not in runtimes.CUSTOM and not handler):
-        raise invalid("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
-    if runtime in runtimes.BLOCKED:
-        raise invalid(runtimes.blocked_message(runtime))
-
-
-def check_timeout(timeout) -> int:
-    if timeout is None:
-        return 3
-    if not 1 <= timeout <= 900:
-        raise AwsError("ValidationException",
-                       f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: "
-                       f"Member must have value {'less than or equal to 900' if timeout > 900 else 'greater than or equal to 1'}")
-    return int(timeout)
-
-
-def check_layers(ctx, arns: list[str] | None, runtime: str | None) -> list[dict]:
-    from .layers import find_version_by_arn
-
-    arns = list(arns or [])
-    if len(arns) > MAX_LAYERS:
-        raise invalid(f"Cannot reference more than {MAX_LAYERS} layers.")
-    out = []
-    for arn in arns:
-        version = find_version_by_arn(ctx.kumo.store, arn)
-        if version is None:
-            raise invalid(f"Layer version {arn} does not exist.")
-        out.append({"Arn": arn, "CodeSize": version["Content"]["CodeSize"]})
-    return out
-
-
-def check_dead_letter(config: dict | None) -> dict | None:
-    if not config:
-        return None
-    target = config.get("TargetArn")
-    if target and not (target.startswith("arn:aws:sqs:") or target.startswith("arn:aws:sns:")):
-        raise invalid(f"The provided target arn {target} is invalid. It must be an SQS queue or SNS topic arn.")
-    return {"TargetArn": target} if target else {}
-
-
-def combined_size(ctx, unzipped: int, layers: list[dict]) -> None:
-    from .layers import find_version_by_arn
-
-    total = unzipped
-    for layer in layers:
-        version = find_version_by_arn(ctx.kumo.store, layer["Arn"])
-        total += version.get("_unzipped", 0) if version else 0
-    if total > code.MAX_UNZIPPED:
-        raise invalid("Function code combined with layers exceeds the maximum allowed size of "
-                      f"{code.MAX_UNZIPPED} bytes. The actual size is {total} bytes.")
-
-
-def _zip_of(p: dict, operation: str) -> bytes:
-    source = p.get("Code") if operation == "CreateFunction" else p
-    if source.get("ImageUri"):
-        raise invalid("kumo runs functions packaged as Zip archives; container images (ImageUri) are not supported.")
-    if source.get("S3Bucket") or source.get("S3Key"):
-        raise invalid("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified "
-                      "bucket does not exist (kumo has no S3 yet: pass ZipFile)")
-    data = source.get("ZipFile")
-    if not data:
-        raise invalid("Please provide a source for function code." if operation == "CreateFunction"
-                      else "Please provide a source for function code.")
-    return data
-
-
 # -- create ----------------------------------------------------------------------------------------
 
 
@@ -213,7 +74,7 @@ def create_function(ctx, p):
         raise invalid("kumo runs functions packaged as Zip archives; PackageType Image is not supported.")
     check_runtime(p.get("Runtime"), p.get("Handler"))
     check_role(ctx, p["Role"])
-    data = _zip_of(p, "CreateFunction")
+    data = zip_from(p, "CreateFunction")
     info = code.inspect(data)
     layers = check_layers(ctx, p.get("Layers"), p.get("Runtime"))
     combined_size(ctx, info["unzipped"], layers)
@@ -366,7 +227,7 @@ def _begin_update(ctx, fn: dict) -> None:
 
 def update_function_code(ctx, p):
     fn = _updatable(ctx, p)
-    data = _zip_of(p, "UpdateFunctionCode")
+    data = zip_from(p, "UpdateFunctionCode")
     info = code.inspect(data, "UpdateFunctionCode")
     combined_size(ctx, info["unzipped"], fn.get("Layers") or [])
     if p.get("DryRun"):
@@ -472,109 +333,3 @@ def delete_function(ctx, p):
     return {}
 
 
-# -- tags --------------------------------------------------------------------------------------------
-
-
-def _tagged(ctx, arn: str) -> tuple[object, str, dict]:
-    if ":event-source-mapping:" in arn:
-        uuid = arn.rsplit(":", 1)[-1]
-        table = ctx.kumo.store.table(ctx.scope, ESM)
-        esm = table.get(uuid)
-        if esm is None or esm.get("EventSourceMappingArn") != arn:
-            raise not_found(f"Event source mapping not found: {arn}")
-        return table, uuid, esm
-    ref = parse_function(ctx.account, ctx.region, arn)
-    if not arn.startswith("arn:"):
-        raise invalid(f"The resource you requested does not exist. {arn}")
-    if ref.qualifier:
-        raise invalid("Tags on function aliases and versions are not supported. Please specify a function ARN.")
-    table = ctx.kumo.store.table(scope(ref.account, ref.region), FUNCTION)
-    fn = table.get(ref.name) if ref.account == ctx.account else None
-    if fn is None:
-        raise function_not_found(arn)
-    return table, ref.name, fn
-
-
-def list_tags(ctx, p):
-    _table, _key, record = _tagged(ctx, p["Resource"])
-    return {"Tags": dict(record.get("_tags") or {})}
-
-
-def tag_resource(ctx, p):
-    table, key, record = _tagged(ctx, p["Resource"])
-    tags = dict(record.get("_tags") or {})
-    tags.update(p.get("Tags") or {})
-    if len(tags) > 50:
-        raise invalid("Number of tags exceeds resource tag limit.")
-    record["_tags"] = tags
-    table.put(key, record)
-    return {}
-
-
-def untag_resource(ctx, p):
-    table, key, record = _tagged(ctx, p["Resource"])
-    tags = dict(record.get("_tags") or {})
-    for k in p.get("TagKeys") or []:
-        tags.pop(k, None)
-    record["_tags"] = tags
-    table.put(key, record)
-    return {}
-
-
-# -- the controller: Pending → Active ------------------------------------------------------------------
-
-
-class Activation(Controller):
-    """Makes functions and versions ready to run: code and layers unpacked, runtime available on this host."""
-
-    name = NAME
-    resync_interval = 60.0
-
-    def __init__(self, kumo, service):
-        self.kumo = kumo
-        self.service = service
-
-    def keys(self):
-        out = []
-        for kind in (FUNCTION, VERSION):
-            for sc, key, rec in self.kumo.store.all(kind):
-                if rec.get("State") == "Pending" or rec.get("LastUpdateStatus") == "InProgress":
-                    out.append((sc, kind, key))
-        return out
-
-    async def reconcile(self, key):
-        sc, kind, name = key
-        store = self.kumo.store
-        rec = store.table(sc, kind).get(name)
-        if rec is None:
-            return None
-        revision_seen = rec["RevisionId"]
-        problem = None
-        try:  # off the loop: finding interpreters runs them once, and Java's client may be compiled
-            await asyncio.get_running_loop().run_in_executor(None, runtimes.resolve, rec["Runtime"])
-        except runtimes.Unavailable as exc:
-            problem = ("InvalidRuntime", str(exc))
-        try:
-            await self.service.unpacker.ensure(rec["_code"]["sha"])
-            for layer in rec.get("Layers") or []:
-                await self.service.layer_dir(layer["Arn"])
-        except (OSError, LookupError, ValueError) as exc:
-            problem = problem or ("InvalidZipFileException", f"Lambda was unable to unzip the code: {exc}")
-        with store.transaction():
-            rec = store.table(sc, kind).get(name)
-            if rec is None or rec["RevisionId"] != revision_seen:
-                return 0.0 if rec is not None else None  # changed meanwhile: look again
-            if problem:
-                code_, reason = problem
-                if rec.get("State") == "Pending" or code_ == "InvalidRuntime":
-                    rec.update(State="Failed", StateReasonCode=code_, StateReason=reason)
-                if rec.get("LastUpdateStatus") == "InProgress" or kind == FUNCTION:
-                    rec.update(LastUpdateStatus="Failed", LastUpdateStatusReasonCode=code_,
-                               LastUpdateStatusReason=reason)
-            else:
-                rec["State"] = "Active"
-                for k in ("StateReason", "StateReasonCode", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
-                    rec.pop(k, None)
-                rec["LastUpdateStatus"] = "Successful"
-            store.table(sc, kind).put(name, rec)
-        return None

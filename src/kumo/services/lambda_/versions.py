@@ -6,7 +6,8 @@ import copy
 
 from ...aws.errors import AwsError
 from . import routing
-from .functions import NAME as ACTIVATION, paginate, ref_of, require
+from .activation import NAME as ACTIVATION
+from .functions import paginate, ref_of, require
 from .model import (ALIAS, EVENT_INVOKE, LATEST, POLICY, PROVISIONED, URL, VERSION, check_alias_name, conflict,
                     function_arn, invalid, not_found, precondition, revision, timestamp)
 
