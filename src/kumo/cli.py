@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--log-level", help="debug, info, warning or error (KUMO_LOG_LEVEL)")
     start.add_argument("--loopback-base", type=int,
                        help="instances get addresses in 127.N.0.0/16 (KUMO_LOOPBACK_BASE, default 1)")
+    start.add_argument("--lambda-concurrency", type=int,
+                       help="Lambda concurrent executions per account and region (KUMO_LAMBDA_CONCURRENCY, "
+                            "default 1000)")
 
     status = sub.add_parser("status", help="show what the running kumo is doing")
     _common(status)
@@ -90,7 +93,7 @@ def cmd_start(args) -> int:
         settings = Settings.from_env(
             host=args.host, port=args.port, data_dir=args.data_dir, ephemeral=args.ephemeral,
             time_scale=args.time_scale, account_id=args.account_id, region=args.region, log_level=args.log_level,
-            loopback_base=args.loopback_base,
+            loopback_base=args.loopback_base, lambda_concurrency=args.lambda_concurrency,
         )
     except ValueError as exc:
         print(f"kumo: {exc}", file=sys.stderr)

@@ -24,6 +24,8 @@ class Settings:
     log_level: str = "info"
     # Instances use 127.<base>.0.0/16, their metadata services 127.<base+1>.0.0/16, and so on (docs/compute.md).
     loopback_base: int = 1
+    # Lambda's concurrent executions per account and region (AWS's default quota is 1,000).
+    lambda_concurrency: int = 1000
 
     def __post_init__(self) -> None:
         if not self.data_dir:
@@ -34,6 +36,8 @@ class Settings:
             raise ValueError("time scale must be >= 0")
         if not 1 <= self.loopback_base <= 240:
             raise ValueError("loopback base must be between 1 and 240")
+        if self.lambda_concurrency < 1:
+            raise ValueError("lambda concurrency must be at least 1")
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":

@@ -169,17 +169,23 @@ def _templates(service: str) -> list[tuple[str, object, str]]:
     return table
 
 
+@lru_cache(maxsize=None)
+def _templates_by_method(service: str) -> dict[str, list[tuple[object, str]]]:
+    table: dict[str, list[tuple[object, str]]] = {}
+    for method, tpl, name in _templates(service):  # keeps the order of specificity
+        table.setdefault(method, []).append((tpl, name))
+    return table
+
+
 def _match_rest(service: str, model, request: HttpRequest):
-    keys = {k for k, _ in parse_qsl(request.query, keep_blank_values=True)}
-    path_matched = False
-    for method, tpl, name in _templates(service):
+    keys = {k for k, _ in parse_qsl(request.query, keep_blank_values=True)} if request.query else set()
+    # The most specific template of the request's method wins; only when none matches does it matter
+    # whether another method's template does (405 rather than 404).
+    for tpl, name in _templates_by_method(service).get(request.method, ()):
         labels = tpl.match(request.path, keys)
-        if labels is None:
-            continue
-        path_matched = True
-        if method == request.method:
+        if labels is not None:
             return model.operation_model(name), labels
-    if path_matched:
+    if any(tpl.match(request.path, keys) is not None for _method, tpl, _name in _templates(service)):
         raise AwsError("MethodNotAllowedException", f"{request.method} is not allowed on {request.path}.", status=405)
     raise AwsError("UnknownOperationException", f"No {model.service_name} operation matches {request.method} {request.path}.",
                    status=404)

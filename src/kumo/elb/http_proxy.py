@@ -267,6 +267,10 @@ class ClientConnection(asyncio.Protocol):
         if target is None:
             self._error(503, keep)
             return True
+        if getattr(group, "lambda_spec", None):  # a target group of type lambda: see lambda_target.py
+            from . import lambda_target
+
+            return lambda_target.forward(self, req, group, target, keep, started)
         if wg.sticky:
             token = self.worker.tokens.make(lst.lb + "|tg", group_arn)
             set_cookies.append(_cookie("AWSALBTG", token, wg.sticky_seconds))

@@ -94,7 +94,7 @@ class Elbv2Provider:
         targets += [{"key": key, "host": None, "port": t.get("Port") or 0, "zone": t.get("AvailabilityZone"),
                      "state": "draining", "reason": "Target.DeregistrationInProgress",
                      "description": "Target deregistration is in progress"} for key, t in tg["_draining"].items()]
-        return {
+        spec = {
             "arn": tg["TargetGroupArn"], "protocol": tg.get("Protocol") or "HTTP", "lbs": tg["LoadBalancerArns"],
             "algorithm": attrs.get("load_balancing.algorithm.type", "round_robin"),
             "slow_start": int(attrs.get("slow_start.duration_seconds", "0")),
@@ -115,6 +115,10 @@ class Elbv2Provider:
             },
             "targets": targets,
         }
+        if tg["TargetType"] == "lambda":
+            spec["lambda"] = {"endpoint": self.kumo.endpoint,
+                              "multi_value_headers": _truthy(attrs.get("lambda.multi_value_headers.enabled"))}
+        return spec
 
     def _target(self, scope: str, tg: dict, key: str, t: dict, zones: set, used: bool) -> dict:
         spec = {"key": key, "host": None, "port": t.get("Port") or 0, "zone": t.get("AvailabilityZone")}
@@ -133,9 +137,8 @@ class Elbv2Provider:
             spec["host"] = inst["_loopback"]
         elif tg["TargetType"] == "ip":
             spec["host"] = t["Id"] if t["Id"].startswith("127.") else self._loopback_of(scope, t["Id"])
-        else:  # lambda targets are invoked once Lambda lands
-            return {**spec, "state": "unavailable", "reason": "Target.HealthCheckDisabled",
-                    "description": "Health checks are disabled"}
+        else:  # a function, invoked through kumo's Lambda API (elb/lambda_target.py)
+            return {**spec, "host": "lambda", "zone": "all"}
         if spec["zone"] not in (None, "all") and zones and spec["zone"] not in zones:
             return {**spec, "host": None, "state": "unused", "reason": "Target.NotInUse",
                     "description": "Target is in an Availability Zone that is not enabled for the load balancer"}

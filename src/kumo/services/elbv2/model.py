@@ -71,6 +71,8 @@ def lb_attributes(kind: str) -> dict[str, str]:
 
 
 def tg_attributes(protocol: str, target_type: str) -> dict[str, str]:
+    if target_type == "lambda":  # whatever protocol the caller defaulted to: lambda groups have no protocol
+        return {"lambda.multi_value_headers.enabled": "false"}
     if protocol in ALB_PROTOCOLS:
         return {"deregistration_delay.timeout_seconds": "300", "stickiness.enabled": "false",
                 "stickiness.type": "lb_cookie", "stickiness.lb_cookie.duration_seconds": "86400",
@@ -78,8 +80,6 @@ def tg_attributes(protocol: str, target_type: str) -> dict[str, str]:
                 "slow_start.duration_seconds": "0", "load_balancing.algorithm.type": "round_robin",
                 "load_balancing.algorithm.anomaly_mitigation": "off",
                 "load_balancing.cross_zone.enabled": "use_load_balancer_configuration"}
-    if target_type == "lambda":
-        return {"lambda.multi_value_headers.enabled": "false"}
     return {"deregistration_delay.timeout_seconds": "300",
             "deregistration_delay.connection_termination.enabled": "false",
             "stickiness.enabled": "false", "stickiness.type": "source_ip", "proxy_protocol_v2.enabled": "false",

@@ -21,7 +21,8 @@ def put_events(kumo, account: str, region: str, group_name: str, stream_name: st
     store = kumo.store
     scope = f"{account}/{region}"
     now_ms = int(kumo.clock.now() * 1000)
-    batch = sorted((int(ts), str(msg)) for ts, msg in events if str(msg))
+    # Stable by timestamp: events of the same millisecond keep the order they were written in.
+    batch = sorted(((int(ts), str(msg)) for ts, msg in events if str(msg)), key=lambda e: e[0])
     with store.transaction():
         groups, streams = store.table(scope, GROUP_KIND), store.table(scope, STREAM_KIND)
         group = groups.get(group_name) or groups.put(group_name, new_group(region, account, group_name, now_ms))

@@ -47,3 +47,34 @@ def receive(kumo, queue_arn: str, max_messages: int = 10, visibility_timeout: in
 def delete(kumo, queue_arn: str, receipt_handle: str) -> None:
     with kumo.store.transaction():
         engine.delete(kumo, find(kumo, queue_arn), receipt_handle)
+
+
+async def receive_wait(kumo, queue_arn: str, max_messages: int = 10, wait: float = 20.0,
+                       visibility_timeout: int | None = None) -> list[dict]:
+    """``receive``, long-polling up to ``wait`` simulated seconds for a message (Lambda's SQS pollers).
+
+    Returns as soon as messages are visible: a send wakes it, and a message whose delay or visibility
+    timeout runs out is picked up on kumo's clock.
+    """
+    from . import longpoll, storage
+
+    found = receive(kumo, queue_arn, max_messages, visibility_timeout)
+    if found or wait <= 0:
+        return found
+    queue = find(kumo, queue_arn)
+    return await longpoll.poll(kumo.clock, kumo.services["sqs"].waiters, queue["_id"], kumo.clock.now() + wait,
+                               lambda: receive(kumo, queue_arn, max_messages, visibility_timeout),
+                               lambda: storage.next_visible(kumo.store, queue["_id"], kumo.clock.now()))
+
+
+def delete_many(kumo, queue_arn: str, receipt_handles: list[str]) -> None:
+    """DeleteMessageBatch without the batch limit, in one transaction; stale handles are skipped."""
+    from ...aws.errors import AwsError
+
+    with kumo.store.transaction():
+        queue = find(kumo, queue_arn)
+        for handle in receipt_handles:
+            try:
+                engine.delete(kumo, queue, handle)
+            except AwsError:
+                pass
