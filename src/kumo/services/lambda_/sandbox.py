@@ -10,8 +10,10 @@ MB.  kumo reproduces that on this machine with what the host offers:
   the host's /opt with a read-only overlay (later layers on top, as AWS
   applies them), and /tmp is a tmpfs of EphemeralStorage MB.  The rest of the
   file system is the host's, so the host's interpreters and tools are there.
-  kumo creates the empty mount points /var/task and /var/runtime on the host
-  the first time.
+  kumo creates the empty mount points /var/task, /var/runtime and
+  /var/lib/kumo/host-tmp on the host the first time.  A runtime interpreter
+  that lives under the host's /tmp (a virtualenv of a checkout there) is
+  bound back at its own path inside the environment's /tmp.
 * **Memory** is a cgroup's hard limit (cgroup v2 ``memory.max``, or v1
   ``memory.limit_in_bytes``) of MemorySize MB, in a parent cgroup named after
   kumo's data directory.  The kernel kills a runtime that goes past it, which
@@ -42,6 +44,9 @@ log = logging.getLogger("kumo.lambda")
 
 MOUNT_TASK = "/var/task"
 MOUNT_RUNTIME = "/var/runtime"
+# Where the host's /tmp is reached for a moment while an environment's own /tmp is set up: an interpreter
+# that lives under the host's /tmp (a virtualenv in a checkout there, as CI makes) stays visible at its path.
+MOUNT_HOST_TMP = "/var/lib/kumo/host-tmp"
 RUNTIME_CLIENTS = Path(__file__).with_name("runtimes")
 
 
@@ -176,10 +181,24 @@ def _mount_script(spec: LaunchSpec, runtime_clients: str) -> str:
         lowers = ":".join([q(d) for d in reversed(spec.layer_dirs)] + ["/opt"])
         lines.append(f"mount -t overlay overlay -o ro,lowerdir={lowers} /opt")
     # /tmp last: the code may be unpacked under the host's /tmp.
+    keep = _under_host_tmp(spec.argv[0]) if spec.argv else None
+    if keep:
+        lines.append(f"mount --bind /tmp {MOUNT_HOST_TMP}")
     lines.append(f"mount -t tmpfs -o size={int(spec.tmp_mb)}m,mode=1777 tmpfs /tmp")
+    if keep:
+        lines += [f"mkdir -p {q(keep)}", f"mount --bind -o ro {q(MOUNT_HOST_TMP + keep[len('/tmp'):])} {q(keep)}",
+                  f"umount {MOUNT_HOST_TMP}"]
     lines.append(f"cd {MOUNT_TASK}")
     lines.append("exec " + " ".join(q(a) for a in spec.argv))
     return "\n".join(lines)
+
+
+def _under_host_tmp(program: str) -> str | None:
+    """The install root (…/bin/.. : a virtualenv, say) of a runtime program living under the host's /tmp."""
+    if not program.startswith("/tmp/"):
+        return None
+    root = os.path.dirname(os.path.dirname(program))
+    return root if root.startswith("/tmp/") else None
 
 
 def _address_space_limit(memory_mb: int):
@@ -201,6 +220,7 @@ def _probe_namespaces() -> bool:
     try:
         os.makedirs(MOUNT_TASK, exist_ok=True)
         os.makedirs(MOUNT_RUNTIME, exist_ok=True)
+        os.makedirs(MOUNT_HOST_TMP, exist_ok=True)
         script = (f"mount --bind -o ro {shlex.quote(str(RUNTIME_CLIENTS))} {MOUNT_RUNTIME} && "
                   "mount -t tmpfs -o size=1m tmpfs /tmp && test -d /var/runtime/python")
         r = subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script],
