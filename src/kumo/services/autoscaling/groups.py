@@ -1,20 +1,18 @@
-"""Auto Scaling groups: create, update, describe, delete; desired capacity; tags; suspended processes."""
+"""Auto Scaling groups: create, update, describe, delete, and their desired capacity."""
 
 from __future__ import annotations
 
 from ...aws.context import internal_context
 from ...aws.errors import AwsError
-from ...core import tags as tagging
 from . import activities, balancers
+from .attachments import split_sources
 from .model import (
-    CONTROLLER, GROUP, GROUP_METRICS, LAUNCH_CONFIG, MAX_GROUPS, MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS,
-    NOTIFICATION, PROCESSES, SCHEDULED, TERMINATION_POLICIES, find_group, group_arn, invalid, page, save_group,
-    split_scope, table,
+    CONTROLLER, GROUP, LAUNCH_CONFIG, MAX_GROUPS, MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS, NOTIFICATION, SCHEDULED,
+    TERMINATION_POLICIES, find_group, group_arn, invalid, page, save_group, table,
 )
-from .notify import iso
+from .tags import check_tags
 
 HEALTH_CHECK_TYPES = ("EC2", "ELB", "VPC_LATTICE", "EBS")
-DEFAULT_PROCESS_REASON = "User suspended at {when}"
 
 
 def _ec2(ctx):
@@ -123,23 +121,6 @@ def _check_placement(ctx, p: dict) -> tuple[str | None, list[str]]:
     return None, sorted(set(zones))
 
 
-def _check_tags(ctx, name: str, raw: list[dict], existing: list[dict] | None = None) -> list[dict]:
-    tags = {t["Key"]: t for t in existing or []}
-    for t in raw or []:
-        key = t.get("Key")
-        if not key:
-            raise invalid("Tag key must be specified.")
-        if key.lower().startswith("aws:"):
-            raise invalid(f"Tag keys starting with 'aws:' are reserved for system use: '{key}'.")
-        if len(key) > 128 or len(t.get("Value") or "") > 256:
-            raise invalid(f"Tag key or value too long: '{key}'.")
-        tags[key] = {"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": key,
-                     "Value": t.get("Value") or "", "PropagateAtLaunch": bool(t.get("PropagateAtLaunch", False))}
-    if len(tags) > tagging.MAX_TAGS:
-        raise AwsError("LimitExceeded", f"The number of tags exceeds the limit of {tagging.MAX_TAGS}.")
-    return list(tags.values())
-
-
 def _check_policies(policies: list[str] | None) -> list[str]:
     out = list(policies or ["Default"])
     for name in out:
@@ -192,17 +173,9 @@ def create_auto_scaling_group(ctx, p):
     health = p.get("HealthCheckType") or "EC2"
     if health not in HEALTH_CHECK_TYPES:
         raise invalid(f"Invalid health check type: {health}")
-    target_groups = list(dict.fromkeys(p.get("TargetGroupARNs") or []))
-    load_balancers = list(dict.fromkeys(p.get("LoadBalancerNames") or []))
-    for source in p.get("TrafficSources") or []:
-        kind = source.get("Type") or "elbv2"
-        if kind == "elbv2":
-            target_groups.append(source["Identifier"])
-        elif kind == "elb":
-            load_balancers.append(source["Identifier"])
-        else:
-            raise AwsError("NotImplemented", f"Traffic sources of type {kind} are not implemented by kumo.",
-                           status=501, sender_fault=False)
+    from_sources = split_sources(p.get("TrafficSources") or [])
+    target_groups = list(dict.fromkeys((p.get("TargetGroupARNs") or []) + from_sources[0]))
+    load_balancers = list(dict.fromkeys((p.get("LoadBalancerNames") or []) + from_sources[1]))
     if len(target_groups) > MAX_TARGET_GROUPS or len(load_balancers) > MAX_LOAD_BALANCERS:
         raise AwsError("LimitExceeded", "Too many load balancers or target groups for one Auto Scaling group.")
     balancers.check_target_groups(ctx.kumo, ctx, target_groups)
@@ -229,7 +202,7 @@ def create_auto_scaling_group(ctx, p):
         "SuspendedProcesses": [],
         "VPCZoneIdentifier": subnets or "",
         "EnabledMetrics": [],
-        "Tags": _check_tags(ctx, name, p.get("Tags")),
+        "Tags": check_tags(ctx, name, p.get("Tags")),
         "TerminationPolicies": _check_policies(p.get("TerminationPolicies")),
         "NewInstancesProtectedFromScaleIn": bool(p.get("NewInstancesProtectedFromScaleIn")),
         "ServiceLinkedRoleARN": p.get("ServiceLinkedRoleARN") or
@@ -420,255 +393,3 @@ def purge(kumo, scope: str, group: dict) -> None:
         for key, item in t.items():
             if item["AutoScalingGroupName"] == name:
                 t.delete(key)
-
-
-# -- tags --------------------------------------------------------------------------------------------------------
-def _groups_of_tags(ctx, tags: list[dict]) -> dict[str, list[dict]]:
-    by_group: dict[str, list[dict]] = {}
-    for t in tags:
-        if (t.get("ResourceType") or "auto-scaling-group") != "auto-scaling-group":
-            raise invalid(f"Invalid resource type: {t.get('ResourceType')}")
-        if not t.get("ResourceId"):
-            raise invalid("ResourceId must be specified for each tag.")
-        by_group.setdefault(t["ResourceId"], []).append(t)
-    return by_group
-
-
-def create_or_update_tags(ctx, p):
-    for name, tags in _groups_of_tags(ctx, p["Tags"]).items():
-        group = find_group(ctx, name)
-        group["Tags"] = _check_tags(ctx, name, tags, group.get("Tags"))
-        save_group(ctx, ctx.scope, group)
-    return {}
-
-
-def delete_tags(ctx, p):
-    for name, tags in _groups_of_tags(ctx, p["Tags"]).items():
-        group = find_group(ctx, name)
-        keys = {t["Key"] for t in tags}
-        group["Tags"] = [t for t in group.get("Tags", []) if t["Key"] not in keys]
-        save_group(ctx, ctx.scope, group)
-    return {}
-
-
-def describe_tags(ctx, p):
-    fields = {"auto-scaling-group": "ResourceId", "key": "Key", "value": "Value",
-              "propagate-at-launch": "PropagateAtLaunch"}
-    tags = [t for g in sorted(table(ctx, GROUP).values(), key=lambda g: g["AutoScalingGroupName"])
-            for t in sorted(g.get("Tags", []), key=lambda t: t["Key"])]
-    for f in p.get("Filters") or []:
-        field = fields.get(f.get("Name"))
-        if field is None:
-            raise invalid(f"Filter type {f.get('Name')} is not correct. Allowed Filter types are: auto-scaling-group "
-                          f"key value propagate-at-launch")
-        values = [v.lower() for v in f.get("Values") or []] if field == "PropagateAtLaunch" else f.get("Values") or []
-        tags = [t for t in tags if (str(t[field]).lower() if field == "PropagateAtLaunch" else t[field]) in values]
-    return page(tags, p, lambda t: f"{t['ResourceId']}\x00{t['Key']}", "Tags", f"tags/{ctx.scope}/{p.get('Filters')}")
-
-
-# -- processes and metrics collection ----------------------------------------------------------------------------
-def _processes(p: dict) -> list[str]:
-    names = p.get("ScalingProcesses") or list(PROCESSES)
-    for n in names:
-        if n not in PROCESSES:
-            raise invalid(f"Process {n} is not a valid scaling process. Valid processes: {', '.join(PROCESSES)}")
-    return names
-
-
-def suspend_processes(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"])
-    have = {x["ProcessName"] for x in group["SuspendedProcesses"]}
-    reason = DEFAULT_PROCESS_REASON.format(when=iso(ctx.now()))
-    for name in _processes(p):
-        if name not in have:
-            group["SuspendedProcesses"].append({"ProcessName": name, "SuspensionReason": reason})
-    save_group(ctx, ctx.scope, group)
-    return {}
-
-
-def resume_processes(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"])
-    names = set(_processes(p))
-    group["SuspendedProcesses"] = [x for x in group["SuspendedProcesses"] if x["ProcessName"] not in names]
-    save_group(ctx, ctx.scope, group)
-    ctx.controllers.enqueue(CONTROLLER, (ctx.scope, group["AutoScalingGroupName"]))
-    return {}
-
-
-def describe_scaling_process_types(ctx, p):
-    return {"Processes": [{"ProcessName": n} for n in PROCESSES]}
-
-
-def enable_metrics_collection(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"])
-    if p["Granularity"] != "1Minute":
-        raise invalid(f"Invalid granularity {p['Granularity']}: the only valid value is 1Minute.")
-    names = p.get("Metrics") or list(GROUP_METRICS)
-    for n in names:
-        if n not in GROUP_METRICS:
-            raise invalid(f"Metric {n} is not a valid group metric.")
-    have = {m["Metric"] for m in group["EnabledMetrics"]}
-    group["EnabledMetrics"] += [{"Metric": n, "Granularity": "1Minute"} for n in names if n not in have]
-    save_group(ctx, ctx.scope, group)
-    return {}
-
-
-def disable_metrics_collection(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"])
-    names = set(p.get("Metrics") or GROUP_METRICS)
-    group["EnabledMetrics"] = [m for m in group["EnabledMetrics"] if m["Metric"] not in names]
-    save_group(ctx, ctx.scope, group)
-    return {}
-
-
-def describe_metric_collection_types(ctx, p):
-    return {"Metrics": [{"Metric": n} for n in GROUP_METRICS], "Granularities": [{"Granularity": "1Minute"}]}
-
-
-# -- catalogues and limits -----------------------------------------------------------------------------------------
-def describe_adjustment_types(ctx, p):
-    from .scaling import ADJUSTMENT_TYPES
-
-    return {"AdjustmentTypes": [{"AdjustmentType": t} for t in ADJUSTMENT_TYPES]}
-
-
-def describe_termination_policy_types(ctx, p):
-    return {"TerminationPolicyTypes": list(TERMINATION_POLICIES)}
-
-
-def describe_account_limits(ctx, p):
-    from .model import MAX_LAUNCH_CONFIGS
-
-    return {"MaxNumberOfAutoScalingGroups": MAX_GROUPS, "MaxNumberOfLaunchConfigurations": MAX_LAUNCH_CONFIGS,
-            "NumberOfAutoScalingGroups": len(table(ctx, GROUP)),
-            "NumberOfLaunchConfigurations": len(table(ctx, LAUNCH_CONFIG))}
-
-
-# -- load balancers and target groups --------------------------------------------------------------------------------
-def _attach(ctx, group: dict, target_groups: list[str], load_balancers: list[str]) -> None:
-    balancers.check_target_groups(ctx.kumo, ctx, target_groups)
-    balancers.check_load_balancers(ctx.kumo, ctx, load_balancers)
-    new_tgs = [a for a in target_groups if a not in group["TargetGroupARNs"]]
-    new_lbs = [n for n in load_balancers if n not in group["LoadBalancerNames"]]
-    if len(group["TargetGroupARNs"]) + len(new_tgs) > MAX_TARGET_GROUPS or \
-            len(group["LoadBalancerNames"]) + len(new_lbs) > MAX_LOAD_BALANCERS:
-        raise AwsError("LimitExceeded", "Too many load balancers or target groups for one Auto Scaling group.")
-    group["TargetGroupARNs"] += new_tgs
-    group["LoadBalancerNames"] += new_lbs
-    only_new = {**group, "TargetGroupARNs": new_tgs, "LoadBalancerNames": new_lbs}
-    for m in group["_instances"].values():
-        if m["LifecycleState"] == "InService":
-            balancers.register(ctx.kumo, ctx.scope, only_new, m["InstanceId"])
-    save_group(ctx, ctx.scope, group)
-
-
-def _detach(ctx, group: dict, target_groups: list[str], load_balancers: list[str]) -> None:
-    tgs = [a for a in target_groups if a in group["TargetGroupARNs"]]
-    lbs = [n for n in load_balancers if n in group["LoadBalancerNames"]]
-    for m in group["_instances"].values():
-        balancers.deregister(ctx.kumo, ctx.scope, group, m["InstanceId"], target_groups=tgs, load_balancers=lbs)
-    group["TargetGroupARNs"] = [a for a in group["TargetGroupARNs"] if a not in tgs]
-    group["LoadBalancerNames"] = [n for n in group["LoadBalancerNames"] if n not in lbs]
-    save_group(ctx, ctx.scope, group)
-
-
-def attach_load_balancer_target_groups(ctx, p):
-    _attach(ctx, find_group(ctx, p["AutoScalingGroupName"]), p["TargetGroupARNs"], [])
-    return {}
-
-
-def detach_load_balancer_target_groups(ctx, p):
-    _detach(ctx, find_group(ctx, p["AutoScalingGroupName"]), p["TargetGroupARNs"], [])
-    return {}
-
-
-def attach_load_balancers(ctx, p):
-    _attach(ctx, find_group(ctx, p["AutoScalingGroupName"]), [], p["LoadBalancerNames"])
-    return {}
-
-
-def detach_load_balancers(ctx, p):
-    _detach(ctx, find_group(ctx, p["AutoScalingGroupName"]), [], p["LoadBalancerNames"])
-    return {}
-
-
-def _split_sources(sources: list[dict]) -> tuple[list[str], list[str]]:
-    tgs, lbs = [], []
-    for s in sources:
-        kind = s.get("Type") or "elbv2"
-        if kind == "elbv2":
-            tgs.append(s["Identifier"])
-        elif kind == "elb":
-            lbs.append(s["Identifier"])
-        else:
-            raise AwsError("NotImplemented", f"Traffic sources of type {kind} are not implemented by kumo.",
-                           status=501, sender_fault=False)
-    return tgs, lbs
-
-
-def attach_traffic_sources(ctx, p):
-    _attach(ctx, find_group(ctx, p["AutoScalingGroupName"]), *_split_sources(p["TrafficSources"]))
-    return {}
-
-
-def detach_traffic_sources(ctx, p):
-    _detach(ctx, find_group(ctx, p["AutoScalingGroupName"]), *_split_sources(p["TrafficSources"]))
-    return {}
-
-
-def _attachment_state(ctx, group: dict, tg: str | None = None, lb: str | None = None) -> str:
-    """Added, or InService once at least one member passes that load balancer's health check."""
-    ids = {m["InstanceId"] for m in group["_instances"].values() if m["LifecycleState"] == "InService"}
-    if not ids:
-        return "Added"
-    account, region = split_scope(ctx.scope)
-    if tg:
-        from ..elbv2.targetgroups import describe_target_health
-
-        try:
-            health = describe_target_health(internal_context(ctx.kumo, "elbv2", account, region),
-                                            {"TargetGroupArn": tg})
-        except AwsError:
-            return "Added"
-        healthy = any(h["Target"]["Id"] in ids and h["TargetHealth"]["State"] == "healthy"
-                      for h in health["TargetHealthDescriptions"])
-    else:
-        from ..elb.instances import instance_state
-        from ..elb.model import IN_SERVICE, LB as CLASSIC
-
-        record = ctx.store.table(ctx.scope, CLASSIC).get(lb)
-        elb_ctx = internal_context(ctx.kumo, "elb", account, region)
-        healthy = record is not None and any(instance_state(elb_ctx, record, i) == IN_SERVICE for i in ids)
-    return "InService" if healthy else "Added"
-
-
-def describe_load_balancer_target_groups(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"], deleting_ok=True)
-    items = [{"LoadBalancerTargetGroupARN": a, "State": _attachment_state(ctx, group, tg=a)}
-             for a in group["TargetGroupARNs"]]
-    return page(items, p, lambda x: x["LoadBalancerTargetGroupARN"], "LoadBalancerTargetGroups",
-                f"tgs/{ctx.scope}/{group['AutoScalingGroupName']}", default=100)
-
-
-def describe_load_balancers(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"], deleting_ok=True)
-    items = [{"LoadBalancerName": n, "State": _attachment_state(ctx, group, lb=n)}
-             for n in group["LoadBalancerNames"]]
-    return page(items, p, lambda x: x["LoadBalancerName"], "LoadBalancers",
-                f"lbs/{ctx.scope}/{group['AutoScalingGroupName']}", default=100)
-
-
-def describe_traffic_sources(ctx, p):
-    group = find_group(ctx, p["AutoScalingGroupName"], deleting_ok=True)
-    kind = p.get("TrafficSourceType")
-    items = []
-    if kind in (None, "elbv2"):
-        items += [{"TrafficSource": a, "Identifier": a, "Type": "elbv2",
-                   "State": _attachment_state(ctx, group, tg=a)} for a in group["TargetGroupARNs"]]
-    if kind in (None, "elb"):
-        items += [{"TrafficSource": n, "Identifier": n, "Type": "elb",
-                   "State": _attachment_state(ctx, group, lb=n)} for n in group["LoadBalancerNames"]]
-    return page(items, p, lambda x: x["Identifier"], "TrafficSources",
-                f"traffic/{ctx.scope}/{group['AutoScalingGroupName']}/{kind}")
-
-
