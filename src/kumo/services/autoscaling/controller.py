@@ -230,10 +230,10 @@ class Reconcile:
         in_service = [m for m in g["_instances"].values() if m["LifecycleState"] == "InService"
                       and m["HealthStatus"] == "Healthy"]
         settled = {m["InstanceId"] for m in in_service if self.now - m.get("_inservice", self.now) >= grace}
-        if in_service and grace:
-            self.wake.append(max(0.5, min((m.get("_inservice", self.now) + grace - self.now) for m in in_service
-                                          if m["InstanceId"] not in settled) if len(settled) < len(in_service)
-                                 else POLL))
+        in_grace = [m.get("_inservice", self.now) + grace - self.now for m in in_service
+                    if m["InstanceId"] not in settled]
+        if in_grace:  # look again when the first grace period ends
+            self.wake.append(max(0.5, min(in_grace)))
         from ..ec2.instance_ops import status_of
 
         ec2ctx = launching.ec2_context(self.kumo, self.scope, "DescribeInstanceStatus")

@@ -188,6 +188,10 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
     launched = 0
     index = len(group["_instances"])
     error = None
+    # Every activity of a batch names the whole change, as AWS words it.
+    cause = activities.capacity_cause(kumo.clock.now(), before, before + units)
+    if group.get("_cause"):
+        cause = f"{group['_cause']}  {cause}"
     plan = zones or plan_zones(counts, units)
     for zone in plan:
         if launched >= units:
@@ -208,10 +212,8 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
         details = {"Subnet ID": subnets[zone], "Availability Zone": zone}
         if instance is None:
             activity = activities.start(kumo, scope, group, "Launching a new EC2 instance.  Status Reason: "
-                                        + (error or "unknown"),
-                                        f"{group.pop('_cause', '') + '  ' if group.get('_cause') else ''}"
-                                        + activities.capacity_cause(kumo.clock.now(), before, before + units),
-                                        status="Failed", details=details, kind="launch")
+                                        + (error or "unknown"), cause, status="Failed", details=details,
+                                        kind="launch")
             activities.finish(kumo, scope, activity["ActivityId"], "Failed", error)
             return launched, error
         iid = instance["InstanceId"]
@@ -223,10 +225,6 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
         w = int(choice.get("WeightedCapacity") or 1) if group.get("MixedInstancesPolicy") else 1
         if market == "spot":
             details["Market"] = "on-demand (Spot requested; kumo has no Spot market yet)"
-        # Every activity of a batch names the whole change, as AWS words it.
-        cause = activities.capacity_cause(kumo.clock.now(), before, before + units)
-        if group.get("_cause"):
-            cause = f"{group['_cause']}  {cause}"
         activity = activities.start(kumo, scope, group, f"Launching a new EC2 instance: {iid}", cause,
                                     status="PreInService", details=details, instance_id=iid, kind="launch",
                                     progress=30)

@@ -82,9 +82,8 @@ def launch_failed(rec, error: str) -> None:
 
 
 # -- matching --------------------------------------------------------------------------------------------
-def _matches(rec, m: dict, config: dict | None) -> bool:
-    """Whether member ``m`` already runs the configuration ``config`` (SkipMatching)."""
-    g = rec.group
+def _matches(ctx, g: dict, m: dict, config: dict | None) -> bool:
+    """Whether member ``m`` of group ``g`` already runs the configuration ``config`` (SkipMatching)."""
     spec = (config or {}).get("LaunchTemplate") or ((config or {}).get("MixedInstancesPolicy") or {}).get(
         "LaunchTemplate", {}).get("LaunchTemplateSpecification")
     if spec is None:
@@ -94,7 +93,7 @@ def _matches(rec, m: dict, config: dict | None) -> bool:
     if spec is None:
         return m.get("LaunchConfigurationName") == g.get("LaunchConfigurationName")
     try:
-        lt, version = _resolve(rec, spec)
+        lt, version = _resolve(ctx, spec)
     except AwsError:
         return False
     return m.get("_template_id") == lt["LaunchTemplateId"] and str(m.get("_template_version")) == str(
@@ -325,11 +324,8 @@ def start_instance_refresh(ctx, p):
     if prefs["AutoRollback"] and not desired_config:
         raise invalid("AutoRollback requires a DesiredConfiguration to roll back from.")
 
-    class _View:  # what _matches needs of a reconcile pass
-        kumo, scope, group = ctx.kumo, ctx.scope, g
-
     counted = [m for m in g["_instances"].values() if m["LifecycleState"] in COUNTED]
-    targets = [m["InstanceId"] for m in counted if not (prefs["SkipMatching"] and _matches(_View, m, desired_config))]
+    targets = [m["InstanceId"] for m in counted if not (prefs["SkipMatching"] and _matches(ctx, g, m, desired_config))]
     previous = None
     if desired_config:
         previous = {k: copy.deepcopy(g[k]) for k in ("LaunchTemplate", "MixedInstancesPolicy") if g.get(k)}
