@@ -255,8 +255,10 @@ def test_composite_actions_wait_while_the_suppressor_is_in_alarm(aws, account, k
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     calls = []
 
-    def received():
-        for msg in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+    def received(wait: int = 0):
+        # The action runs after SetAlarmState answers: a long poll waits for its message.
+        for msg in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=wait).get("Messages", []):
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=msg["ReceiptHandle"])
             calls.append(json.loads(msg["Body"]))
         return calls
@@ -275,5 +277,5 @@ def test_composite_actions_wait_while_the_suppressor_is_in_alarm(aws, account, k
     cw.set_alarm_state(AlarmName="child", StateValue="OK", StateReason="fixed")
     cw.set_alarm_state(AlarmName="maintenance", StateValue="OK", StateReason="over")
     cw.set_alarm_state(AlarmName="child", StateValue="ALARM", StateReason="broken again")
-    assert [c["AlarmName"] for c in received()] == ["parent"] and calls[0]["AlarmRule"] == "ALARM(child)"
+    assert [c["AlarmName"] for c in received(wait=5)] == ["parent"] and calls[0]["AlarmRule"] == "ALARM(child)"
     assert "ActionsSuppressedBy" not in alarm(cw, "parent")

@@ -191,6 +191,10 @@ class Worker:
         from .tcp_proxy import TcpClient, UdpListener
 
         ssl_ctx = _tls_context(lst.spec) if lst.protocol in ("HTTPS", "TLS", "SSL") else None
+        if lst.protocol in ("HTTPS", "TLS", "SSL") and ssl_ctx is None:
+            # Without a usable certificate a TLS listener must not answer in the clear: it stays closed.
+            self.bind_errors[lst.id] = "no usable certificate (the listener's certificates are not ISSUED)"
+            return
         errors = []
         for ip in lst.addresses:
             try:
