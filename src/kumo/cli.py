@@ -165,21 +165,17 @@ def cmd_clock(args) -> int:
         body["advance"] = args.advance
     if args.scale is not None:
         body["scale"] = args.scale
-    try:
-        result = _call(args, "/_kumo/clock", body if body else None)
-    except urllib.error.HTTPError as exc:
-        print(f"kumo: {json.loads(exc.read()).get('error')}", file=sys.stderr)
-        return 2
-    except (urllib.error.URLError, OSError):
-        print(f"kumo is not running at {_endpoint(args)}")
-        return 1
-    print(json.dumps(result))
-    return 0
+    return _print_call(args, "/_kumo/clock", body if body else None)
 
 
 def cmd_fault(args) -> int:
+    return _print_call(args, f"/_kumo/faults/instances/{args.instance_id}", {"action": args.action})
+
+
+def _print_call(args, path: str, body: dict | None) -> int:
+    """Call one of kumo's own endpoints and print its JSON answer; exit codes: 2 refused, 1 not running."""
     try:
-        result = _call(args, f"/_kumo/faults/instances/{args.instance_id}", {"action": args.action})
+        result = _call(args, path, body)
     except urllib.error.HTTPError as exc:
         print(f"kumo: {json.loads(exc.read()).get('error')}", file=sys.stderr)
         return 2

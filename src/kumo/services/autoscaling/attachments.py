@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
 from . import balancers
-from .model import MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS, find_group, page, save_group, split_scope
+from .model import MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS, as_service, find_group, page, save_group
 
 
 def _attach(ctx, group: dict, target_groups: list[str], load_balancers: list[str]) -> None:
@@ -84,12 +83,11 @@ def _attachment_state(ctx, group: dict, tg: str | None = None, lb: str | None = 
     ids = {m["InstanceId"] for m in group["_instances"].values() if m["LifecycleState"] == "InService"}
     if not ids:
         return "Added"
-    account, region = split_scope(ctx.scope)
     if tg:
         from ..elbv2.targetgroups import describe_target_health
 
         try:
-            health = describe_target_health(internal_context(ctx.kumo, "elbv2", account, region),
+            health = describe_target_health(as_service(ctx.kumo, ctx.scope, "elbv2"),
                                             {"TargetGroupArn": tg})
         except AwsError:
             return "Added"
@@ -100,7 +98,7 @@ def _attachment_state(ctx, group: dict, tg: str | None = None, lb: str | None = 
         from ..elb.model import IN_SERVICE, LB as CLASSIC
 
         record = ctx.store.table(ctx.scope, CLASSIC).get(lb)
-        elb_ctx = internal_context(ctx.kumo, "elb", account, region)
+        elb_ctx = as_service(ctx.kumo, ctx.scope, "elb")
         healthy = record is not None and any(instance_state(elb_ctx, record, i) == IN_SERVICE for i in ids)
     return "InService" if healthy else "Added"
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
-from .model import split_scope
+from .model import as_service
 
 log = logging.getLogger("kumo.autoscaling")
 
 
 def _ctx(kumo, scope: str, service: str):
-    account, region = split_scope(scope)
-    return internal_context(kumo, service, account, region)
+    return as_service(kumo, scope, service)
 
 
 def register(kumo, scope: str, group: dict, instance_id: str) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
 from . import activities, balancers
 from .attachments import split_sources
 from .model import (
     CONTROLLER, GROUP, LAUNCH_CONFIG, MAX_GROUPS, MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS, NOTIFICATION, SCHEDULED,
-    TERMINATION_POLICIES, find_group, group_arn, invalid, page, save_group, table,
+    TERMINATION_POLICIES, as_service, delete_owned, find_group, group_arn, invalid, page, save_group, table,
 )
 from .tags import check_tags
 
@@ -16,7 +15,7 @@ HEALTH_CHECK_TYPES = ("EC2", "ELB", "VPC_LATTICE", "EBS")
 
 
 def _ec2(ctx):
-    return internal_context(ctx.kumo, "ec2", ctx.account, ctx.region)
+    return as_service(ctx.kumo, ctx.scope, "ec2")
 
 
 # -- checks -----------------------------------------------------------------------------------------------
@@ -389,7 +388,4 @@ def purge(kumo, scope: str, group: dict) -> None:
     policies.delete_for_group(kumo, scope, name)
     hooks.delete_for_group(kumo, scope, name)
     for kind in (SCHEDULED, NOTIFICATION):
-        t = kumo.store.table(scope, kind)
-        for key, item in t.items():
-            if item["AutoScalingGroupName"] == name:
-                t.delete(key)
+        delete_owned(kumo, scope, kind, name)

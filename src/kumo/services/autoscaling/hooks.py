@@ -10,16 +10,14 @@ the wait at once.
 from __future__ import annotations
 
 from ...aws.errors import AwsError
-from .model import CONTROLLER, GROUP, HOOK, find_group, invalid, new_uuid, split_scope, table
+from .model import (
+    CONTROLLER, GROUP, HOOK, delete_owned, find_group, invalid, new_uuid, owned_key, split_scope, table,
+)
 from .notify import exists, iso_ms, send
 
 TRANSITIONS = ("autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING")
 DEFAULT_HEARTBEAT = 3600
 MAX_GLOBAL = 172800  # 48 hours, or 100 heartbeats if less
-
-
-def _key(group: str, name: str) -> str:
-    return f"{group}\x00{name}"
 
 
 def hooks_of(kumo, scope: str, group_name: str, transition: str | None = None) -> list[dict]:
@@ -115,7 +113,7 @@ def _check_target(ctx, p: dict, existing: dict | None) -> None:
 def put(ctx, group: dict, p: dict) -> dict:
     name = p["LifecycleHookName"]
     hooks = table(ctx, HOOK)
-    key = _key(group["AutoScalingGroupName"], name)
+    key = owned_key(group["AutoScalingGroupName"], name)
     existing = hooks.get(key)
     transition = p.get("LifecycleTransition") or (existing or {}).get("LifecycleTransition")
     if transition not in TRANSITIONS:
@@ -155,7 +153,7 @@ def put_lifecycle_hook(ctx, p):
 
 def delete_lifecycle_hook(ctx, p):
     group = find_group(ctx, p["AutoScalingGroupName"])
-    key = _key(group["AutoScalingGroupName"], p["LifecycleHookName"])
+    key = owned_key(group["AutoScalingGroupName"], p["LifecycleHookName"])
     if not table(ctx, HOOK).delete(key):
         raise invalid(f"No Lifecycle Hook found for AutoScalingGroup {group['AutoScalingGroupName']} with name "
                       f"{p['LifecycleHookName']}")
@@ -178,7 +176,7 @@ def describe_lifecycle_hook_types(ctx, p):
 def _waiting(ctx, p: dict) -> tuple[dict, dict, str]:
     group = find_group(ctx, p["AutoScalingGroupName"])
     hook_name = p["LifecycleHookName"]
-    if _key(group["AutoScalingGroupName"], hook_name) not in table(ctx, HOOK):
+    if owned_key(group["AutoScalingGroupName"], hook_name) not in table(ctx, HOOK):
         raise invalid(f"No Lifecycle Hook found for AutoScalingGroup {group['AutoScalingGroupName']} with name "
                       f"{hook_name}")
     token, iid = p.get("LifecycleActionToken"), p.get("InstanceId")
@@ -211,15 +209,12 @@ def complete_lifecycle_action(ctx, p):
 def record_lifecycle_action_heartbeat(ctx, p):
     group, m, hook_name = _waiting(ctx, p)
     h = m["_wait"]["hooks"][hook_name]
-    hook = table(ctx, HOOK).get(_key(group["AutoScalingGroupName"], hook_name))
+    hook = table(ctx, HOOK).get(owned_key(group["AutoScalingGroupName"], hook_name))
     h["deadline"] = min(ctx.now() + hook["HeartbeatTimeout"], h["global"])
     table(ctx, GROUP).put(group["AutoScalingGroupName"], group)
     ctx.controllers.enqueue(CONTROLLER, (ctx.scope, group["AutoScalingGroupName"]))
     return {}
 
 
-def delete_for_group(ctx_or_kumo, scope: str, group_name: str) -> None:
-    t = ctx_or_kumo.store.table(scope, HOOK)
-    for key, hook in t.items():
-        if hook["AutoScalingGroupName"] == group_name:
-            t.delete(key)
+def delete_for_group(kumo, scope: str, group_name: str) -> None:
+    delete_owned(kumo, scope, HOOK, group_name)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
-from .model import GROUP, LAUNCH_CONFIG, MAX_LAUNCH_CONFIGS, invalid, launch_config_arn, page, table
+from .model import GROUP, LAUNCH_CONFIG, as_service, MAX_LAUNCH_CONFIGS, invalid, launch_config_arn, page, table
 
 MAX_USER_DATA = 21847  # bytes of base64, as AWS documents for launch configurations
 
 
 def _ec2(ctx):
-    return internal_context(ctx.kumo, "ec2", ctx.account, ctx.region)
+    return as_service(ctx.kumo, ctx.scope, "ec2")
 
 
 def create_launch_configuration(ctx, p):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
 from ...core import tags as tagging
 from . import activities
-from .model import COUNTED, LEAVING, invalid, split_scope, template_of, weight
+from .model import COUNTED, LEAVING, as_service, invalid, template_of, weight
 
 GROUP_TAG = "aws:autoscaling:groupName"
 
@@ -25,8 +24,7 @@ DISTRIBUTION_DEFAULTS = {"OnDemandAllocationStrategy": "prioritized", "OnDemandB
 
 
 def ec2_context(kumo, scope: str, operation: str = "RunInstances"):
-    account, region = split_scope(scope)
-    return internal_context(kumo, "ec2", account, region, operation=operation)
+    return as_service(kumo, scope, "ec2", operation)
 
 
 # -- zones ----------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from ...aws.context import internal_context
 from ...aws.errors import AwsError
 from ...core.arns import arn as make_arn
 
@@ -84,6 +85,28 @@ def scheduled_arn(region: str, account: str, group: str, name: str) -> str:
 
 def not_found(name: str) -> AwsError:
     return invalid(f"AutoScalingGroup name not found - AutoScalingGroup {name} not found")
+
+
+def owned_key(group: str, name: str) -> str:
+    """Store key of what a group owns by name: a hook, policy, scheduled action or notification topic."""
+    return f"{group}\x00{name}"
+
+
+def delete_owned(kumo, scope: str, kind: str, group_name: str) -> list[dict]:
+    """Delete every ``kind`` record the group owns; returns them."""
+    t = kumo.store.table(scope, kind)
+    gone = []
+    for key, item in t.items():
+        if item["AutoScalingGroupName"] == group_name:
+            t.delete(key)
+            gone.append(item)
+    return gone
+
+
+def as_service(kumo, scope: str, service: str, operation: str = ""):
+    """A context for calling another service's handlers as Auto Scaling's service-linked role."""
+    account, region = split_scope(scope)
+    return internal_context(kumo, service, account, region, operation=operation)
 
 
 def find_group(ctx, name: str, *, deleting_ok: bool = False) -> dict:

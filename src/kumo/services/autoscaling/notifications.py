@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from .model import NOTIFICATION, find_group, invalid, page, split_scope, table
+from .model import NOTIFICATION, find_group, invalid, owned_key, page, split_scope, table
 from .notify import exists, iso, send
 
 TYPES = ("autoscaling:EC2_INSTANCE_LAUNCH", "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
          "autoscaling:EC2_INSTANCE_TERMINATE", "autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
          "autoscaling:TEST_NOTIFICATION")
-
-
-def _key(group: str, topic: str) -> str:
-    return f"{group}\x00{topic}"
 
 
 def put_notification_configuration(ctx, p):
@@ -23,7 +19,7 @@ def put_notification_configuration(ctx, p):
     for t in types:
         if t not in TYPES:
             raise invalid(f"Invalid notification type: {t}")
-    table(ctx, NOTIFICATION).put(_key(group["AutoScalingGroupName"], topic), {
+    table(ctx, NOTIFICATION).put(owned_key(group["AutoScalingGroupName"], topic), {
         "AutoScalingGroupName": group["AutoScalingGroupName"], "TopicARN": topic, "Types": types})
     account, _ = split_scope(ctx.scope)
     send(ctx.kumo, topic, {"AccountId": account, "RequestId": ctx.request_id,
@@ -36,7 +32,7 @@ def put_notification_configuration(ctx, p):
 
 def delete_notification_configuration(ctx, p):
     group = find_group(ctx, p["AutoScalingGroupName"], deleting_ok=True)
-    if not table(ctx, NOTIFICATION).delete(_key(group["AutoScalingGroupName"], p["TopicARN"])):
+    if not table(ctx, NOTIFICATION).delete(owned_key(group["AutoScalingGroupName"], p["TopicARN"])):
         raise invalid(f"No notification configuration found for AutoScalingGroup {group['AutoScalingGroupName']} "
                       f"and topic {p['TopicARN']}")
     return {}

@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import re
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
 from . import scaling
 from .model import (
-    CONTROLLER, GROUP, MAX_POLICIES, POLICY, capacity, find_group, invalid, page, policy_arn, split_scope,
-    suspended, table,
+    CONTROLLER, GROUP, MAX_POLICIES, POLICY, as_service, capacity, delete_owned, find_group, invalid, owned_key, page,
+    policy_arn, suspended, table,
 )
 
 log = logging.getLogger("kumo.autoscaling")
@@ -36,16 +35,12 @@ _ARN = re.compile(r"^arn:aws:autoscaling:([a-z0-9-]+):(\d{12}):scalingPolicy:[0-
                   r"autoScalingGroupName/(.+):policyName/(.+)$")
 
 
-def _key(group: str, name: str) -> str:
-    return f"{group}\x00{name}"
-
-
 def find_policy(ctx, group_name: str | None, name: str) -> dict:
     policies = table(ctx, POLICY)
     if name.startswith("arn:"):
         found = next((p for p in policies.values() if p["PolicyARN"] == name), None)
     else:
-        found = policies.get(_key(group_name or "", name))
+        found = policies.get(owned_key(group_name or "", name))
     if found is None:
         raise invalid(f"No such policy {name} for AutoScalingGroup {group_name}" if group_name else
                       f"No such policy {name}")
@@ -121,7 +116,7 @@ def _sync_alarms(ctx, group: dict, policy: dict) -> None:
     from ..cloudwatch.alarm_put import put_metric_alarm
     from ..cloudwatch.alarms import delete_alarms
 
-    cw = internal_context(ctx.kumo, "cloudwatch", ctx.account, ctx.region, operation="PutMetricAlarm")
+    cw = as_service(ctx.kumo, ctx.scope, "cloudwatch", "PutMetricAlarm")
     config = policy["TargetTrackingConfiguration"]
     metric = _metric_of(config)
     if metric.get("Dimensions") is None:
@@ -158,14 +153,12 @@ def _sync_alarms(ctx, group: dict, policy: dict) -> None:
     policy["Alarms"] = alarms
 
 
-def _delete_alarms(ctx_or_kumo, scope: str, policy: dict) -> None:
+def _delete_alarms(kumo, scope: str, policy: dict) -> None:
     if policy.get("PolicyType") != "TargetTrackingScaling" or not policy.get("Alarms"):
         return
     from ..cloudwatch.alarms import delete_alarms
 
-    account, region = split_scope(scope)
-    kumo = getattr(ctx_or_kumo, "kumo", ctx_or_kumo)
-    cw = internal_context(kumo, "cloudwatch", account, region, operation="DeleteAlarms")
+    cw = as_service(kumo, scope, "cloudwatch", "DeleteAlarms")
     delete_alarms(cw, {"AlarmNames": [a["AlarmName"] for a in policy["Alarms"]]})
 
 
@@ -179,7 +172,7 @@ def put_scaling_policy(ctx, p):
         raise AwsError("NotImplemented", "Predictive scaling policies are not implemented by kumo: they need "
                                          "forecasts from 14 days of history.", status=501, sender_fault=False)
     policies = table(ctx, POLICY)
-    key = _key(gname, name)
+    key = owned_key(gname, name)
     existing = policies.get(key)
     if existing is None and sum(1 for x in policies.values() if x["AutoScalingGroupName"] == gname) >= MAX_POLICIES:
         raise AwsError("LimitExceeded", f"Scaling policy limit exceeded for AutoScalingGroup {gname}.")
@@ -286,8 +279,8 @@ def describe_policies(ctx, p):
 def delete_policy(ctx, p):
     group_name = p.get("AutoScalingGroupName")
     policy = find_policy(ctx, group_name, p["PolicyName"])
-    _delete_alarms(ctx, ctx.scope, policy)
-    table(ctx, POLICY).delete(_key(policy["AutoScalingGroupName"], policy["PolicyName"]))
+    _delete_alarms(ctx.kumo, ctx.scope, policy)
+    table(ctx, POLICY).delete(owned_key(policy["AutoScalingGroupName"], policy["PolicyName"]))
     return {}
 
 
@@ -422,7 +415,7 @@ def alarm_action(kumo):
         region, account, group_name, policy_name = m.groups()
         scope = f"{account}/{region}"
         with kumo.store.transaction():
-            policy = kumo.store.table(scope, POLICY).get(_key(group_name, policy_name))
+            policy = kumo.store.table(scope, POLICY).get(owned_key(group_name, policy_name))
             if policy is None or policy["PolicyARN"] != arn:
                 raise LookupError(f"No scaling policy {policy_name} for AutoScalingGroup {group_name}")
             group = kumo.store.table(scope, GROUP).get(group_name)
@@ -452,9 +445,6 @@ def alarm_action(kumo):
 
 
 def delete_for_group(kumo, scope: str, group_name: str) -> None:
-    t = kumo.store.table(scope, POLICY)
-    for key, policy in t.items():
-        if policy["AutoScalingGroupName"] == group_name:
-            _delete_alarms(kumo, scope, policy)
-            t.delete(key)
+    for policy in delete_owned(kumo, scope, POLICY, group_name):
+        _delete_alarms(kumo, scope, policy)
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import copy
 import math
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
 from . import activities
-from .model import COUNTED, CONTROLLER, GROUP, REFRESH, find_group, invalid, new_uuid, split_scope, table
+from .model import (
+    COUNTED, CONTROLLER, GROUP, REFRESH, as_service, find_group, invalid, new_uuid, split_scope, table,
+)
 
 ACTIVE = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
 DONE = ("Successful", "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
@@ -39,15 +40,10 @@ def active(rec) -> bool:
     return current(rec.kumo, rec.scope, rec.group["AutoScalingGroupName"]) is not None
 
 
-def _ec2ctx(rec_or_ctx):
-    account, region = split_scope(rec_or_ctx.scope)
-    return internal_context(rec_or_ctx.kumo, "ec2", account, region)
-
-
 def _resolve(rec_or_ctx, spec: dict):
     from ..ec2 import launch_templates
 
-    return launch_templates.resolve(_ec2ctx(rec_or_ctx), spec)
+    return launch_templates.resolve(as_service(rec_or_ctx.kumo, rec_or_ctx.scope, "ec2"), spec)
 
 
 def resolved_version(rec, spec: dict) -> int | None:
@@ -138,9 +134,8 @@ def step(rec) -> None:
     r["ProgressDetails"] = {"LivePoolProgress": {"PercentageComplete": r["PercentageComplete"],
                                                  "InstancesToUpdate": len(remaining)}}
     if warming:
-        nearest = min((m.get("_inservice", now) + warmup - now) for m in warming if m["LifecycleState"] == "InService") \
-            if any(m["LifecycleState"] == "InService" for m in warming) else 1.0
-        rec.wake.append(max(0.5, nearest))
+        left = [m.get("_inservice", now) + warmup - now for m in warming if m["LifecycleState"] == "InService"]
+        rec.wake.append(max(0.5, min(left) if left else 1.0))
         refreshes.put(r["InstanceRefreshId"], r)
         return
     checkpoints = [p for p in prefs.get("CheckpointPercentages") or [] if p not in r["_checkpoints_done"]]

@@ -14,13 +14,9 @@ import datetime as dt
 from ...core.controllers import Controller
 from . import activities, recurrence
 from .model import (
-    CONTROLLER, GROUP, MAX_SCHEDULED, SCHEDULER, SCHEDULED, find_group, invalid, page, scheduled_arn, suspended,
-    table,
+    CONTROLLER, GROUP, MAX_SCHEDULED, SCHEDULER, SCHEDULED, find_group, invalid, owned_key, page, scheduled_arn,
+    suspended, table,
 )
-
-
-def _key(group: str, name: str) -> str:
-    return f"{group}\x00{name}"
 
 
 def _epoch(value) -> float | None:
@@ -88,7 +84,7 @@ def _build(ctx, group: dict, p: dict) -> dict:
 
 
 def _save(ctx, action: dict) -> None:
-    key = _key(action["AutoScalingGroupName"], action["ScheduledActionName"])
+    key = owned_key(action["AutoScalingGroupName"], action["ScheduledActionName"])
     existing = table(ctx, SCHEDULED).get(key)
     if existing:
         action["ScheduledActionARN"] = existing["ScheduledActionARN"]
@@ -124,7 +120,7 @@ def batch_put_scheduled_update_group_action(ctx, p):
 
 def delete_scheduled_action(ctx, p):
     group = find_group(ctx, p["AutoScalingGroupName"], deleting_ok=True)
-    if not table(ctx, SCHEDULED).delete(_key(group["AutoScalingGroupName"], p["ScheduledActionName"])):
+    if not table(ctx, SCHEDULED).delete(owned_key(group["AutoScalingGroupName"], p["ScheduledActionName"])):
         raise invalid(f"Scheduled Update Group Action name not found - Could not find scheduled action "
                       f"{p['ScheduledActionName']} for AutoScalingGroup {group['AutoScalingGroupName']}")
     return {}
@@ -134,7 +130,7 @@ def batch_delete_scheduled_action(ctx, p):
     group = find_group(ctx, p["AutoScalingGroupName"], deleting_ok=True)
     failed = []
     for name in p["ScheduledActionNames"]:
-        if not table(ctx, SCHEDULED).delete(_key(group["AutoScalingGroupName"], name)):
+        if not table(ctx, SCHEDULED).delete(owned_key(group["AutoScalingGroupName"], name)):
             failed.append({"ScheduledActionName": name, "ErrorCode": "ValidationError",
                            "ErrorMessage": f"Could not find scheduled action {name}"})
     return {"FailedScheduledActions": failed}
