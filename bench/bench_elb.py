@@ -237,7 +237,7 @@ def main() -> None:
     note = (f"Medians of {args.rounds} rounds; wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, keep-alive, "
             f"on one 2-core machine shared by "
             f"wrk, the proxy and nginx; HAProxy 2.6 with its default threads (one per core); kumo with its default "
-            f"data-plane workers (one per core).  Unpaced runs are closed loops that saturate the CPU: latency there is "
+            f"data-plane workers (one per two cores).  Unpaced runs are closed loops that saturate the CPU: latency there is "
             f"mostly queueing behind the proxy's CPU cost (Little's law), so the paced rows (each connection waits "
             f"{PACE_MS} ms between requests, the same offered rate for both) show latency below saturation.")
     table = "\n".join(rows)

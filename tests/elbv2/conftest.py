@@ -22,7 +22,7 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
     def do_GET(self):
         if self.path.startswith("/slow"):
-            time.sleep(5)
+            time.sleep(1 if self.path.startswith("/slow1") else 5)
         body = json.dumps({"id": os.environ["KUMO_INSTANCE_ID"], "path": self.path,
                            "xff": self.headers.get("X-Forwarded-For"), "proto": self.headers.get("X-Forwarded-Proto"),
                            "port": self.headers.get("X-Forwarded-Port"), "trace": self.headers.get("X-Amzn-Trace-Id"),

@@ -1,5 +1,6 @@
 """Application Load Balancers carry real HTTP: rules, round robin, health, draining, stickiness, errors."""
 
+import concurrent.futures
 import json
 import socket
 import ssl
@@ -107,6 +108,29 @@ def test_deregistered_target_drains_for_the_delay(aws, kumo_server):
     kumo_server.advance(25)
     assert [h["Target"]["Id"] for h in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]] == \
         [web[1]["InstanceId"]]
+
+
+def test_least_outstanding_requests_counts_a_request_that_spans_a_config_change(aws, kumo_server):
+    """A request under way when the routing snapshot changes ends on the target that routing now looks at, so
+    afterwards no target counts as busy for ever and the traffic is shared again."""
+    ec2 = aws("ec2")
+    web = launch_web(ec2, 2)
+    _, elb, lb, groups, _ = _alb(aws, {"front": web})
+    arn = groups["front"]
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "load_balancing.algorithm.type", "Value": "least_outstanding_requests"}])
+    settle_health(kumo_server, elb, arn)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(served_by, node(lb), "/slow1")  # the target takes a second to answer
+        time.sleep(0.3)
+        assert not slow.done()
+        elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+            {"Key": "idle_timeout.timeout_seconds", "Value": "120"}])  # a new routing snapshot, mid-request
+        assert slow.result(timeout=10) in {w["InstanceId"] for w in web}
+    seen = [served_by(node(lb)) for _ in range(20)]
+    counts = {i: seen.count(i) for i in set(seen)}
+    assert set(counts) == {w["InstanceId"] for w in web}, counts
+    assert max(counts.values()) - min(counts.values()) <= 2, counts  # ties go round robin, per worker
 
 
 def test_lb_cookie_stickiness_pins_a_client(aws, kumo_server):

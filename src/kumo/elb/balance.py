@@ -33,6 +33,8 @@ class Group:
     protocol: str = "HTTP"
     cross_zone: bool | None = None  # the group's own setting; None follows the load balancer
     _rr: int = 0
+    # A worker builds a new Group on every config change, so the candidates of a zone never go stale.
+    _candidates: dict = field(default_factory=dict, repr=False)
 
     def by_key(self, key: str) -> Target | None:
         for t in self.targets:
@@ -41,7 +43,15 @@ class Group:
         return None
 
     def candidates(self, zone: str | None, cross_zone: bool) -> list[Target]:
-        """Healthy targets (in the node's zone unless cross-zone), or, failing open, all unhealthy ones."""
+        """Healthy targets (in the node's zone unless cross-zone), or, failing open, all unhealthy ones.
+
+        The list is shared between calls: callers must not change it."""
+        found = self._candidates.get((zone, cross_zone))
+        if found is None:
+            found = self._candidates[(zone, cross_zone)] = self._find_candidates(zone, cross_zone)
+        return found
+
+    def _find_candidates(self, zone: str | None, cross_zone: bool) -> list[Target]:
         if self.cross_zone is not None:
             cross_zone = self.cross_zone
         pool = self.targets if cross_zone or zone is None else [t for t in self.targets if t.zone == zone]

@@ -161,7 +161,10 @@ class ElbRuntime:
         self.providers: list[Provider] = []
         self.health: dict[tuple[str, str], Health] = {}
         self.secret = secrets.token_bytes(16)
-        workers = int(os.environ.get("KUMO_ELB_WORKERS") or min(os.cpu_count() or 1, 4))
+        # Half the cores, at most 4: in kumo the targets and the clients run on this same machine, and a worker
+        # per core preempts them and its sibling (on 2 cores one worker measured both more requests/s and a
+        # p99 half as long as two; bench/RESULTS.md).
+        workers = int(os.environ.get("KUMO_ELB_WORKERS") or max(1, min((os.cpu_count() or 1) // 2, 4)))
         self.dataplane = DataPlane(workers, self._on_stats)
         self.minute: dict = {}
         self.active: dict[int, dict[str, int]] = {}

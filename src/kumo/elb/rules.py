@@ -105,6 +105,9 @@ def compile_rules(rules: list[dict]) -> list[Rule]:
     """From [{"priority": int | "default", "conditions": [...], "actions": [...]}], in evaluation order."""
     out = []
     for r in rules:
+        for action in r.get("actions") or []:
+            if action.get("Type") == "forward":
+                action["_groups"] = forward_groups(action)  # once per config, not once per request
         prio = DEFAULT_PRIORITY if r.get("priority") in (None, "default") else int(r["priority"])
         out.append(Rule(prio, [compile_condition(c) for c in r.get("conditions") or []],
                         sorted(r.get("actions") or [], key=lambda a: a.get("Order", 0)), r.get("arn", "")))

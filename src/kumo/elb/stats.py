@@ -11,6 +11,9 @@ def _lb() -> dict:
             "active_flows": 0, "new_flows": 0, "targets": {}, "groups": {}}
 
 
+_CLASSES = {2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+
+
 class Stats:
     def __init__(self):
         self.lbs: dict[str, dict] = defaultdict(_lb)
@@ -48,12 +51,14 @@ class Stats:
         self.lbs[lb]["target_connection_errors"] += 1
 
     def target_response(self, lb: str, group: str, target: str, status: int, seconds: float) -> None:
-        g = self.lbs[lb]["groups"].setdefault(group, {"requests": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0,
-                                                      "time": 0.0, "targets": {}})
+        groups = self.lbs[lb]["groups"]
+        g = groups.get(group)
+        if g is None:
+            g = groups[group] = {"requests": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, "time": 0.0, "targets": {}}
         g["requests"] += 1
         g["time"] += seconds
-        cls = f"{status // 100}xx"
-        if cls in g:
+        cls = _CLASSES.get(status // 100)
+        if cls:
             g[cls] += 1
         g["targets"][target] = g["targets"].get(target, 0) + 1
 

@@ -32,7 +32,10 @@ class TcpClient(asyncio.Protocol):
         self.upstream: TcpUpstream | None = None
         self.pending: list[bytes] = []
         self.closed = False
+        # As on HTTP connections, the worker's sweep reads `seen` and collects `nbytes`.
         self.last_activity = time.monotonic()
+        self.seen = False
+        self.nbytes = 0
         self.busy = False
         self.group = None
 
@@ -81,8 +84,8 @@ class TcpClient(asyncio.Protocol):
             self.transport.resume_reading()
 
     def data_received(self, data: bytes):
-        self.last_activity = time.monotonic()
-        self.worker.stats.processed(self.listener.lb, len(data))
+        self.seen = True
+        self.nbytes += len(data)
         if self.upstream is None:
             self.pending.append(data)
         else:
@@ -98,9 +101,15 @@ class TcpClient(asyncio.Protocol):
         self.closed = True
         self.worker.connections.discard(self)
         self.worker.stats.flow(self.listener.lb, -1)
+        self.collect()
         if self.upstream is not None:
             self.upstream.target_done()
             self.upstream.transport.close()
+
+    def collect(self) -> None:
+        if self.nbytes:
+            self.worker.stats.processed(self.listener.lb, self.nbytes)
+            self.nbytes = 0
 
     def pause_writing(self):
         if self.upstream is not None:
@@ -121,9 +130,10 @@ class TcpUpstream(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes):
-        self.client.last_activity = time.monotonic()
-        self.client.worker.stats.processed(self.client.listener.lb, len(data))
-        self.client.transport.write(data)
+        client = self.client
+        client.seen = True
+        client.nbytes += len(data)
+        client.transport.write(data)
 
     def eof_received(self):
         if self.client.transport.can_write_eof():

@@ -3,9 +3,9 @@
 An exchange runs on callbacks, without a task in between: what one read of
 the target yields (the response head, body bytes, the end) leaves for the
 client in one write, and the worker's periodic sweep enforces the idle
-timeout, so an exchange costs no timer.  Completion is handed back on the
-next loop turn, so the client can start its next request on this same
-connection without re-entering the parser.
+timeout, so an exchange costs no timer.  Completion is handed back once the
+read is parsed and flushed, so the client can start its next request on this
+same connection without re-entering the parser.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Upstream(asyncio.Protocol):
         self._idle = None
         self._last = 0.0
         self._out: list[bytes] = []  # bytes for the client, flushed once per read
+        self._done = None  # the client to hand the finished exchange back to, after this read
 
     # -- transport -----------------------------------------------------------------------
     def connection_made(self, transport):
@@ -51,14 +52,21 @@ class Upstream(asyncio.Protocol):
             return
         self._last = time.monotonic()
         client = self.client
+        if client is not None:
+            client.nbytes += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
+            self.keep = False  # garbage from the target: this connection is not reused
             self._flush(client)
             self._fail(exc)
             self.transport.close()
-            return
-        self._flush(client)
+        else:
+            self._flush(client)
+        done, self._done = self._done, None
+        if done is not None:
+            # Handed back only now, outside the parser: the client may reuse this connection at once.
+            done.upstream_done(self)
 
     def _flush(self, client) -> None:
         if self._out and client is not None:
@@ -71,7 +79,8 @@ class Upstream(asyncio.Protocol):
 
     # -- an exchange ------------------------------------------------------------------------
     def start(self, payload: bytes, head_only: bool, client, idle: float | None) -> None:
-        self.parser = httptools.HttpResponseParser(self)
+        if self.parser is None:  # llhttp parses the next response of a keep-alive connection as it is
+            self.parser = httptools.HttpResponseParser(self)
         self.client = client
         self.head_only = head_only
         self.framing = None
@@ -153,10 +162,8 @@ class Upstream(asyncio.Protocol):
         self.pool.busy.discard(self)
         if self.framing == "chunked":
             self._out.append(b"0\r\n\r\n")
-        client, self.client = self.client, None
+        self._done, self.client = self.client, None
         self.active = False
-        # Next turn: the client may reuse this connection at once, and we are still inside its parser.
-        asyncio.get_running_loop().call_soon(client.upstream_done, self)
 
     def reusable(self) -> bool:
         return self.keep and self._complete and not self.closed

@@ -64,6 +64,11 @@ class ListenerRuntime:
         self.tls_headers = bool(spec.get("tls_headers"))
         self.rules = R.compile_rules(spec.get("rules") or [])
         self.default_group = spec.get("default_group")
+        # With only the default rule there is nothing to match: requests skip building a rules view.
+        only = self.rules[0] if len(self.rules) == 1 and not self.rules[0].matchers else None
+        self.default_actions = only.actions if only else None
+        proto = b"https" if self.protocol in ("HTTPS", "SSL") else b"http"
+        self.forwarded_proto_port = b"\r\nX-Forwarded-Proto: %s\r\nX-Forwarded-Port: %d\r\n" % (proto, self.port)
 
     def zone_of(self, ip: str) -> str | None:
         return self.addresses.get(ip)
@@ -120,6 +125,8 @@ class Worker:
     async def _report_forever(self) -> None:
         while True:
             await asyncio.sleep(1.0)
+            for conn in self.connections:
+                conn.collect()
             snapshot = self.stats.drain()
             if snapshot or self.bind_errors:
                 await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors})
@@ -129,6 +136,10 @@ class Worker:
             await asyncio.sleep(TICK)
             now = time.monotonic()
             for conn in list(self.connections):
+                if conn.seen:
+                    conn.seen = False
+                    conn.last_activity = now
+                    continue
                 lst = conn.listener
                 limit = self.clock.real_timeout(lst.idle_timeout if lst.kind != "network" else 350.0)
                 if limit is not None and not conn.busy and now - conn.last_activity > limit:
@@ -146,9 +157,8 @@ class Worker:
         groups = {}
         for arn, spec in message["groups"].items():
             old = self.groups.get(arn)
-            outstanding = {t.key: t.outstanding for t in old.targets} if old else {}
-            targets = [Target(t["key"], t["host"], t["port"], t["zone"], t["state"], t.get("healthy_since", 0.0),
-                              outstanding.get(t["key"], 0)) for t in spec["targets"]]
+            known = {t.key: t for t in old.targets} if old else {}
+            targets = [self._target(known, t) for t in spec["targets"]]
             group = Group(arn, targets, spec.get("algorithm", "round_robin"), float(spec.get("slow_start", 0)),
                           spec.get("stickiness") or {}, spec.get("protocol", "HTTP"))
             group.proxy_protocol = bool(spec.get("proxy_protocol_v2"))
@@ -175,6 +185,18 @@ class Worker:
                 lst = ListenerRuntime(spec)
                 self.listeners[lid] = lst
                 await self._open(lst)
+
+    @staticmethod
+    def _target(known: dict[str, Target], spec: dict) -> Target:
+        """A target of the new snapshot; the same object as before when it was already there, so that
+        exchanges under way count their end on the target that routing now looks at."""
+        target = known.get(spec["key"])
+        if target is None:
+            return Target(spec["key"], spec["host"], spec["port"], spec["zone"], spec["state"],
+                          spec.get("healthy_since", 0.0))
+        target.host, target.port, target.zone = spec["host"], spec["port"], spec["zone"]
+        target.state, target.healthy_since = spec["state"], spec.get("healthy_since", 0.0)
+        return target
 
     def _close(self, lst: ListenerRuntime) -> None:
         for server in lst.servers:
