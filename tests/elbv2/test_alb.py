@@ -259,8 +259,11 @@ def test_alb_metrics_reach_cloudwatch(aws, kumo_server):
     _, elb, lb, groups, _ = _alb(aws, {"front": web})
     settle_health(kumo_server, elb, groups["front"])
     start = kumo_server.kumo.clock.now()
+    body_bytes = 0
     for _ in range(10):
-        served_by(node(lb))
+        status, _, body = get(node(lb))
+        assert status == 200
+        body_bytes += len(body)
     time.sleep(1.5)  # workers report their counters every second
     kumo_server.advance(60)
     cw = aws("cloudwatch")
@@ -275,6 +278,11 @@ def test_alb_metrics_reach_cloudwatch(aws, kumo_server):
         Dimensions=[{"Name": "LoadBalancer", "Value": dim},
                     {"Name": "TargetGroup", "Value": groups["front"].split(":")[-1]}])
     assert max(p["Maximum"] for p in healthy["Datapoints"]) == 2
+    processed = cw.get_metric_statistics(Namespace="AWS/ApplicationELB", MetricName="ProcessedBytes",
+                                         Dimensions=[{"Name": "LoadBalancer", "Value": dim}], StartTime=start - 120,
+                                         EndTime=kumo_server.kumo.clock.now() + 60, Period=60, Statistics=["Sum"])
+    # Requests and responses, headers and bodies: at least the response bodies, and far less than a megabyte.
+    assert body_bytes < sum(p["Sum"] for p in processed["Datapoints"]) < 1_000_000
 
 
 def test_api_errors(aws):

@@ -325,6 +325,7 @@ class ElbRuntime:
                             put(f"HTTPCode_ELB_{code}_Count", entry[f"elb_{code}"])
                     put("NewConnectionCount", entry["new_connections"])
                     put("TargetConnectionErrorCount", entry["target_connection_errors"])
+                    put("ProcessedBytes", entry["processed_bytes"], "Bytes")
                 put("ActiveConnectionCount", active)
             elif entry:
                 put("NewFlowCount", entry["new_flows"])
