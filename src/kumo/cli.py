@@ -87,6 +87,7 @@ def _call(args, path: str, body: dict | None = None) -> dict:
 
 def cmd_start(args) -> int:
     from .config import Settings
+    from .core.loopback import LoopbackInUse
     from .server import Kumo, new_event_loop
 
     try:
@@ -114,6 +115,10 @@ def cmd_start(args) -> int:
             port = await kumo.start()
         except OSError as exc:
             print(f"kumo: cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+            await kumo.stop()
+            return 1
+        except LoopbackInUse as exc:
+            print(f"kumo: {exc}", file=sys.stderr)
             await kumo.stop()
             return 1
         where = "in memory" if settings.ephemeral else kumo.store.path

@@ -19,6 +19,7 @@ from .config import Settings
 from .core.clock import Clock
 from .core.controllers import ControllerManager
 from .core.hub import ActionDispatch, EventHub, MetricSink
+from .core.loopback import LoopbackClaim
 from .core.store import Store
 
 log = logging.getLogger("kumo")
@@ -41,6 +42,7 @@ class Kumo:
         self.gateway = Gateway(self)
         self.started_at = time.time()
         self.ready_at: float | None = None
+        self._loopback: LoopbackClaim | None = None
         self.services: dict[str, Any] = {}
         self._reset_hooks: list[Callable] = []
         self._start_hooks: list[Callable] = []
@@ -112,6 +114,7 @@ class Kumo:
         return app
 
     async def start(self) -> int:
+        self._loopback = LoopbackClaim(self.settings.loopback_base)
         self.clock.bind(asyncio.get_running_loop())
         self._setup_services()
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
@@ -150,6 +153,9 @@ class Kumo:
         await self.controllers.stop()
         self.clock.close()
         self.store.close()
+        if self._loopback is not None:
+            self._loopback.release()
+            self._loopback = None
 
     async def reset(self) -> None:
         """Wipe all state: tear the running world down, then empty the store."""

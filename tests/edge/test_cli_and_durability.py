@@ -52,6 +52,20 @@ def test_acknowledged_role_survives_kill_9(kumo_process, tmp_path):
     assert role["RoleName"] == "survivor"
 
 
+def test_a_second_kumo_on_the_same_loopback_networks_refuses_to_start(kumo_process, tmp_path):
+    first = kumo_process().start()
+    second = kumo_process(data_dir=tmp_path / "other")
+    second.loopback_base = first.loopback_base + 2  # overlaps: each kumo uses four /16s from its base on
+    with pytest.raises(RuntimeError) as e:
+        second.start()
+    overlap = f"127.{first.loopback_base + 2}.0.0/16 is in use by another kumo (pid {first.proc.pid})"
+    assert overlap in str(e.value) and "--loopback-base" in str(e.value)
+    assert second.proc.returncode == 1
+    assert first.client("sts").get_caller_identity()["Account"]  # the first one serves on
+    first.kill9()  # the kernel drops a dead kumo's hold: its networks are free again at once
+    assert kumo_process(like=first).start().client("sts").get_caller_identity()["Account"]
+
+
 def test_reset_wipes_state(kumo_process):
     k = kumo_process().start()
     k.client("iam").create_role(RoleName="gone", AssumeRolePolicyDocument=TRUST)

@@ -7,11 +7,57 @@ account), because private ranges of different VPCs and accounts overlap.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import os
+import tempfile
 
 from ..aws.errors import AwsError
 
 SCOPE = ""
+NETWORKS = 4  # instances, metadata services, load balancer nodes, Lambda function URLs
+
+
+class LoopbackInUse(RuntimeError):
+    """Another kumo on this machine serves from some of the same loopback networks."""
+
+
+class LoopbackClaim:
+    """This kumo's hold on its loopback networks while it runs.
+
+    Two kumo servers on the same networks would hand out the same instance
+    addresses, and the load balancer workers bind with SO_REUSEPORT, so a second
+    kumo would silently take part of the first one's connections.  The kernel
+    drops the locks when the process dies, kill -9 included.
+    """
+
+    def __init__(self, base: int):
+        self.files = []
+        try:
+            for n in range(base, base + NETWORKS):
+                path = os.path.join(tempfile.gettempdir(), f"kumo-net-127.{n}.lock")
+                f = open(path, "a+")
+                self.files.append(f)
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    f.seek(0)
+                    holder = f.read().strip()
+                    raise LoopbackInUse(
+                        f"127.{n}.0.0/16 is in use by another kumo{f' (pid {holder})' if holder else ''}; "
+                        f"give this one other networks with --loopback-base (it uses {NETWORKS} from the base on)"
+                    ) from None
+                f.truncate(0)
+                f.write(str(os.getpid()))
+                f.flush()
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        for f in self.files:
+            f.close()  # closing the file drops its lock
+        self.files = []
 
 
 class LoopbackPool:
