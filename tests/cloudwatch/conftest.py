@@ -26,7 +26,7 @@ from botocore.config import Config
 
 from kumo.config import Settings
 from kumo.server import ServerThread
-from tests.conftest import REGION
+from tests.conftest import REGION, claim_loopback
 
 PROTOCOLS = ("smithy-rpc-v2-cbor", "json", "query")
 
@@ -39,10 +39,12 @@ def kumo_server():
     SetAlarmState and the assertion that reads it (the tick re-evaluates the
     alarm, as on AWS), so alarm tests would be flaky.
     """
-    server = ServerThread(Settings(port=0, ephemeral=True, time_scale=0,
+    claim = claim_loopback(8, 60)
+    server = ServerThread(Settings(port=0, ephemeral=True, time_scale=0, loopback_base=claim.base,
                                    data_dir=tempfile.mkdtemp(prefix="kumo-cw-test-"))).start()
     yield server
     server.stop()
+    claim.release()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from kumo.config import Settings
 from kumo.core.hub import Datapoint
 from kumo.server import ServerThread
-from tests.conftest import Clients
+from tests.conftest import Clients, claim_loopback
 
 DAY, HOUR = 86400, 3600
 ACCOUNT = "111122223333"
@@ -44,10 +44,12 @@ def test_metrics_alarms_history_and_logs_survive_kill_9(kumo_process, tmp_path):
 @pytest.fixture
 def frozen():
     """A kumo of its own on a frozen clock, so days can pass in one step without other tests' alarms."""
-    server = ServerThread(Settings(port=0, ephemeral=True, time_scale=0,
+    claim = claim_loopback(8, 60)
+    server = ServerThread(Settings(port=0, ephemeral=True, time_scale=0, loopback_base=claim.base,
                                    data_dir=tempfile.mkdtemp(prefix="kumo-retention-"))).start()
     yield server
     server.stop()
+    claim.release()
 
 
 def test_retention_merges_then_drops_old_datapoints(frozen):

@@ -86,11 +86,12 @@ def test_ephemeral_keeps_nothing(kumo_process):
 
 
 def test_configuration_from_environment(tmp_path):
-    from tests.conftest import free_port
+    from tests.conftest import claim_loopback, free_port
 
     port = free_port()
+    claim = claim_loopback(60, 229)
     env = {"KUMO_PORT": str(port), "KUMO_ACCOUNT_ID": "111122223333", "KUMO_DATA_DIR": str(tmp_path / "d"),
-           "PATH": "/usr/bin:/bin"}
+           "KUMO_LOOPBACK_BASE": str(claim.base), "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen([sys.executable, "-m", "kumo.cli", "start"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -106,6 +107,7 @@ def test_configuration_from_environment(tmp_path):
         assert proc.wait(20) == 0
         proc.stdout.close()
         proc.stderr.close()
+        claim.release()
 
 
 def test_bad_account_id_is_refused(tmp_path):
