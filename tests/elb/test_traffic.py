@@ -60,6 +60,13 @@ def test_http_listener_health_checks_kill_and_stop(aws, account, endpoint, kumo_
         "Instance has failed at least the UnhealthyThreshold number of health checks consecutively."
     assert set(_who(node, PORT, 6)) == {b["PublicIpAddress"]}  # only the healthy one gets traffic
 
+    _fault(endpoint, b["InstanceId"], "kill")
+    for _ in range(2):
+        kumo_server.advance(30)
+    wait_health(elb, "web", {a["InstanceId"]: "OutOfService", b["InstanceId"]: "OutOfService"})
+    status, _, body = get(node, PORT)
+    assert status == 503, body  # unlike ALB and NLB, Classic does not fail open: no InService instance, no traffic
+
     ec2.stop_instances(InstanceIds=[a["InstanceId"]])
     wait_state(ec2, [a["InstanceId"]], "stopped")
     state = elb.describe_instance_health(LoadBalancerName="web", Instances=[{"InstanceId": a["InstanceId"]}])

@@ -32,6 +32,7 @@ class Group:
     stickiness: dict = field(default_factory=dict)  # {"type": lb_cookie|app_cookie|source_ip, ...}
     protocol: str = "HTTP"
     cross_zone: bool | None = None  # the group's own setting; None follows the load balancer
+    fail_open: bool = True  # ELBv2 routes to every target when none is healthy; Classic does not
     _rr: int = 0
     # A worker builds a new Group on every config change, so the candidates of a zone never go stale.
     _candidates: dict = field(default_factory=dict, repr=False)
@@ -63,7 +64,7 @@ class Group:
             healthy = [t for t in self.targets if t.state in ROUTABLE]
             if healthy:
                 return healthy
-        return [t for t in self.targets if t.state in FAIL_OPEN]
+        return [t for t in self.targets if t.state in FAIL_OPEN] if self.fail_open else []
 
     def pick(self, candidates: list[Target], now: float, rng: random.Random) -> Target | None:
         if not candidates:

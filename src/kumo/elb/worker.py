@@ -164,6 +164,7 @@ class Worker:
             group.proxy_protocol = bool(spec.get("proxy_protocol_v2"))
             group.cross_zone = spec.get("cross_zone")
             group.preserve_client_ip = bool(spec.get("preserve_client_ip"))
+            group.fail_open = spec.get("fail_open", True)
             group.lambda_spec = spec.get("lambda")  # lambda target groups (lambda_target.py)
             if old is not None:
                 group._rr = old._rr

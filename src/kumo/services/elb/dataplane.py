@@ -134,6 +134,8 @@ class ClassicProvider:
             "algorithm": "least_outstanding_requests" if l7 else "round_robin",
             "slow_start": 0, "stickiness": self._stickiness(lb, ld) if l7 else {}, "cross_zone": None,
             "proxy_protocol_v2": False, "preserve_client_ip": False,
+            # Classic routes only to InService instances: with none, HTTP gets 503 and TCP a closed connection.
+            "fail_open": False,
             # The verdicts come from the health group; this group runs no checks of its own.
             "health_check": {"enabled": False}, "targets": targets,
         }
