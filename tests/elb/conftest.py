@@ -135,6 +135,22 @@ def wait_health(elb, name: str, expected: dict[str, str], within: float = 10.0) 
         time.sleep(0.1)
 
 
+def pass_checks(kumo_server, elb, name: str, ids: list[str], within: float = 10.0) -> dict[str, dict]:
+    """Move kumo's clock one health-check interval at a time until the instances are InService: a newly
+    registered Classic instance must pass HealthyThreshold checks in a row first, as on AWS."""
+    interval = elb.describe_load_balancers(LoadBalancerNames=[name])["LoadBalancerDescriptions"][0][
+        "HealthCheck"]["Interval"]
+    deadline = time.monotonic() + within
+    while True:
+        states = {s["InstanceId"]: s for s in elb.describe_instance_health(LoadBalancerName=name)["InstanceStates"]}
+        if all(states.get(i, {}).get("State") == "InService" for i in ids):
+            return states
+        if time.monotonic() > deadline:
+            raise AssertionError(f"instances never passed their checks: {states}")
+        kumo_server.advance(interval)
+        time.sleep(0.05)
+
+
 @pytest.fixture(autouse=True)
 def clean_up_afterwards(request):
     """Every load balancer and instance a test creates goes when it ends (listeners close, processes stop)."""

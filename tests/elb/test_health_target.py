@@ -27,5 +27,6 @@ def test_bad_targets(target):
 def test_probe_spec():
     hc = {"Target": "SSL:8443", "Interval": 10, "Timeout": 3, "UnhealthyThreshold": 4, "HealthyThreshold": 6}
     assert health_check_spec(hc) == {"enabled": True, "protocol": "TCP", "port": 8443, "path": "/", "matcher": "200",
-                                     "interval": 10, "timeout": 3, "healthy_threshold": 6, "unhealthy_threshold": 4}
+                                     "interval": 10, "timeout": 3, "healthy_threshold": 6, "unhealthy_threshold": 4,
+                                     "initial_passes": 6}
     assert health_check_spec({**hc, "Target": "HTTP:80/ping"})["path"] == "/ping"

@@ -4,11 +4,12 @@ import json
 import os
 import socket
 import ssl
+import time
 import urllib.request
 
 from tests.ec2.conftest import wait_state
 
-from .conftest import get, nodes, start_web, wait_health, wait_serving
+from .conftest import get, nodes, pass_checks, start_web, wait_health, wait_serving
 
 # Port 80 as on AWS; binding it on loopback needs root, so other users get a port of their own.
 PORT = 80 if os.geteuid() == 0 else 8080
@@ -40,10 +41,24 @@ def test_http_listener_health_checks_kill_and_stop(aws, account, endpoint, kumo_
     registered = elb.register_instances_with_load_balancer(
         LoadBalancerName="web", Instances=[{"InstanceId": a["InstanceId"]}, {"InstanceId": b["InstanceId"]}])
     assert {i["InstanceId"] for i in registered["Instances"]} == {a["InstanceId"], b["InstanceId"]}
-    states = wait_health(elb, "web", {a["InstanceId"]: "InService", b["InstanceId"]: "InService"})
-    assert states[a["InstanceId"]]["ReasonCode"] == "N/A" and states[a["InstanceId"]]["Description"] == "N/A"
-
+    # Passing the first check is not enough for Classic: HealthyThreshold (3) passes in a row are.
+    not_yet = "Instance has not passed the configured HealthyThreshold number of health checks consecutively."
+    deadline = time.monotonic() + 10
+    while {s["Description"] for s in elb.describe_instance_health(LoadBalancerName="web")["InstanceStates"]} \
+            != {not_yet}:
+        assert time.monotonic() < deadline, "the first check never ran"
+        time.sleep(0.05)
     node = nodes(endpoint, "web", account)["us-east-1a"]
+    while True:  # the listener binds as soon as the load balancer exists: wait for that, not for an instance
+        try:
+            status, _, _ = get(node, PORT)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the listener never opened"
+            time.sleep(0.05)
+    assert status == 503  # no InService instance yet
+    states = pass_checks(kumo_server, elb, "web", [a["InstanceId"], b["InstanceId"]])
+    assert states[a["InstanceId"]]["ReasonCode"] == "N/A" and states[a["InstanceId"]]["Description"] == "N/A"
     wait_serving(node, PORT)
     seen = _who(node, PORT, 8)
     assert set(seen) == {a["PublicIpAddress"], b["PublicIpAddress"]}  # both answer through the load balancer
@@ -74,7 +89,7 @@ def test_http_listener_health_checks_kill_and_stop(aws, account, endpoint, kumo_
                                         "ReasonCode": "Instance", "Description": "Instance is in stopped state."}]
 
 
-def test_cross_zone_is_off_by_default(aws, account, endpoint):
+def test_cross_zone_is_off_by_default(aws, account, endpoint, kumo_server):
     ec2, elb = aws("ec2"), aws("elb")
     a, b = start_web(ec2, ["us-east-1a", "us-east-1b"])
     elb.create_load_balancer(LoadBalancerName="zones", Listeners=[
@@ -86,7 +101,7 @@ def test_cross_zone_is_off_by_default(aws, account, endpoint):
     assert attrs["ConnectionSettings"] == {"IdleTimeout": 60}
     elb.register_instances_with_load_balancer(LoadBalancerName="zones", Instances=[
         {"InstanceId": a["InstanceId"]}, {"InstanceId": b["InstanceId"]}])
-    wait_health(elb, "zones", {a["InstanceId"]: "InService", b["InstanceId"]: "InService"})
+    pass_checks(kumo_server, elb, "zones", [a["InstanceId"], b["InstanceId"]])
     addr = nodes(endpoint, "zones", account)
     assert set(addr) == {"us-east-1a", "us-east-1b"} and addr["us-east-1a"] != addr["us-east-1b"]
     wait_serving(addr["us-east-1a"], 8000)
@@ -111,7 +126,7 @@ def test_lb_cookie_stickiness_then_connection_draining(aws, account, endpoint, k
         {"Protocol": "HTTP", "LoadBalancerPort": 8001, "InstancePort": 8080}], AvailabilityZones=["us-east-1a"])
     elb.register_instances_with_load_balancer(LoadBalancerName="sticky", Instances=[
         {"InstanceId": a["InstanceId"]}, {"InstanceId": b["InstanceId"]}])
-    wait_health(elb, "sticky", {a["InstanceId"]: "InService", b["InstanceId"]: "InService"})
+    pass_checks(kumo_server, elb, "sticky", [a["InstanceId"], b["InstanceId"]])
     node = nodes(endpoint, "sticky", account)["us-east-1a"]
     wait_serving(node, 8001)
     assert len(set(_who(node, 8001, 8))) == 2  # not sticky yet
@@ -159,7 +174,7 @@ def test_lb_cookie_stickiness_then_connection_draining(aws, account, endpoint, k
     assert gone["InstanceStates"][0]["Description"] == "Instance is not currently registered with the LoadBalancer."
 
 
-def test_tcp_and_https_listeners(aws, account, endpoint):
+def test_tcp_and_https_listeners(aws, account, endpoint, kumo_server):
     ec2, elb, acm = aws("ec2"), aws("elb"), aws("acm")
     (web,) = start_web(ec2, ["us-east-1a"])
     cert = acm.request_certificate(DomainName="shop.example.com")["CertificateArn"]
@@ -174,7 +189,7 @@ def test_tcp_and_https_listeners(aws, account, endpoint):
     assert acm.describe_certificate(CertificateArn=cert)["Certificate"]["InUseBy"] == [
         f"arn:aws:elasticloadbalancing:us-east-1:{account}:loadbalancer/l4"]
     elb.register_instances_with_load_balancer(LoadBalancerName="l4", Instances=[{"InstanceId": web["InstanceId"]}])
-    wait_health(elb, "l4", {web["InstanceId"]: "InService"})
+    pass_checks(kumo_server, elb, "l4", [web["InstanceId"]])
     node = nodes(endpoint, "l4", account)["us-east-1a"]
 
     payload = b"\x00\x01 not http at all \xff\r\n"
@@ -208,7 +223,7 @@ def _elb_cookie(headers) -> str | None:
     return next((c for c in headers.get_all("Set-Cookie") or [] if c.startswith("AWSELB=")), None)
 
 
-def test_app_cookie_and_session_stickiness_per_listener(aws, account, endpoint):
+def test_app_cookie_and_session_stickiness_per_listener(aws, account, endpoint, kumo_server):
     ec2, elb = aws("ec2"), aws("elb")
     a, b = start_web(ec2, ["us-east-1a", "us-east-1a"])
     elb.create_load_balancer(LoadBalancerName="apps", Listeners=[
@@ -222,7 +237,7 @@ def test_app_cookie_and_session_stickiness_per_listener(aws, account, endpoint):
                                                PolicyNames=["browser"])
     elb.register_instances_with_load_balancer(LoadBalancerName="apps", Instances=[
         {"InstanceId": a["InstanceId"]}, {"InstanceId": b["InstanceId"]}])
-    wait_health(elb, "apps", {a["InstanceId"]: "InService", b["InstanceId"]: "InService"})
+    pass_checks(kumo_server, elb, "apps", [a["InstanceId"], b["InstanceId"]])
     node = nodes(endpoint, "apps", account)["us-east-1a"]
     for port in (8002, 8003, 8004):
         wait_serving(node, port)

@@ -125,6 +125,18 @@ def test_health_thresholds():
     assert matches(200, "200") and matches(302, "200-399") and matches(202, "200,202") and not matches(404, "200")
 
 
+def test_classic_instances_need_healthy_threshold_passes_after_registration():
+    h = Health()
+    for n in range(2):
+        assert not h.record(Outcome(True), 3, 2, float(n), initial_passes=3)
+        assert h.state == "initial" and h.checked
+    h.record(Outcome(False, "Target.Timeout", "Request timed out"), 3, 2, 2.0, initial_passes=3)
+    assert h.state == "initial"  # one failure restarts the count but is not yet UnhealthyThreshold
+    for n in range(3):
+        h.record(Outcome(True), 3, 2, 3.0 + n, initial_passes=3)
+    assert h.state == "healthy" and h.changed_at == 5.0
+
+
 def test_proxy_protocol_v2_round_trip():
     data = ppv2.header(("10.1.2.3", 40000), ("127.3.0.2", 80)) + b"payload"
     source, dest, length = ppv2.parse(data)

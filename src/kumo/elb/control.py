@@ -274,7 +274,8 @@ class ElbRuntime:
         now = self.kumo.clock.now()
         for t, outcome in zip(targets, outcomes):
             h = self.health.setdefault((group["arn"], t["key"]), Health(changed_at=now))
-            changed |= h.record(outcome, hc["healthy_threshold"], hc["unhealthy_threshold"], now)
+            changed |= h.record(outcome, hc["healthy_threshold"], hc["unhealthy_threshold"], now,
+                                hc.get("initial_passes", 1))
         return changed
 
     def forget_target(self, group_arn: str, key: str) -> None:

@@ -1,7 +1,9 @@
 """Target health, as ELB's health checks decide it (sans-IO state machine).
 
-A newly registered target is ``initial`` until its first check: one success
-makes it ``healthy``.  Afterwards ``UnhealthyThresholdCount`` consecutive
+A newly registered target is ``initial`` until it passes its first checks:
+one success makes an ELBv2 target ``healthy`` ("it must pass one health
+check"), while a Classic instance needs HealthyThreshold of them in a row
+(``initial_passes``).  Afterwards ``UnhealthyThresholdCount`` consecutive
 failures make it ``unhealthy`` and ``HealthyThresholdCount`` consecutive
 successes bring it back, as AWS documents.
 """
@@ -37,13 +39,15 @@ class Health:
     description: str = "Target registration is in progress"
     changed_at: float = 0.0
 
-    def record(self, outcome: Outcome, healthy_threshold: int, unhealthy_threshold: int, now: float) -> bool:
+    def record(self, outcome: Outcome, healthy_threshold: int, unhealthy_threshold: int, now: float,
+               initial_passes: int = 1) -> bool:
         """Apply one check's outcome; True when the state changed."""
         before = self.state
         if outcome.ok:
             self.successes += 1
             self.failures = 0
-            if self.state == "initial" or (self.state == "unhealthy" and self.successes >= healthy_threshold):
+            if (self.state == "initial" and self.successes >= initial_passes) or \
+                    (self.state == "unhealthy" and self.successes >= healthy_threshold):
                 self.state = "healthy"
         else:
             self.failures += 1

@@ -39,6 +39,8 @@ def health_check_spec(hc: dict) -> dict:
         "matcher": "200",  # "Any answer other than 200 OK within the timeout period is considered unhealthy."
         "interval": hc["Interval"], "timeout": hc["Timeout"],
         "healthy_threshold": hc["HealthyThreshold"], "unhealthy_threshold": hc["UnhealthyThreshold"],
+        # A new Classic instance is OutOfService until it passes HealthyThreshold checks in a row.
+        "initial_passes": hc["HealthyThreshold"],
     }
 
 
