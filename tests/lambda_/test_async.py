@@ -154,6 +154,34 @@ def test_an_accepted_event_survives_kill_9(kumo_process):
         again.close()
 
 
+def test_an_acknowledged_eventbridge_event_reaches_its_function_across_kill_9(kumo_process):
+    kumo = kumo_process().start()
+    iam, lam, sqs, events = kumo.client("iam"), kumo.client("lambda"), kumo.client("sqs"), kumo.client("events")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    url = sqs.create_queue(QueueName="done")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    fn = lam.create_function(FunctionName="on-order", Runtime="python3.12", Role=role,
+                             Handler="lambda_function.handler",
+                             Code={"ZipFile": zip_of({"lambda_function.py": "def handler(e, c):\n    return e\n"})})
+    wait_active(lam, "on-order")
+    lam.put_function_event_invoke_config(FunctionName="on-order", DestinationConfig={"OnSuccess": {"Destination": arn}})
+    lam.put_function_concurrency(FunctionName="on-order", ReservedConcurrentExecutions=0)  # queued, not run yet
+    events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+    events.put_targets(Rule="orders", Targets=[{"Id": "fn", "Arn": fn["FunctionArn"]}])
+    put = events.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": '{"id": 7}'}])
+    assert put["FailedEntryCount"] == 0
+    kumo.kill9()  # right after PutEvents answered
+    again = kumo_process(like=kumo).start()
+    try:
+        again.client("lambda").delete_function_concurrency(FunctionName="on-order")
+        record = json.loads(again.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=20)["Messages"][0]["Body"])
+        assert record["requestPayload"]["id"] == put["Entries"][0]["EventId"]
+        assert record["requestPayload"]["detail"] == {"id": 7}
+        assert record["requestContext"]["condition"] == "Success"
+    finally:
+        again.close()
+
+
 def test_sns_dead_letter_topic_and_lambda_and_sns_destinations(fns, lam, aws):
     sqs, sns = aws("sqs"), aws("sns")
     # A topic as the dead-letter target, read through an SQS subscription.

@@ -1,16 +1,15 @@
 """Rule targets: what a target receives (Input, InputPath, InputTransformer) and delivering it.
 
-SQS and SNS targets are kumo's own queues and topics: the message is written
-in the same transaction as the PutEvents (or scheduled firing) that caused
-it, so an acknowledged event has reached its queues.  Lambda targets go
-through the Lambda service's ``invoke_async`` (docs/messaging.md) once that
-service exists; until then, and whenever a delivery fails, the event goes to
-the target's DeadLetterConfig queue when it has one.
+SQS and SNS targets are kumo's own queues and topics, and Lambda targets go
+to the Lambda service's durable queue of asynchronous invocations: either
+way the event is written in the same transaction as the PutEvents (or
+scheduled firing) that caused it, so an acknowledged event has reached its
+targets.  Whenever a delivery fails, the event goes to the target's
+DeadLetterConfig queue when it has one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -132,18 +131,11 @@ def deliver(kumo, rule: dict, target: dict, event: dict) -> None:
 
 def _invoke_lambda(kumo, rule, target, event, payload: str) -> None:
     service = kumo.services.get("lambda_")
-    invoke = getattr(service, "invoke_async", None)
-    if invoke is None:
+    queue = getattr(service, "queue_event", None)
+    if queue is None:
         raise LookupError("Lambda is not available in this kumo")
-
-    async def run():
-        try:
-            await invoke(target["Arn"], json.loads(payload), source_arn=rule["Arn"])
-        except Exception as exc:
-            with kumo.store.transaction():
-                _dead_letter(kumo, rule, target, event, "SDK_CLIENT_ERROR", str(exc))
-
-    asyncio.get_running_loop().create_task(run())
+    # Queued in the same transaction as the PutEvents (or firing) that caused it: acknowledged means delivered.
+    queue(target["Arn"], json.loads(payload), source_arn=rule["Arn"])
 
 
 def _dead_letter(kumo, rule, target, event, code: str, message: str) -> None:

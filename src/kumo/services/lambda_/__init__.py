@@ -48,6 +48,10 @@ class LambdaService:
         ``payload`` is bytes or a JSON-able object.  Returns the invocation's request id once the event is
         durably queued; retries, destinations and DLQs then follow the function's configuration.
         """
+        return self.queue_event(function_arn, payload, source_arn)
+
+    def queue_event(self, function_arn: str, payload, source_arn: str | None = None) -> str:
+        """``invoke_async`` for callers inside a transaction of their own: the event commits with it."""
         parts = parse_arn_function(function_arn)
         if parts is None:
             raise LookupError(f"{function_arn} is not a Lambda function ARN")
