@@ -262,3 +262,35 @@ def test_app_cookie_and_session_stickiness_per_listener(aws, account, endpoint, 
     _, headers, _ = get(node, 8004)
     assert _elb_cookie(headers) is None
     assert len(set(_who(node, 8004, 8, {"Cookie": cookie.split(";", 1)[0]}))) == 2
+
+
+def test_classic_metrics_reach_cloudwatch(aws, account, endpoint, kumo_server):
+    ec2, elb, cw = aws("ec2"), aws("elb"), aws("cloudwatch")
+    (web,) = start_web(ec2, ["us-east-1a"])
+    elb.create_load_balancer(LoadBalancerName="watched", Listeners=HTTP, AvailabilityZones=["us-east-1a"])
+    elb.configure_health_check(LoadBalancerName="watched", HealthCheck={
+        "Target": "HTTP:8080/", "Interval": 10, "Timeout": 5, "UnhealthyThreshold": 2, "HealthyThreshold": 2})
+    elb.register_instances_with_load_balancer(LoadBalancerName="watched", Instances=[{"InstanceId": web["InstanceId"]}])
+    pass_checks(kumo_server, elb, "watched", [web["InstanceId"]])
+    node = nodes(endpoint, "watched", account)["us-east-1a"]
+    wait_serving(node, PORT)
+    time.sleep(1.5)  # workers report their counters every second
+    kumo_server.advance(60)  # the minute of the requests above is published and done with
+    minute = kumo_server.kumo.clock.now() // 60 * 60
+    assert len(_who(node, PORT, 5)) == 5
+    time.sleep(1.5)
+    kumo_server.advance(60)
+
+    def stat(name: str, statistic: str) -> float:
+        points = cw.get_metric_statistics(Namespace="AWS/ELB", MetricName=name, StartTime=minute,
+                                          EndTime=minute + 60, Period=60, Statistics=[statistic],
+                                          Dimensions=[{"Name": "LoadBalancerName", "Value": "watched"}])["Datapoints"]
+        assert len(points) == 1, (name, points)
+        return points[0][statistic]
+
+    assert stat("RequestCount", "Sum") == 5
+    assert stat("HTTPCode_Backend_2XX", "Sum") == 5
+    assert stat("HTTPCode_ELB_5XX", "Sum") == 0
+    assert stat("HealthyHostCount", "Maximum") == 1 and stat("UnHealthyHostCount", "Maximum") == 0
+    assert 0 < stat("Latency", "Average") < 5
+    assert stat("EstimatedProcessedBytes", "Sum") > 5 * 100  # five requests and their JSON answers

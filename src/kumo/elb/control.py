@@ -3,7 +3,7 @@
 ELBv2 and Classic ELB each register a *provider* that turns their records
 into listener and target-group specs.  This module merges them with target
 health, sends the snapshot to the worker processes, runs the health checks on
-kumo's clock, and publishes AWS/ApplicationELB and AWS/NetworkELB metrics.
+kumo's clock, and publishes their metrics (``elb/metrics.py``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ import tempfile
 from typing import Callable, Protocol
 
 from ..core.controllers import Controller
-from ..core.hub import Datapoint
 from ..core.loopback import LoopbackPool, network
-from . import probes
+from . import metrics, probes
 from .health import Health, Outcome
 from .stats import merge
 
@@ -297,69 +296,13 @@ class ElbRuntime:
 
     def publish(self, minute_end: float) -> None:
         totals, self.minute = self.minute, {}
-        ts = minute_end - 60
-        points: list[Datapoint] = []
         groups_by_lb: dict[str, list[dict]] = {}
         for provider in self.providers:
             for g in provider.groups():
                 for lb in g.get("lbs", []):
                     groups_by_lb.setdefault(lb, []).append(g)
-        lbs = set(groups_by_lb) | set(totals)
-        for lb in lbs:
-            account, region, namespace, dim = _lb_dimension(lb)
-            if namespace is None:
-                continue
-            entry = totals.get(lb)
-            active = sum(w.get(lb, 0) for w in self.active.values())
-
-            def put(name, value, unit="Count", extra=None):
-                dims = {"LoadBalancer": dim, **(extra or {})}
-                points.append(Datapoint(account, region, namespace, name, float(value), ts, dims, unit))
-
-            if namespace == "AWS/ApplicationELB":
-                if entry:
-                    put("RequestCount", entry["requests"])
-                    put("HTTPCode_ELB_5XX_Count", entry["elb_5xx"])
-                    put("HTTPCode_ELB_4XX_Count", entry["elb_4xx"])
-                    for code in ("502", "503", "504"):
-                        if entry[f"elb_{code}"]:
-                            put(f"HTTPCode_ELB_{code}_Count", entry[f"elb_{code}"])
-                    put("NewConnectionCount", entry["new_connections"])
-                    put("TargetConnectionErrorCount", entry["target_connection_errors"])
-                    put("ProcessedBytes", entry["processed_bytes"], "Bytes")
-                put("ActiveConnectionCount", active)
-            elif entry:
-                put("NewFlowCount", entry["new_flows"])
-                put("ProcessedBytes", entry["processed_bytes"], "Bytes")
-                put("ActiveFlowCount", active)
-            for g in groups_by_lb.get(lb, []):
-                tg_dim = {"TargetGroup": _tg_dimension(g["arn"])}
-                states = [self.target_state(g, t)[0] for t in g["targets"]]
-                healthy = sum(1 for s in states if s in ("healthy", "unavailable"))
-                put("HealthyHostCount", healthy, extra=tg_dim)
-                put("UnHealthyHostCount", sum(1 for s in states if s == "unhealthy"), extra=tg_dim)
-                ge = (entry or {}).get("groups", {}).get(g["arn"]) if entry else None
-                if namespace == "AWS/ApplicationELB" and ge:
-                    put("RequestCount", ge["requests"], extra=tg_dim)
-                    put("RequestCountPerTarget", ge["requests"] / max(1, healthy), extra=tg_dim)
-                    for cls in ("2xx", "3xx", "4xx", "5xx"):
-                        put(f"HTTPCode_Target_{cls.upper()}_Count", ge[cls], extra=tg_dim)
-                    if ge["requests"]:
-                        put("TargetResponseTime", ge["time"] / ge["requests"], "Seconds", extra=tg_dim)
-        self.kumo.metrics.put(points)
-
-
-def _lb_dimension(arn: str) -> tuple[str, str, str | None, str]:
-    """(account, region, namespace, LoadBalancer dimension) of a load balancer ARN."""
-    parts = arn.split(":", 5)
-    resource = parts[5] if len(parts) == 6 else ""
-    dim = resource.split("loadbalancer/", 1)[-1]
-    namespace = {"app": "AWS/ApplicationELB", "net": "AWS/NetworkELB"}.get(dim.split("/", 1)[0])
-    return parts[4] if len(parts) > 4 else "", parts[3] if len(parts) > 3 else "", namespace, dim
-
-
-def _tg_dimension(arn: str) -> str:
-    return arn.split(":", 5)[-1]
+        active = lambda lb: sum(w.get(lb, 0) for w in self.active.values())  # noqa: E731
+        self.kumo.metrics.put(metrics.datapoints(totals, groups_by_lb, active, self.target_state, minute_end - 60))
 
 
 class DataPlaneController(Controller):
