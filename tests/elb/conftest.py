@@ -39,12 +39,14 @@ def endpoint(kumo_server) -> str:
 # instance's own loopback address (docs/compute.md).
 WHOAMI = r"""#!/bin/sh
 cat > "${TMPDIR:-/tmp}/whoami.py" <<'EOF'
-import http.server, json, os, socket, threading
+import http.server, json, os, socket, threading, time
 ME = os.environ.get("KUMO_SELF_IP", "0.0.0.0")
 
 class Web(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
+        if self.path.startswith("/slow?seconds="):
+            time.sleep(float(self.path.split("=", 1)[1]))
         body = json.dumps({"ip": ME, "xff": self.headers.get("X-Forwarded-For"),
                            "proto": self.headers.get("X-Forwarded-Proto"),
                            "trace": self.headers.get("X-Amzn-Trace-Id")}).encode()

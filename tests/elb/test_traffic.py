@@ -1,5 +1,6 @@
 """Classic Load Balancers carry real traffic to real instances: health, zones, stickiness, draining, TCP."""
 
+import concurrent.futures
 import json
 import os
 import socket
@@ -151,27 +152,53 @@ def test_lb_cookie_stickiness_then_connection_draining(aws, account, endpoint, k
         "ConnectionDraining": {"Enabled": True, "Timeout": 120}})
     leaving = a if pinned == a["PublicIpAddress"] else b
     staying = b if leaving is a else a
-    left = elb.deregister_instances_from_load_balancer(LoadBalancerName="sticky",
-                                                       Instances=[{"InstanceId": leaving["InstanceId"]}])
-    assert left["Instances"] == [{"InstanceId": staying["InstanceId"]}]
-    states = wait_health(elb, "sticky", {leaving["InstanceId"]: "InService", staying["InstanceId"]: "InService"})
-    assert states[leaving["InstanceId"]]["Description"] == "Instance deregistration currently in progress."
-    # New requests, even pinned ones, go to the instance that stays.
-    seen = set()
-    for _ in range(50):
-        seen = set(_who(node, 8001, 4, jar))
-        if seen == {staying["PublicIpAddress"]}:
-            break
-    assert seen == {staying["PublicIpAddress"]}
 
-    kumo_server.advance(60)
-    assert leaving["InstanceId"] in {s["InstanceId"] for s in
-                                     elb.describe_instance_health(LoadBalancerName="sticky")["InstanceStates"]}
-    kumo_server.advance(61)
-    states = elb.describe_instance_health(LoadBalancerName="sticky")["InstanceStates"]
-    assert [s["InstanceId"] for s in states] == [staying["InstanceId"]]
-    gone = elb.describe_instance_health(LoadBalancerName="sticky", Instances=[{"InstanceId": leaving["InstanceId"]}])
-    assert gone["InstanceStates"][0]["Description"] == "Instance is not currently registered with the LoadBalancer."
+    def listed() -> list[str]:
+        return [s["InstanceId"] for s in elb.describe_instance_health(LoadBalancerName="sticky")["InstanceStates"]]
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        # A request still in flight when ConnectionDraining's Timeout passes: the deregistration completes anyway.
+        slow = pool.submit(get, node, 8001, "/slow?seconds=4", jar)
+        time.sleep(0.5)  # it has reached the pinned instance
+        left = elb.deregister_instances_from_load_balancer(LoadBalancerName="sticky",
+                                                           Instances=[{"InstanceId": leaving["InstanceId"]}])
+        assert left["Instances"] == [{"InstanceId": staying["InstanceId"]}]
+        states = wait_health(elb, "sticky", {leaving["InstanceId"]: "InService", staying["InstanceId"]: "InService"})
+        assert states[leaving["InstanceId"]]["Description"] == "Instance deregistration currently in progress."
+        # New requests, even pinned ones, go to the instance that stays.
+        seen = set()
+        for _ in range(50):
+            seen = set(_who(node, 8001, 4, jar))
+            if seen == {staying["PublicIpAddress"]}:
+                break
+        assert seen == {staying["PublicIpAddress"]}
+        kumo_server.advance(60)
+        assert leaving["InstanceId"] in listed()
+        kumo_server.advance(61)
+        assert listed() == [staying["InstanceId"]]
+        gone = elb.describe_instance_health(LoadBalancerName="sticky",
+                                            Instances=[{"InstanceId": leaving["InstanceId"]}])
+        assert gone["InstanceStates"][0]["Description"] == \
+            "Instance is not currently registered with the LoadBalancer."
+        assert not slow.done()  # the Timeout cut the drain short, not the request's end
+        slow.result(timeout=10)
+
+        # Registered again, then deregistered with a request in flight: the drain ends when that request does,
+        # long before the Timeout (the clock stands still here).
+        elb.register_instances_with_load_balancer(LoadBalancerName="sticky",
+                                                  Instances=[{"InstanceId": leaving["InstanceId"]}])
+        pass_checks(kumo_server, elb, "sticky", [leaving["InstanceId"], staying["InstanceId"]])
+        slow = pool.submit(get, node, 8001, "/slow?seconds=1.5", jar)
+        time.sleep(0.5)
+        elb.deregister_instances_from_load_balancer(LoadBalancerName="sticky",
+                                                    Instances=[{"InstanceId": leaving["InstanceId"]}])
+        assert leaving["InstanceId"] in listed()  # still draining: its request is under way
+        status, _, body = slow.result(timeout=10)
+        assert status == 200 and body["ip"] == leaving["PublicIpAddress"]
+    deadline = time.monotonic() + 5
+    while leaving["InstanceId"] in listed():
+        assert time.monotonic() < deadline, "the drain did not end when the last request did"
+        time.sleep(0.1)
 
 
 def test_tcp_and_https_listeners(aws, account, endpoint, kumo_server):

@@ -52,6 +52,8 @@ class DataPlane:
         self._watch: asyncio.Task | None = None
         self.version = 0
         self.applied: dict[int, int] = {}  # worker pid -> last config version it applied
+        # worker pid -> {group arn: {target key: requests or connections in flight}} of its draining targets
+        self.draining: dict[int, dict[str, dict[str, int]]] = {}
 
     @property
     def running(self) -> bool:
@@ -93,11 +95,13 @@ class DataPlane:
                     self.applied[pid] = message.get("version") or 0
                 elif message.get("type") == "stats":
                     self.bind_errors.update(message.get("bind_errors") or {})
+                    self.draining[pid] = message.get("draining") or {}
                     self.on_stats(pid, message.get("stats") or {})
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             self.writers.pop(pid, None)
+            self.draining.pop(pid, None)
             writer.close()
 
     @staticmethod
@@ -167,6 +171,7 @@ class ElbRuntime:
         self.dataplane = DataPlane(workers, self._on_stats)
         self.minute: dict = {}
         self.active: dict[int, dict[str, int]] = {}
+        self.drain_watchers: list[Callable[[], None]] = []  # told when workers report on draining targets
         self._minute_timer = None
         self._last_applied: str | None = None
         self._requested = 0
@@ -285,6 +290,21 @@ class ElbRuntime:
         for lb, entry in report.items():
             self.active.setdefault(pid, {})[lb] = entry.get("active", 0)
         merge(self.minute, report)
+        if self.dataplane.draining.get(pid):
+            for watcher in self.drain_watchers:
+                watcher()
+
+    def in_flight(self, group_prefix: str, key: str) -> int | None:
+        """Requests (or connections) every worker still has open on a draining target, over the groups whose
+        ARN starts with ``group_prefix``; None until each worker has reported the target as draining."""
+        total = 0
+        for pid in self.dataplane.writers:
+            seen = [counts[key] for arn, counts in self.dataplane.draining.get(pid, {}).items()
+                    if arn.startswith(group_prefix) and key in counts]
+            if not seen:
+                return None
+            total += sum(seen)
+        return total if self.dataplane.writers else None
 
     def _on_minute(self) -> None:
         try:

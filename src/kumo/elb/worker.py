@@ -128,8 +128,12 @@ class Worker:
             for conn in self.connections:
                 conn.collect()
             snapshot = self.stats.drain()
-            if snapshot or self.bind_errors:
-                await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors})
+            # Requests and connections still open on draining targets: Classic ends a drain when they are done.
+            draining = {arn: {t.key: t.outstanding for t in g.targets if t.state == "draining"}
+                        for arn, g in self.groups.items() if any(t.state == "draining" for t in g.targets)}
+            if snapshot or self.bind_errors or draining:
+                await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors,
+                                  "draining": draining})
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -7,6 +7,8 @@ def setup(kumo):
 
     provider = ClassicProvider(kumo)
     runtime_of(kumo).register(provider)
-    kumo.controllers.register(DrainController(kumo))
+    drain = DrainController(kumo)
+    kumo.controllers.register(drain)
+    runtime_of(kumo).drain_watchers.append(drain.wake)
     kumo.route("GET", "/_kumo/elb/classic", classic_endpoint(kumo))
     return provider

@@ -116,7 +116,10 @@ class ClassicProvider:
             else:
                 targets.append({**spec, "host": inst["_loopback"]})
         for iid, d in lb["_draining"].items():
-            targets.append({"key": iid, "host": None, "port": hc["port"], "zone": d.get("zone"), "state": "draining"})
+            # Draining instances stay in the data plane (never chosen) so it can count what is still in flight.
+            inst = instances.get(iid)
+            host = inst["_loopback"] if inst and inst["State"]["Name"] not in NOT_RUNNING else None
+            targets.append({"key": iid, "host": host, "port": hc["port"], "zone": d.get("zone"), "state": "draining"})
         return {"arn": key, "protocol": hc["protocol"], "lbs": [lb["_arn"]], "algorithm": "round_robin",
                 "slow_start": 0, "stickiness": {}, "cross_zone": None, "proxy_protocol_v2": False,
                 "preserve_client_ip": False, "health_check": hc, "targets": targets}
@@ -125,7 +128,7 @@ class ClassicProvider:
         listener = ld["Listener"]
         targets = []
         for key, (t, state) in verdicts.items():
-            routed = t["host"] if state not in ("unused", "draining") else None
+            routed = t["host"] if state != "unused" else None
             targets.append({"key": key, "host": routed, "port": listener["InstancePort"], "zone": t["zone"],
                             "state": state})
         l7 = listener["Protocol"] in L7
@@ -189,13 +192,19 @@ def classic_endpoint(kumo):
 
 
 class DrainController(Controller):
-    """Completes the deregistration of drained instances once ConnectionDraining's Timeout has passed."""
+    """Completes the deregistration of a draining instance once no request or connection to it is left in
+    flight on any data plane worker, or once ConnectionDraining's Timeout has passed, whichever is first."""
 
     name = DRAIN
     resync_interval = 60.0
 
     def __init__(self, kumo):
         self.kumo = kumo
+
+    def wake(self) -> None:
+        """The workers reported on draining instances: look again now rather than at the timeout."""
+        for key in self.keys():
+            self.kumo.controllers.enqueue(DRAIN, key)
 
     def keys(self):
         return [(scope, name) for scope, name, lb in self.kumo.store.all(LB) if lb["_draining"]]
@@ -207,9 +216,10 @@ class DrainController(Controller):
         if lb is None or not lb["_draining"]:
             return None
         now = self.kumo.clock.now()
-        done = [iid for iid, d in lb["_draining"].items() if d["until"] <= now]
+        rt = runtime_of(self.kumo)
+        done = [iid for iid, d in lb["_draining"].items()
+                if d["until"] <= now or rt.in_flight(lb["_arn"] + "#listener/", iid) == 0]
         if done:
-            rt = runtime_of(self.kumo)
             with self.kumo.store.transaction():
                 for iid in done:
                     del lb["_draining"][iid]
