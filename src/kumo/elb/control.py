@@ -325,6 +325,27 @@ class ElbRuntime:
         self.kumo.metrics.put(metrics.datapoints(totals, groups_by_lb, active, self.target_state, minute_end - 60))
 
 
+def end_drains(kumo, table, key: str, record: dict, group_of: Callable[[str], str],
+               ended: Callable[[str], bool] = lambda target: False) -> float | None:
+    """One pass over a record's ``_draining`` targets (an ELBv2 target group's, a Classic load balancer's):
+    those past their ``until`` on kumo's clock, or that ``ended`` says are done, leave for good.
+
+    Returns the simulated seconds until the next one times out, None when none is left."""
+    now = kumo.clock.now()
+    done = [k for k, d in record["_draining"].items() if d["until"] <= now or ended(k)]
+    if done:
+        rt = runtime_of(kumo)
+        with kumo.store.transaction():
+            for k in done:
+                del record["_draining"][k]
+                rt.forget_target(group_of(k), k)
+            table.put(key, record)
+        rt.invalidate()
+    if record["_draining"]:
+        return max(0.0, min(d["until"] for d in record["_draining"].values()) - now)
+    return None
+
+
 class DataPlaneController(Controller):
     """Rebuilds the snapshot and sends it to the workers whenever something changed."""
 
@@ -390,4 +411,4 @@ def runtime_of(kumo) -> ElbRuntime:
     return rt
 
 
-__all__ = ["ElbRuntime", "runtime_of", "Outcome"]
+__all__ = ["ElbRuntime", "runtime_of", "end_drains", "Outcome"]

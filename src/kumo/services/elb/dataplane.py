@@ -18,7 +18,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...core.controllers import Controller
-from ...elb.control import HEALTH, runtime_of
+from ...elb.control import HEALTH, end_drains, runtime_of
 from .model import APP_COOKIE_POLICY, LB, LB_COOKIE_POLICY, L7, group_arn, parse_target
 
 DRAIN = "elb.classic.drain"
@@ -215,20 +215,9 @@ class DrainController(Controller):
         lb = table.get(name)
         if lb is None or not lb["_draining"]:
             return None
-        now = self.kumo.clock.now()
         rt = runtime_of(self.kumo)
-        done = [iid for iid, d in lb["_draining"].items()
-                if d["until"] <= now or rt.in_flight(lb["_arn"] + "#listener/", iid) == 0]
-        if done:
-            with self.kumo.store.transaction():
-                for iid in done:
-                    del lb["_draining"][iid]
-                    rt.forget_target(group_arn(lb), iid)
-                table.put(name, lb)
-            rt.invalidate()
-        if lb["_draining"]:
-            return max(0.0, min(d["until"] for d in lb["_draining"].values()) - now)
-        return None
+        return end_drains(self.kumo, table, name, lb, lambda iid: group_arn(lb),
+                          lambda iid: rt.in_flight(lb["_arn"] + "#listener/", iid) == 0)
 
 
 def check_now(kumo, lb: dict) -> None:

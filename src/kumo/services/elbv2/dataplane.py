@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core.controllers import Controller
-from ...elb.control import runtime_of
+from ...elb.control import end_drains
 from .model import LB, LISTENER, RULE, TG
 
 
@@ -181,16 +181,4 @@ class DrainController(Controller):
         tg = table.get(arn)
         if tg is None or not tg["_draining"]:
             return None
-        now = self.kumo.clock.now()
-        done = [k for k, t in tg["_draining"].items() if t["until"] <= now]
-        if done:
-            rt = runtime_of(self.kumo)
-            with self.kumo.store.transaction():
-                for k in done:
-                    del tg["_draining"][k]
-                    rt.forget_target(arn, k)
-                table.put(arn, tg)
-            rt.invalidate()
-        if tg["_draining"]:
-            return max(0.0, min(t["until"] for t in tg["_draining"].values()) - now)
-        return None
+        return end_drains(self.kumo, table, arn, tg, lambda key: arn)
