@@ -18,6 +18,7 @@ kumo's simulated clock: a socket waits in real time whatever the time scale.
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
 
@@ -28,27 +29,38 @@ class _Connection(RequestHandler):
         super().data_received(data)
         timer = self._head_timer
         if timer is not None and self._request_count != self._head_count:
-            timer.cancel()  # the head we were timing is complete
-            self._head_timer = timer = None
-        if timer is None and data and self._waiting():
+            self._cancel_head_timer()  # the head we were timing is complete
+            timer = None
+        if timer is None and data and not self._messages and not self._request_in_progress:
             # Bytes arrived while no request is in hand: a head has begun and is not complete yet.
             self._head_count = self._request_count
             self._head_timer = self._loop.call_later(self._head_timeout, self._head_expired)
 
-    def _waiting(self) -> bool:
-        waiter = self._waiter
-        return waiter is not None and not waiter.done()
+    async def _handle_request(self, *args, **kwargs):
+        self._cancel_head_timer()  # a request is in hand; bytes that arrive now are its body
+        return await super()._handle_request(*args, **kwargs)
 
-    def _head_expired(self) -> None:
-        self._head_timer = None
-        if self._request_count == self._head_count and self._waiting():
-            self.force_close()
-
-    def connection_lost(self, exc: BaseException | None) -> None:
+    def _cancel_head_timer(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+
+    def _head_expired(self) -> None:
+        self._head_timer = None
+        if self._request_count == self._head_count and not self._request_in_progress:
+            self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._cancel_head_timer()
         super().connection_lost(exc)
+
+    def log_exception(self, *args, **kwargs) -> None:
+        # Malformed HTTP (a bad chunk size, a broken header) is the client's error, answered 400 by aiohttp:
+        # worth a debug line, not a traceback per request in kumo's log.
+        if isinstance(kwargs.get("exc_info"), HttpProcessingError):
+            self.logger.debug(*args, **kwargs)
+        else:
+            super().log_exception(*args, **kwargs)
 
 
 class _Server(web.Server):

@@ -200,6 +200,8 @@ async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
             async with asyncio.timeout(timeout):
                 chunk = await request.content.read(1 << 20)
         except TimeoutError:
+            # Answer and close at once: marking the body ended spares aiohttp lingering over the stalled bytes.
+            request.content.feed_eof()
             raise errors.request_timeout(timeout) from None
         except HttpProcessingError as exc:  # bad chunked framing, a body shorter than its Content-Length
             err = AwsError("IncompleteBody", f"The request body could not be read: {exc.message}", status=400)

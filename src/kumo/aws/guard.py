@@ -117,7 +117,9 @@ class Guard:
             # The AWS API refuses in the shape of the protocol the request speaks.
             rid = new_request_id()
             error = AwsError("AccessDenied", f"Refused: {reason}.", status=403)
-            answer = serialize_error(routing.guess_protocol(request.headers, request.path), None, error, rid)
+            protocol = "query" if "Action=" in request.query_string else routing.guess_protocol(request.headers,
+                                                                                                  request.path)
+            answer = serialize_error(protocol, None, error, rid)
             answer.headers.setdefault("x-amzn-RequestId", rid)
             return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
 
