@@ -39,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--lambda-concurrency", type=int,
                        help="Lambda concurrent executions per account and region (KUMO_LAMBDA_CONCURRENCY, "
                             "default 1000)")
+    start.add_argument("--idle-timeout", type=float,
+                       help="close a connection idle this many seconds (KUMO_IDLE_TIMEOUT, default 60)")
+    start.add_argument("--header-timeout", type=float,
+                       help="close a connection whose request head is not complete within this many seconds "
+                            "(KUMO_HEADER_TIMEOUT, default 20)")
+    start.add_argument("--body-timeout", type=float,
+                       help="answer RequestTimeout when a request body stalls this many seconds "
+                            "(KUMO_BODY_TIMEOUT, default 20)")
+    start.add_argument("--admin-hosts",
+                       help="host names besides localhost and loopback under which /_kumo/* answers, "
+                            "comma-separated (KUMO_ADMIN_HOSTS)")
 
     status = sub.add_parser("status", help="show what the running kumo is doing")
     _common(status)
@@ -95,6 +106,8 @@ def cmd_start(args) -> int:
             host=args.host, port=args.port, data_dir=args.data_dir, ephemeral=args.ephemeral,
             time_scale=args.time_scale, account_id=args.account_id, region=args.region, log_level=args.log_level,
             loopback_base=args.loopback_base, lambda_concurrency=args.lambda_concurrency,
+            idle_timeout=args.idle_timeout, header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+            admin_hosts=args.admin_hosts,
         )
     except ValueError as exc:
         print(f"kumo: {exc}", file=sys.stderr)

@@ -26,6 +26,13 @@ class Settings:
     loopback_base: int = 1
     # Lambda's concurrent executions per account and region (AWS's default quota is 1,000).
     lambda_concurrency: int = 1000
+    # Connections (seconds of wall-clock time; README "Timeouts"): idle between requests, a request head that
+    # has begun but not ended, a request body that stops arriving.
+    idle_timeout: float = 60.0
+    header_timeout: float = 20.0
+    body_timeout: float = 20.0
+    # Host names besides loopback and --host under which /_kumo/* answers (comma-separated).
+    admin_hosts: str = ""
 
     def __post_init__(self) -> None:
         if not self.data_dir:
@@ -38,6 +45,9 @@ class Settings:
             raise ValueError("loopback base must be between 1 and 240")
         if self.lambda_concurrency < 1:
             raise ValueError("lambda concurrency must be at least 1")
+        for name in ("idle_timeout", "header_timeout", "body_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be more than 0 seconds")
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":

@@ -14,7 +14,9 @@ from aiohttp import web
 
 from . import __version__
 from .aws import specs
+from .aws.connections import Runner
 from .aws.gateway import Gateway
+from .aws.guard import Guard
 from .config import Settings
 from .core.clock import Clock
 from .core.controllers import ControllerManager
@@ -40,6 +42,7 @@ class Kumo:
         self.metrics = MetricSink()
         self.actions = ActionDispatch()
         self.gateway = Gateway(self)
+        self.guard = Guard(settings)
         self.started_at = time.time()
         self.ready_at: float | None = None
         self._loopback: LoopbackClaim | None = None
@@ -103,7 +106,8 @@ class Kumo:
         return f"http://{host}:{self.port or self.settings.port}"
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1024**3)
+        # The guard sees every request first: /_kumo/* (ours and the services') and the AWS API alike.
+        app = web.Application(client_max_size=1024**3, middlewares=[self.guard.middleware()])
         app.router.add_get("/_kumo/health", self._health)
         app.router.add_post("/_kumo/reset", self._reset)
         app.router.add_get("/_kumo/clock", self._clock_get)
@@ -118,7 +122,8 @@ class Kumo:
         self._loopback = LoopbackClaim(self.settings.loopback_base)
         self.clock.bind(asyncio.get_running_loop())
         self._setup_services()
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        self._runner = Runner(self.app(), idle=self.settings.idle_timeout, header=self.settings.header_timeout,
+                              access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
         await site.start()
@@ -178,6 +183,7 @@ class Kumo:
             "state": {"ephemeral": self.settings.ephemeral, "path": self.store.path, "records": self.store.count()},
             "controllers": self.controllers.stats(),
             "requests": self.gateway.requests,
+            "internal_errors": self.gateway.internal_errors,
         }
 
     async def _health(self, request: web.Request) -> web.Response:

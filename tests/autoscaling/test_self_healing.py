@@ -108,7 +108,8 @@ def test_a_dead_web_server_is_marked_unhealthy_by_the_alb_and_replaced(aws, kumo
 
 def _fault(endpoint, iid, action):
     req = urllib.request.Request(f"{endpoint}/_kumo/faults/instances/{iid}", method="POST",
-                                 data=json.dumps({"action": action}).encode())
+                                 data=json.dumps({"action": action}).encode(),
+                                 headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
 
 

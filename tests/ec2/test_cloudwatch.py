@@ -95,7 +95,8 @@ def test_status_check_alarm_recovers_the_instance_keeping_its_identity(aws, kumo
     _alarm(cw, "recover-me", iid, "recover", metric="StatusCheckFailed_System", threshold=1.0)
     host_before = kumo_server.kumo.store.table(f"{aws.account}/us-east-1", "ec2.instance").get(iid)["_host"]
     req = urllib.request.Request(f"{endpoint}/_kumo/faults/instances/{iid}", method="POST",
-                                 data=json.dumps({"action": "fail-system-check"}).encode())
+                                 data=json.dumps({"action": "fail-system-check"}).encode(),
+                                 headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
     kumo_server.advance(180)  # the failed check is measured, the alarm fires, EC2 recovers the instance
     alarm = cw.describe_alarms(AlarmNames=["recover-me"])["MetricAlarms"][0]

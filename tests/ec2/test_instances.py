@@ -176,7 +176,8 @@ def test_system_check_fault_and_status_of_stopped_instances(aws, endpoint):
                                                        UserData="#!/bin/sh\ntrue\n")["Instances"]]
     wait_state(ec2, [a, b], "running")
     req = urllib.request.Request(f"{endpoint}/_kumo/faults/instances/{a}", method="POST",
-                                 data=json.dumps({"action": "fail-system-check"}).encode())
+                                 data=json.dumps({"action": "fail-system-check"}).encode(),
+                                 headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
     assert ec2.describe_instance_status(InstanceIds=[a])["InstanceStatuses"][0]["SystemStatus"]["Status"] == "impaired"
     ec2.stop_instances(InstanceIds=[b])

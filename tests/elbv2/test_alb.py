@@ -63,7 +63,8 @@ def test_failed_target_turns_unhealthy_after_threshold_times_interval(aws, kumo_
     settle_health(kumo_server, elb, arn)
     dead, stopped = web[0]["InstanceId"], web[1]["InstanceId"]
     req = urllib.request.Request(f"{endpoint}/_kumo/faults/instances/{dead}", method="POST",
-                                 data=json.dumps({"action": "kill"}).encode())
+                                 data=json.dumps({"action": "kill"}).encode(),
+                                 headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
 
     def state_of(iid):

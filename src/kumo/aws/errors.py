@@ -31,6 +31,8 @@ class AwsError(Exception):
         self.fields = {**(fields or {}), **more_fields}
         # Extra HTTP headers (e.g. Retry-After), set by whoever raises.
         self.headers: dict[str, str] = {}
+        # Close the connection after answering (its framing can no longer be trusted, or it stalled).
+        self.close = False
 
     def resolve(self, service_model) -> tuple[int, bool, Any]:
         """(status, sender_fault, error shape or None) for this error in ``service_model``."""
@@ -84,6 +86,18 @@ def too_large(limit: int) -> AwsError:
         f"Request body exceeds the maximum size of {limit} bytes.",
         status=413,
     )
+
+
+def request_timeout(seconds: float) -> AwsError:
+    # S3's words for a body that stops arriving; other services answer the same way at their front door.
+    err = AwsError(
+        "RequestTimeout",
+        f"Your socket connection to the server was not read from or written to within the timeout period "
+        f"({seconds:g} s). Idle connections will be closed.",
+        status=400,
+    )
+    err.close = True
+    return err
 
 
 class ProtocolError(Exception):

@@ -8,6 +8,7 @@ answers 501 NotImplemented in the service's own error shape.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import logging
@@ -16,6 +17,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from botocore import xform_name
 
 from ..core import credentials
@@ -38,6 +40,7 @@ class Gateway:
         self.kumo = kumo
         self._modules: dict[str, ModuleType | None] = {}
         self.requests = 0
+        self.internal_errors = 0
 
     # -- services ----------------------------------------------------------------
     def api_module(self, spec: specs.ServiceSpec) -> ModuleType | None:
@@ -97,7 +100,7 @@ class Gateway:
                     model = specs.query_model(pre.spec.name)  # early errors of old SDKs' form requests: XML
                 protocol = pre.protocol or _answer_protocol(model, protocol)
             limit = pre.spec.max_body if pre.spec else DEFAULT_MAX_BODY
-            body = await _read_body(request, limit)
+            body = await _read_body(request, limit, self.kumo.settings.body_timeout)
             http = HttpRequest(request.method, path, query, headers, body)
             route = routing.route(http, pre, signature)
             model, protocol = route.model, route.protocol
@@ -105,21 +108,35 @@ class Gateway:
         except AwsError as exc:
             response = self._error(protocol, model, exc, rid)
         except ProtocolError as exc:
-            err = AwsError(validation.protocol_error_code(model.service_name if model else "", protocol), exc.message)
+            err = AwsError(validation.protocol_error_code(model.service_name if model else "", protocol, exc),
+                           exc.message)
             response = self._error(protocol, model, err, rid)
+        except ConnectionError:
+            # The client left mid-request: nobody to answer and nothing wrong here.
+            log.debug("client left during %s %s", request.method, request.path)
+            return web.Response(status=400)
         except Exception:
+            # The failed transaction already put back what it touched (core/store.py); nothing else to undo.
+            self.internal_errors += 1
             log.exception("internal error serving %s %s", request.method, request.path)
-            self.kumo.store.reload_all()
             response = self._error(protocol, model, errors.internal_failure(), rid)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%.2f ms)", request.method, request.path, response.status,
                       (time.perf_counter() - started) * 1000)
         response.headers.setdefault("x-amzn-RequestId", rid)
-        return web.Response(status=response.status, headers=response.headers, body=response.body)
+        answer = web.Response(status=response.status, headers=response.headers, body=response.body)
+        if response.close:
+            answer.force_close()
+        return answer
 
     def _error(self, protocol: str, model, error: AwsError, rid: str) -> HttpResponse:
+        if not error.message.isascii():
+            # Messages may quote the request (an operation name from a header of raw bytes): keep them encodable.
+            error.message = error.message.encode("utf-8", "replace").decode("utf-8")
         try:
-            return serialize_error(protocol, model, error, rid)
+            response = serialize_error(protocol, model, error, rid)
+            response.close = error.close
+            return response
         except Exception:  # the error path must never fail: answer in the plainest AWS shape
             log.exception("could not serialize %s as %s", error.code, protocol)
             body = f'{{"__type":"InternalFailure","message":"{rid}"}}'.encode()
@@ -170,13 +187,26 @@ def _answer_protocol(model, guessed: str) -> str:
     return spoken[0]
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     length = request.content_length
     if length is not None and length > limit:
         raise errors.too_large(limit)
+    if not request.body_exists:
+        return b""
     chunks, total = [], 0
     while True:
-        chunk = await request.content.read(1 << 20)
+        try:
+            # Wall-clock time, not kumo's clock: a socket waits in real time whatever the simulated time does.
+            async with asyncio.timeout(timeout):
+                chunk = await request.content.read(1 << 20)
+        except TimeoutError:
+            # Answer and close at once: marking the body ended spares aiohttp lingering over the stalled bytes.
+            request.content.feed_eof()
+            raise errors.request_timeout(timeout) from None
+        except HttpProcessingError as exc:  # bad chunked framing, a body shorter than its Content-Length
+            err = AwsError("IncompleteBody", f"The request body could not be read: {exc.message}", status=400)
+            err.close = True
+            raise err from None
         if not chunk:
             break
         total += len(chunk)

@@ -135,7 +135,11 @@ def route(request: HttpRequest, pre: PreRoute, signature: Signature | None) -> R
         if not action:
             raise AwsError("MissingAction", "The request must contain the parameter Action.", status=400)
         return Route(spec, model, _operation(model, action, "InvalidAction"), protocol, pairs=pairs)
-    protocol = next(p for p in protocols if p in ("rest-json", "rest-xml"))
+    protocol = next((p for p in protocols if p in ("rest-json", "rest-xml")), None)
+    if protocol is None:
+        # A json (or cbor) service reached without X-Amz-Target or an RPCv2 path: nothing names the operation.
+        raise AwsError("UnknownOperationException", f"The request does not name an operation of {spec.name} "
+                       "(no X-Amz-Target header).", status=400)
     operation, labels = _match_rest(spec.name, model, request)
     return Route(spec, model, operation, protocol, labels=labels)
 

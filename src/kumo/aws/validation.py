@@ -156,8 +156,12 @@ def validate(operation, params: dict, service: str, protocol: str) -> None:
     raise AwsError(code, head + "; ".join(shown))
 
 
-def protocol_error_code(service: str, protocol: str) -> str:
-    """The code for a request whose bytes could not be read (bad JSON, a string for an int ...)."""
+def protocol_error_code(service: str, protocol: str, error: Exception | None = None) -> str:
+    """The code for a request whose bytes could not be read (bad JSON, a string for an int ...).
+
+    Text that is not Unicode parses but cannot be held: that is the service's validation error."""
+    if getattr(error, "validation", False):
+        return codes_for(service, protocol)[1]
     if protocol in ("json", "rest-json", "smithy-rpc-v2-cbor"):
         return "SerializationException"
     if protocol == "rest-xml":

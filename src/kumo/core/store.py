@@ -12,10 +12,14 @@ sent, so an acknowledged mutation survives ``kill -9``.  WAL with
 durable against a crash of the process; only a power loss can lose the last
 commits.  ``--ephemeral`` runs the same code on an in-memory database.
 
-If a transaction fails, SQLite rolls back and the touched records are reloaded
-from it, so the in-memory view never keeps a half-applied change.  Callers
-mutate a record and then ``put`` it; a failure in between is undone by
-``reload_all`` (the gateway calls it after an internal error).
+If a transaction fails, SQLite rolls back and the in-memory view is put back
+from it, so it never keeps a half-applied change.  Callers mutate a record in
+place and then ``put`` it, so a failure in between leaves a changed dict that
+was never written: a transaction therefore remembers every record it handed
+out (``get``) and every table or kind it listed (``values``, ``items``,
+``all``), and a rollback compares exactly those with the database, replacing
+the ones that differ.  A failed request costs what it touched, never a reload
+of the whole store; unchanged records keep their identity.
 """
 
 from __future__ import annotations
@@ -76,7 +80,11 @@ class Table:
         self._rows = rows
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._rows.get(key, default)
+        value = self._rows.get(key, default)
+        if self._store._depth and value is not default:
+            # Lent inside a transaction: the caller may change it in place before it puts it.
+            self._store._lent.add((self.scope, self.kind, key))
+        return value
 
     def __contains__(self, key: str) -> bool:
         return key in self._rows
@@ -88,9 +96,13 @@ class Table:
         return list(self._rows)
 
     def values(self) -> list[Any]:
+        if self._store._depth:
+            self._store._lent_tables.add((self.scope, self.kind))
         return list(self._rows.values())
 
     def items(self) -> list[tuple[str, Any]]:
+        if self._store._depth:
+            self._store._lent_tables.add((self.scope, self.kind))
         return list(self._rows.items())
 
     def put(self, key: str, value: Any) -> Any:
@@ -120,6 +132,10 @@ class Store:
         self._depth = 0
         self._in_tx = False
         self._touched: set[tuple[str, str, str]] = set()
+        # What the open transaction handed out, to compare with the database if it rolls back.
+        self._lent: set[tuple[str, str, str]] = set()
+        self._lent_tables: set[tuple[str, str]] = set()
+        self._lent_kinds: set[str] = set()
         self._rollback_hooks: list = []
         self.commits = 0
         self._load()
@@ -136,6 +152,8 @@ class Store:
 
     def all(self, kind: str) -> Iterator[tuple[str, str, Any]]:
         """Every record of a kind across scopes, as (scope, key, value)."""
+        if self._depth:
+            self._lent_kinds.add(kind)
         for (scope, k), rows in list(self._data.items()):
             if k == kind:
                 for key, value in list(rows.items()):
@@ -204,23 +222,54 @@ class Store:
             self._db.execute("COMMIT")
             self._in_tx = False
             self.commits += 1
+        self._forget()
+
+    def _forget(self) -> None:
         self._touched.clear()
+        self._lent.clear()
+        self._lent_tables.clear()
+        self._lent_kinds.clear()
 
     def _rollback(self) -> None:
         if self._in_tx:
             self._db.execute("ROLLBACK")
             self._in_tx = False
-        touched, self._touched = self._touched, set()
-        for scope, kind, key in touched:
-            row = self._db.execute(
-                "SELECT value FROM records WHERE scope=? AND kind=? AND key=?", (scope, kind, key)
-            ).fetchone()
-            rows = self._data.setdefault((scope, kind), {})
-            if row is None:
-                rows.pop(key, None)
-            else:
-                rows[key] = _loads(row[0])
+        keys = self._touched | self._lent
+        tables, kinds = set(self._lent_tables), set(self._lent_kinds)
+        self._forget()
+        db = self._db
+        for kind in kinds:
+            saved: dict[tuple[str, str], dict[str, str]] = {}
+            for scope, key, text in db.execute("SELECT scope, key, value FROM records WHERE kind=?", (kind,)):
+                saved.setdefault((scope, kind), {})[key] = text
+            for where in {w for w in self._data if w[1] == kind} | set(saved):
+                self._restore(where, saved.get(where, {}), None)
+        for scope, kind in tables - {(s, k) for s, k in tables if k in kinds}:
+            saved = dict(db.execute("SELECT key, value FROM records WHERE scope=? AND kind=?", (scope, kind)))
+            self._restore((scope, kind), saved, None)
+        for scope, kind, key in keys:
+            if kind in kinds or (scope, kind) in tables:
+                continue
+            row = db.execute("SELECT value FROM records WHERE scope=? AND kind=? AND key=?", (scope, kind, key)).fetchone()
+            self._restore((scope, kind), {key: row[0]} if row else {}, (key,))
         self._rolled_back()
+
+    def _restore(self, where: tuple[str, str], saved: dict[str, str], only: tuple[str, ...] | None) -> None:
+        """Make the in-memory rows of ``where`` (all, or the keys ``only``) equal what the database holds."""
+        rows = self._data.setdefault(where, {})
+        for key in only if only is not None else set(rows) | set(saved):
+            text = saved.get(key)
+            if text is None:
+                rows.pop(key, None)
+                continue
+            current = rows.get(key)
+            if current is not None:
+                try:
+                    if _dumps(current) == text:
+                        continue  # untouched: keep the very object others may hold
+                except (TypeError, ValueError):
+                    pass
+            rows[key] = _loads(text)
 
     def _put(self, scope: str, kind: str, key: str, value: Any) -> None:
         with self.transaction():
@@ -258,7 +307,7 @@ class Store:
             if self._in_tx:
                 self._db.execute("ROLLBACK")
                 self._in_tx = False
-            self._touched.clear()
+            self._forget()
             self._load()
             self._rolled_back()
 
@@ -273,7 +322,7 @@ class Store:
             for (scope, kind), rows in self._data.items():
                 if kind not in keep_kinds:
                     rows.clear()
-            self._touched.clear()
+            self._forget()
 
     def count(self) -> int:
         return sum(len(rows) for rows in self._data.values())

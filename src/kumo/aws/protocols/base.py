@@ -52,6 +52,7 @@ class HttpResponse:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    close: bool = False  # close the connection once answered
 
 
 # -- timestamps --------------------------------------------------------------

@@ -7,6 +7,7 @@ import cbor2
 from ..errors import AwsError, ProtocolError
 from .base import HttpRequest, HttpResponse
 from .document import Codec
+from .limits import InvalidText, check_document
 from .json import error_document, error_type_and_headers
 
 CODEC = Codec(cbor=True, rename=False)
@@ -28,10 +29,17 @@ def parse_request(request: HttpRequest, operation) -> dict:
         return {}
     try:
         doc = cbor2.loads(request.body)
+    except RecursionError:
+        raise ProtocolError("The request body nests too deeply")
     except Exception as exc:
+        if isinstance(exc, UnicodeDecodeError) or isinstance(exc.__cause__, UnicodeDecodeError):
+            # A text string that is not UTF-8 (a surrogate's bytes among them): bad text, not bad framing.
+            raise InvalidText("1 validation error detected: Value failed to satisfy constraint: "
+                              "Member must contain only valid Unicode characters")
         raise ProtocolError(f"The request body is not valid CBOR: {exc}")
     if not isinstance(doc, dict):
         raise ProtocolError("The request body must be a CBOR map")
+    check_document(doc)
     return CODEC.read(shape, doc) if shape is not None else {}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import AwsError, ProtocolError
 from .base import HttpRequest, HttpResponse
 from .document import Codec
+from .limits import load_json
 
 CODEC = Codec(cbor=False, rename=True)
 
@@ -15,10 +16,7 @@ CODEC = Codec(cbor=False, rename=True)
 def load_body(body: bytes) -> Any:
     if not body or not body.strip():
         return {}
-    try:
-        return _json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"The request body is not valid JSON: {exc}")
+    return load_json(body)
 
 
 def dump(doc: Any) -> bytes:

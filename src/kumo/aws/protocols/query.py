@@ -15,22 +15,27 @@ from urllib.parse import parse_qsl
 
 from ..errors import AwsError, ProtocolError
 from . import xml
+from .base import HttpRequest, HttpResponse, parse_scalar_text
+from .limits import MAX_DEPTH, MAX_FIELDS, too_deep
 
 _CODE_AND_MESSAGE = ("Code", "code", "Message", "message")
-from .base import HttpRequest, HttpResponse, parse_scalar_text
 
 _LEAF = ""  # key of a node's own value when it also has children
 
 
 def form_params(request: HttpRequest) -> list[tuple[str, str]]:
-    pairs = parse_qsl(request.query, keep_blank_values=True) if request.query else []
-    ctype = request.headers.get("Content-Type", "")
-    if request.body and (not ctype or "x-www-form-urlencoded" in ctype):
-        try:
-            text = request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError("The request body is not valid UTF-8")
-        pairs += parse_qsl(text, keep_blank_values=True)
+    # Percent-escapes that are not UTF-8 decode to U+FFFD (parse_qsl's "replace"), so no lone surrogate gets in.
+    try:
+        pairs = parse_qsl(request.query, keep_blank_values=True, max_num_fields=MAX_FIELDS) if request.query else []
+        ctype = request.headers.get("Content-Type", "")
+        if request.body and (not ctype or "x-www-form-urlencoded" in ctype):
+            try:
+                text = request.body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ProtocolError("The request body is not valid UTF-8")
+            pairs += parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise ProtocolError(f"The request has more than {MAX_FIELDS} parameters")
     return pairs
 
 
@@ -39,6 +44,8 @@ def _tree(pairs: list[tuple[str, str]]) -> dict:
     for key, value in pairs:
         node = root
         parts = key.split(".")
+        if len(parts) > MAX_DEPTH:
+            raise too_deep()
         for part in parts[:-1]:
             nxt = node.get(part)
             if not isinstance(nxt, dict):
@@ -163,7 +170,8 @@ def serialize_response(operation, result: dict, request_id: str, ec2: bool = Fal
             out.append(f"</{wrapper}>")
         out.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>")
     out.append(f"</{name}Response>")
-    return HttpResponse(200, {"Content-Type": "text/xml"}, "".join(out).encode())
+    # "replace": text stored before the edge refused lone surrogates must not turn every later answer into a 500.
+    return HttpResponse(200, {"Content-Type": "text/xml"}, "".join(out).encode("utf-8", "replace"))
 
 
 def serialize_error(service_model, error: AwsError, request_id: str, ec2: bool = False) -> HttpResponse:
@@ -189,4 +197,4 @@ def serialize_error(service_model, error: AwsError, request_id: str, ec2: bool =
         )
     headers = {"Content-Type": "text/xml"}
     headers.update(error.headers)
-    return HttpResponse(status, headers, body.encode())
+    return HttpResponse(status, headers, body.encode("utf-8", "replace"))

@@ -17,6 +17,7 @@ _CODE_AND_MESSAGE = ("Code", "code", "Message", "message")
 from .base import REQUEST_LOCATIONS, RESPONSE_LOCATIONS, HttpRequest, HttpResponse, b64encode, format_timestamp, parse_scalar_text, scalar_text
 from .document import Codec
 from .json import dump, error_document, load_body
+from .limits import check_text, load_json
 
 JSON = Codec(cbor=False, rename=True)
 
@@ -107,9 +108,10 @@ def _header_value(shape, raw: str) -> Any:
         return [_header_value(member, p) for p in parts]
     if t == "string" and shape.serialization.get("jsonvalue"):
         try:
-            return _json.loads(base64.b64decode(raw))
-        except Exception:
+            text = base64.b64decode(raw)
+        except ValueError:
             raise ProtocolError(f"Invalid JSON value in header: {raw!r}")
+        return load_json(text)
     if t == "timestamp":
         return parse_scalar_text(shape, raw, shape.serialization.get("timestampFormat") or "rfc822")
     return parse_scalar_text(shape, raw)
@@ -157,13 +159,15 @@ def parse_request(request: HttpRequest, operation, labels: dict[str, str] | None
         elif loc == "header":
             raw = request.headers.get(wire)
             if raw is not None:
+                check_text(raw, wire)
                 if member.type_name == "list" and raw == "":
                     params[name] = []
                 else:
                     params[name] = _header_value(member, raw)
         elif loc == "headers":
             prefix = wire.lower()
-            found = {k[len(prefix):]: v for k, v in request.headers.items() if k.lower().startswith(prefix)}
+            found = {check_text(k[len(prefix):], k): check_text(v, k) for k, v in request.headers.items()
+                     if k.lower().startswith(prefix)}
             if found:
                 params[name] = found
     if payload:
@@ -256,7 +260,7 @@ def _xml_document(shape, value: dict, service_model, root: str | None = None) ->
         out.extend(inner)
     else:
         xml.write(out, shape, value, name)
-    return "".join(out).encode()
+    return "".join(out).encode("utf-8", "replace")
 
 
 def serialize_response(operation, result: dict, request_id: str, xml_body: bool = False) -> HttpResponse:
@@ -315,7 +319,7 @@ def serialize_error(service_model, error: AwsError, request_id: str, xml_body: b
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
         headers["Content-Type"] = "application/xml"
-        return HttpResponse(status, headers, body.encode())
+        return HttpResponse(status, headers, body.encode("utf-8", "replace"))
     headers["x-amzn-ErrorType"] = error.code
     headers["Content-Type"] = "application/json"
     doc = error_document(error, shape, JSON, error.code)

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from ..errors import ProtocolError
 from .base import REQUEST_LOCATIONS, RESPONSE_LOCATIONS, parse_scalar_text, scalar_text
+from .limits import MAX_DEPTH, too_deep
 
 _ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _NEEDS_ESC = re.compile(r"[&<>\r]")
@@ -174,9 +175,30 @@ def _compile(shape, name: str, ts: str) -> Callable[[list, Any], None]:
 # -- reading ---------------------------------------------------------------------
 
 
+class _BoundedBuilder(ET.TreeBuilder):
+    """Builds the tree, refusing elements nested deeper than MAX_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+
+    def start(self, tag, attrs):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
+        return super().start(tag, attrs)
+
+    def end(self, tag):
+        self.depth -= 1
+        return super().end(tag)
+
+
 def parse_document(body: bytes) -> ET.Element:
+    # No request of any AWS API carries a DTD; refusing them rules out entity expansion of every kind.
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise ProtocolError("Malformed XML: a document type declaration is not allowed")
     try:
-        parser = ET.XMLParser()
+        parser = ET.XMLParser(target=_BoundedBuilder())
         parser.feed(body)
         return parser.close()
     except ET.ParseError as exc:
