@@ -289,7 +289,8 @@ class Campaign:
             what = "hang"
         elif answer.status == 0 and req.http_valid:
             what = "dropped"
-        elif answer.status > 0 and req.http_valid and not wire.aws_shaped(answer, req.method):
+        elif answer.status > 0 and req.http_valid and not req.target.startswith(b"/_kumo") \
+                and not wire.aws_shaped(answer, req.method):  # /_kumo/* is kumo's own API, not AWS's
             what = "unshaped"
         if what:
             cause = edge = ""
