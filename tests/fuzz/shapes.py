@@ -134,10 +134,15 @@ def _key(name: str) -> str:
 
 
 class Generator:
-    """``generator.params(op)`` is a strategy for the input of ``op``."""
+    """``generator.params(op)`` is a strategy for the input of ``op``.
 
-    def __init__(self, pool: Pool, caps: dict | None = None):
+    A ``wild`` generator mixes in boundary values, missing required members and odd strings; a tame one
+    keeps to what the model allows, so more requests get past validation into the handlers.
+    """
+
+    def __init__(self, pool: Pool, caps: dict | None = None, wild: bool = True):
         self.pool = pool
+        self.wild = wild
         # {member name: (lo, hi)}: numbers that start real work (instance counts) are kept small.
         self.caps = caps or {}
 
@@ -163,13 +168,13 @@ class Generator:
         if t in ("integer", "long", "short", "byte"):
             return self._integer(shape, name)
         if t in ("float", "double"):
-            return self._float(shape)
+            return self._float(shape) if self.wild else st.floats(0, 1e6)
         if t == "boolean":
             return st.booleans()
         if t == "timestamp":
             return _timestamps()
         if t == "blob":
-            return _blobs(shape)
+            return _blobs(shape) if self.wild else st.binary(min_size=shape.metadata.get("min", 0), max_size=64)
         return st.none()
 
     def _structure(self, shape, depth: int, top: bool = False):
@@ -189,7 +194,7 @@ class Generator:
                         continue
                 roll = draw(st.integers(0, 99))
                 if name in required:
-                    if roll < 4:  # missing a required member
+                    if roll < 4 and self.wild:  # missing a required member
                         continue
                 elif roll >= keep:
                     continue
@@ -209,8 +214,9 @@ class Generator:
             roll = draw(st.integers(0, 99))
             if depth >= MAX_DEPTH:
                 return []
-            if roll < 70:
+            if roll < 70 or not self.wild:
                 n = draw(st.integers(max(lo, 0), max(lo, 0) + 3))
+                n = min(n, hi) if hi is not None else n
             elif roll < 80:
                 n = 0
             elif roll < 90 and hi is not None and hi <= 200:
@@ -247,7 +253,7 @@ class Generator:
         @st.composite
         def build(draw):
             roll = draw(st.integers(0, 99))
-            if enum and roll < 65:
+            if enum and (roll < 65 or not self.wild):
                 return draw(st.sampled_from(list(enum)))
             if roll < 50:
                 # Resolved against the pool once drawn (``resolve``): hypothesis' draws must not depend on it.
@@ -256,7 +262,7 @@ class Generator:
             if plausible and roll < 75:
                 values = plausible[draw(st.integers(0, len(plausible) - 1))]
                 return draw(st.sampled_from(values))
-            if roll < 85:
+            if roll < 85 or not self.wild:
                 return draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=lo or 0,
                                     max_size=max(lo or 0, min(hi or 24, 24))))
             if roll < 90 and (lo is not None or hi is not None):
@@ -280,8 +286,10 @@ class Generator:
                 edges += [int(n) - 1, int(n), int(n) + 1]
         if cap:
             edges = [e for e in edges if e <= cap[1]]
-        low = int(lo) if lo is not None else -5
+        low = int(lo) if lo is not None else (-5 if self.wild else 0)
         high = int(hi) if hi is not None else 1000
+        if not self.wild:
+            return st.integers(low, max(low, min(high, max(low, 0) + 1000)))
         return st.one_of(st.integers(low, max(low, high)), st.sampled_from(edges))
 
     def _float(self, shape):
