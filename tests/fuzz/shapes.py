@@ -179,6 +179,8 @@ class Generator:
 
     def _structure(self, shape, depth: int, top: bool = False):
         required = set(shape.required_members)
+        if depth >= MAX_DEPTH or not shape.members:
+            return st.just({})
 
         @st.composite
         def build(draw):
@@ -208,6 +210,8 @@ class Generator:
 
     def _list(self, shape, name: str, depth: int):
         lo, hi = shape.metadata.get("min", 0), shape.metadata.get("max")
+        if depth >= MAX_DEPTH:
+            return st.just([])
 
         @st.composite
         def build(draw):
@@ -232,6 +236,9 @@ class Generator:
         return build()
 
     def _map(self, shape, name: str, depth: int):
+        if depth >= MAX_DEPTH:
+            return st.just({})
+
         @st.composite
         def build(draw):
             if depth >= MAX_DEPTH:
