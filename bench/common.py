@@ -63,6 +63,8 @@ class Server:
                         self.startup_s = time.perf_counter() - t0
                         return self
             except OSError:
+                if self.proc.poll() is not None:
+                    break  # exited (its loopback range or port in use): no point waiting
                 time.sleep(0.005)
         self.stop()
         raise RuntimeError(f"{self.name} did not answer within {timeout}s")

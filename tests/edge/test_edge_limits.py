@@ -155,3 +155,17 @@ def test_text_stored_before_the_edge_refused_it_is_still_answered(kumo_server, a
     kumo_server.run(poison)
     assert iam.get_role(RoleName="legacy")["Role"]["Description"] == "old ? text"
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["legacy"]
+
+
+def test_credential_scope_of_raw_bytes(endpoint):
+    """The region and key of the credential become store keys: raw bytes there are refused, not a 500."""
+    auth = auth_header("sqs").replace("us-east-1", "us-\xe9ast-1")  # sent as the single byte 0xe9
+    status, _, out = send(endpoint, body=b'{"QueueName":"q"}', headers={
+        "X-Amz-Target": "AmazonSQS.CreateQueue", "Content-Type": "application/x-amz-json-1.0", "Authorization": auth})
+    assert status == 400 and json.loads(out)["__type"] == "IncompleteSignature"
+
+
+def test_nan_and_infinity_literals_are_not_json(endpoint):
+    body = b'{"Namespace":"n","MetricData":[{"MetricName":"m","Value":NaN}]}'
+    status, _, out = json_call(endpoint, "GraniteServiceVersion20100801.PutMetricData", "monitoring", body)
+    assert status == 400 and json.loads(out)["__type"].endswith("SerializationException")

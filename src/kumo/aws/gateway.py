@@ -93,6 +93,8 @@ class Gateway:
         model = None
         signature = read_signature(headers, query)
         try:
+            if signature is not None:
+                _check_credential(signature)
             pre = routing.pre_route(request.method, path, query, headers, signature)
             if pre.spec is not None:
                 model = specs.service_model(pre.spec.name)
@@ -175,6 +177,17 @@ class Gateway:
             # (a new listener accepts connections when CreateListener returns).
             await settle()
         return serialize_response(route.protocol, op, result or {}, rid)
+
+
+def _check_credential(signature) -> None:
+    """The credential scope names the account's key, region and service, which become store keys: text only."""
+    for part in (signature.access_key, signature.region, signature.service, signature.session_token or ""):
+        if not part.isascii():
+            try:
+                part.encode("utf-8")
+            except UnicodeEncodeError:
+                raise AwsError("IncompleteSignature", "The credential of the request is not valid text.",
+                               status=400) from None
 
 
 def _answer_protocol(model, guessed: str) -> str:

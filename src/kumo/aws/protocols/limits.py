@@ -78,6 +78,12 @@ def check_document(doc: Any) -> Any:
     return doc
 
 
+def _no_constants(name: str) -> Any:
+    # NaN and Infinity are not JSON (AWS sends them as the strings "NaN", "Infinity"); Python would accept them
+    # and later fail to write them back.
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def load_json(body: bytes | str) -> Any:
     """A JSON document, bounded in depth and holding only Unicode text; ProtocolError otherwise."""
     try:
@@ -85,7 +91,7 @@ def load_json(body: bytes | str) -> Any:
     except UnicodeDecodeError:
         raise ProtocolError("The request body is not valid UTF-8")
     try:
-        doc = _json.loads(text)
+        doc = _json.loads(text, parse_constant=_no_constants)
     except RecursionError:
         raise too_deep()
     except ValueError as exc:
