@@ -37,6 +37,7 @@ def test_no_500_hang_or_unshaped_error_under_fuzzing(fuzz_server, service):
                         server_log=fuzz_server.new_log)
     report = campaign.run(chosen)
     summary = report.summary()
+    print(f"\n{service}: " + summary.partition("\nslowest request")[0])  # the figures, shown with -s
     assert fuzz_server.alive(), summary
     assert report.health_checks >= 1 and not report.health_failures, summary
     assert not report.real_failures, summary
