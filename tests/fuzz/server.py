@@ -23,7 +23,6 @@ from pathlib import Path
 from tests.conftest import claim_loopback, free_port
 
 
-
 class FuzzServer:
     def __init__(self, time_scale: float = 60.0):
         self.data_dir = Path(tempfile.mkdtemp(prefix="kumo-fuzz-"))
