@@ -66,7 +66,7 @@ def main(argv=None) -> int:
                 f.write(f"# {failure.what} {failure.target} {failure.cause}\n".encode() + failure.request.to_bytes()
                         + b"\n\n")
     print(f"wall time {time.perf_counter() - started:.1f} s")
-    return 1 if report.real_failures or report.health_failures or leftovers else 0
+    return 1 if report.failures or report.health_failures or leftovers else 0
 
 
 if __name__ == "__main__":

@@ -44,16 +44,6 @@ TAME_PERCENT = 45  # requests that keep to the model (the rest: boundary values,
 CAPS = {"MinCount": (-1, 2), "MaxCount": (-1, 2), "MinSize": (-1, 2), "MaxSize": (-1, 2),
         "DesiredCapacity": (-1, 2), "InstanceCount": (-1, 2)}
 
-# TEMPORARY, for the lead to remove once branch `edge` is merged: 500s whose cause is in the edge
-# (aws/*, core/store.py, server.py) and is fixed on that branch.  A 500 whose traceback matches one of
-# these (exception, file of the deepest kumo frame) is counted apart and does not fail the run.
-KNOWN_EDGE_CAUSES: list[tuple[str, str, str]] = [
-    ("deeply nested JSON/CBOR: RecursionError in the protocol parsers", "RecursionError", r"aws/protocols/"),
-    ("missing or empty X-Amz-Target: StopIteration in routing", "StopIteration", r"aws/routing\.py"),
-    ("lone surrogate as a store key or stored value: UnicodeEncodeError", "UnicodeEncodeError", r"."),
-]
-
-
 @dataclass
 class Target:
     service: str
@@ -94,15 +84,12 @@ class Failure:
     target: str
     request: wire.Request | None
     answer: wire.Answer | None
-    known_edge: str = ""
     cause: str = ""  # exception and deepest kumo frame, from kumo's log
 
     def describe(self) -> str:
         head = f"{self.what} {self.target}"
         if self.cause:
             head += f" [{self.cause}]"
-        if self.known_edge:
-            head += f" (known edge cause: {self.known_edge})"
         if self.answer is not None:
             head += f" -> {self.answer.status} {self.answer.error} {self.answer.body[:300]!r}"
         if self.request is not None:
@@ -128,10 +115,6 @@ class Report:
     slowest: float = 0.0
     slowest_request: str = ""
 
-    @property
-    def real_failures(self) -> list[Failure]:
-        return [f for f in self.failures if not f.known_edge]
-
     def summary(self) -> str:
         lines = [f"requests sent: {self.sent} in {self.seconds:.1f} s "
                  f"({self.sent / max(self.seconds, 1e-9):.0f}/s; generated {self.by_kind['generated']}, "
@@ -142,8 +125,7 @@ class Report:
                  "most time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.time_by_target.most_common(5)),
                  "statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(self.statuses.items())),
                  f"health checks: {self.health_checks}, failed: {len(self.health_failures)}",
-                 f"failures: {len(self.real_failures)} (plus {len(self.failures) - len(self.real_failures)} "
-                 f"of known edge causes)"]
+                 f"failures: {len(self.failures)}"]
         kinds = collections.Counter(f.what for f in self.failures)
         if kinds:
             lines.append("failure kinds: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())))
@@ -312,11 +294,10 @@ class Campaign:
                 and not wire.aws_shaped(answer, req.method):  # /_kumo/* is kumo's own API, not AWS's
             what = "unshaped"
         if what:
-            cause = edge = ""
+            cause = ""
             if what == "500" and self.server_log is not None:
-                exception, where = cause_of(self.server_log())
-                cause, edge = f"{exception} at {where}", known_edge(exception, where)
-            r.failures.append(Failure(what, target.name, req, answer, edge, cause))
+                cause = "{} at {}".format(*cause_of(self.server_log()))
+            r.failures.append(Failure(what, target.name, req, answer, cause))
         elif 200 <= answer.status < 300 and req.kind == "generated":
             self._harvest(target, answer, values)
         return answer
@@ -373,9 +354,3 @@ def cause_of(log: str) -> tuple[str, str]:
     where = f"{frames[-1][0]}:{frames[-1][1]}" if frames else ""
     return (errors[-1].rpartition(".")[2] if errors else ""), where
 
-
-def known_edge(exception: str, where: str) -> str:
-    for label, exc, path in KNOWN_EDGE_CAUSES:
-        if exception == exc and re.search(path, where):
-            return label
-    return ""
