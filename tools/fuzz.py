@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--services", help="comma-separated botocore service names (default: all implemented)")
     ap.add_argument("--per-round", type=int, default=5, help="requests per operation and protocol in a round")
-    ap.add_argument("--mutate-percent", type=int, default=35, help="share of requests mutated at the byte level")
+    ap.add_argument("--mutate-percent", type=int, default=40, help="share of requests mutated at the byte level")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds an answer may take before it is a hang")
     ap.add_argument("--endpoint", help="fuzz this kumo (loopback only) instead of starting one")
     ap.add_argument("--reproducers", help="write every failing request, raw, to this file")

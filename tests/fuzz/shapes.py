@@ -58,6 +58,11 @@ BY_NAME = [
 ]
 
 
+def roll(draw) -> int:
+    """A percentile, 0-99, near uniform: hypothesis' integers(0, 99) lands in 0-9 a third of the time."""
+    return draw(st.integers(0, 2**32 - 1)) % 100
+
+
 class Pool:
     """Values kumo accepted or handed out, by member name, so later requests can name real resources."""
 
@@ -192,16 +197,16 @@ class Generator:
             keep = 45 if not top else 25
             for name, mshape in members.items():
                 if mshape.serialization.get("location") == "header" and mshape.type_name == "map":
-                    if draw(st.integers(0, 99)) >= 10:
+                    if roll(draw) >= 10:
                         continue
-                roll = draw(st.integers(0, 99))
+                pct = roll(draw)
                 if name in required:
-                    if roll < 4 and self.wild:  # missing a required member
+                    if pct < 4 and self.wild:  # missing a required member
                         continue
-                elif roll >= keep:
+                elif pct >= keep:
                     continue
                 out[name] = draw(self.value(mshape, name, depth + 1))
-            if shape.metadata.get("union") and len(out) > 1 and draw(st.integers(0, 99)) < 80:
+            if shape.metadata.get("union") and len(out) > 1 and roll(draw) < 80:
                 first = sorted(out)[0]
                 out = {first: out[first]}
             return out
@@ -215,15 +220,15 @@ class Generator:
 
         @st.composite
         def build(draw):
-            roll = draw(st.integers(0, 99))
+            pct = roll(draw)
             if depth >= MAX_DEPTH:
                 return []
-            if roll < 70 or not self.wild:
+            if pct < 70 or not self.wild:
                 n = draw(st.integers(max(lo, 0), max(lo, 0) + 3))
                 n = min(n, hi) if hi is not None else n
-            elif roll < 80:
+            elif pct < 80:
                 n = 0
-            elif roll < 90 and hi is not None and hi <= 200:
+            elif pct < 90 and hi is not None and hi <= 200:
                 n = draw(st.sampled_from([hi, hi + 1]))
             else:
                 n = draw(st.integers(0, 12))
@@ -259,24 +264,24 @@ class Generator:
 
         @st.composite
         def build(draw):
-            roll = draw(st.integers(0, 99))
-            if enum and (roll < 65 or not self.wild):
+            pct = roll(draw)
+            if enum and (pct < 65 or not self.wild):
                 return draw(st.sampled_from(list(enum)))
-            if roll < 50:
+            if pct < 50:
                 # Resolved against the pool once drawn (``resolve``): hypothesis' draws must not depend on it.
                 fallback = draw(st.sampled_from(plausible[0] if plausible else ["fuzz", "fuzz-1"]))
                 return PoolRef(name, draw(st.integers(0, Pool.LIMIT - 1)), fallback)
-            if plausible and roll < 75:
+            if plausible and pct < 75:
                 values = plausible[draw(st.integers(0, len(plausible) - 1))]
                 return draw(st.sampled_from(values))
-            if roll < 85 or not self.wild:
+            if pct < 85 or not self.wild:
                 return draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=lo or 0,
                                     max_size=max(lo or 0, min(hi or 24, 24))))
-            if roll < 90 and (lo is not None or hi is not None):
+            if pct < 90 and (lo is not None or hi is not None):
                 sizes = [n for n in ((lo or 0) - 1, lo, hi, (hi or 0) + 1) if n is not None and 0 <= n <= HUGE]
                 n = draw(st.sampled_from(sizes))
                 return draw(st.sampled_from("ax9-_")) * n
-            if roll < 93:
+            if pct < 93:
                 return draw(st.sampled_from("aZ\u00e9\u4e00")) * draw(st.sampled_from([1024, 4097, 65536, HUGE]))
             return draw(st.sampled_from(ODD_STRINGS))
 
