@@ -13,6 +13,7 @@ and a reproducer).  Exits 1 on any failure.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,8 @@ def main(argv=None) -> int:
     ap.add_argument("--endpoint", help="fuzz this kumo (loopback only) instead of starting one")
     ap.add_argument("--reproducers", help="write every failing request, raw, to this file")
     args = ap.parse_args(argv)
+    # A stopped run still stops the kumo it started (and what that kumo runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     chosen = targets(args.services.split(",") if args.services else None)
     if not chosen:
