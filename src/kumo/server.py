@@ -114,7 +114,8 @@ class Kumo:
         app.router.add_post("/_kumo/clock", self._clock_post)
         for method, path, handler in self._routes:
             app.router.add_route(method, path, handler)
-        app.router.add_route("*", "/{tail:.*}", self.gateway.handle)
+        # [\s\S], not ".": a path may decode to a newline (%0A), and a route that misses answers a plain 404.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self.gateway.handle)
         return app
 
     async def start(self) -> int:

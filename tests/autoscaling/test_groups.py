@@ -278,3 +278,19 @@ def test_the_aws_cli_drives_groups(aws, aws_cli, kumo_server):
     err = aws_cli("autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "cli", "--desired-capacity",
                   "9", check=False)
     assert err.returncode != 0 and "ValidationError" in err.stderr and "above max value 2" in err.stderr
+
+
+def test_members_the_model_leaves_optional_are_refused_not_failed(aws):
+    """Found by the fuzz suite: these answered 500 (KeyError, IndexError) instead of AWS's ValidationError."""
+    asg = aws("autoscaling", validate=False)
+    with pytest.raises(ClientError) as e:
+        asg.terminate_instance_in_auto_scaling_group(ShouldDecrementDesiredCapacity=True)
+    assert _error(e) == ("ValidationError", "1 validation error detected: Value null at 'instanceId' failed to "
+                                            "satisfy constraint: Member must not be null", 400)
+    for bad, bound in ((-1, "greater than or equal to 1"), (0, "greater than or equal to 1"),
+                       (101, "less than or equal to 100")):
+        with pytest.raises(ClientError) as e:
+            asg.describe_scaling_activities(MaxRecords=bad)
+        assert _error(e) == ("ValidationError", f"1 validation error detected: Value '{bad}' at 'maxRecords' failed "
+                                                f"to satisfy constraint: Member must have value {bound}", 400)
+    assert asg.describe_scaling_activities(MaxRecords=1)["Activities"] == []

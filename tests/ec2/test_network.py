@@ -202,3 +202,34 @@ def test_modify_rules_and_move_route_table_associations(aws):
     ec2.replace_route_table_association(AssociationId=assoc, RouteTableId=b)
     found = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["RouteTables"]
     assert [t["RouteTableId"] for t in found] == [b]
+
+
+def test_members_the_model_leaves_optional_are_refused_not_failed(aws):
+    """Found by the fuzz suite: these answered 500 (KeyError, ValueError) instead of EC2's errors."""
+    ec2 = aws("ec2", validate=False)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+
+    def error(call):
+        with pytest.raises(ClientError) as e:
+            call()
+        err = e.value.response["Error"]
+        return err["Code"], err["Message"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    assert error(lambda: ec2.create_subnet(VpcId=vpc)) == (
+        "MissingParameter", "Either 'cidrBlock' or 'ipv6CidrBlock' should be provided.", 400)
+    assert error(lambda: ec2.create_subnet(VpcId=vpc, Ipv6Native=True)) == (
+        "InvalidParameterValue", f"An IPv6-only subnet needs a VPC with an IPv6 CIDR block; {vpc} has none.", 400)
+    no_key = [{"ResourceType": "subnet", "Tags": [{"Key": "ok", "Value": "1"}, {"Value": "x"}]}]
+    assert error(lambda: ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", TagSpecifications=no_key)) == (
+        "MissingParameter", "The request must contain the parameter TagSpecification.1.Tag.2.Key", 400)
+    assert error(lambda: ec2.create_tags(Resources=[vpc], Tags=[{"Value": "x"}])) == (
+        "MissingParameter", "The request must contain the parameter Tag.1.Key", 400)
+    assert error(lambda: ec2.delete_tags(Resources=[vpc], Tags=[{"Value": "x"}])) == (
+        "MissingParameter", "The request must contain the parameter Tag.1.Key", 400)
+    assert ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"] == []
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    assert error(lambda: ec2.create_network_interface(SubnetId=subnet, PrivateIpAddress="fz78156")) == (
+        "InvalidParameterValue", "Value (fz78156) for parameter privateIpAddress is invalid. fz78156 is not a valid "
+                                 "IPv4 address.", 400)
+    assert ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])[
+        "NetworkInterfaces"] == []

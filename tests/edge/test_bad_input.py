@@ -113,3 +113,11 @@ def test_bad_input_loses_nothing(aws):
             call()
     roles = iam.list_roles()["Roles"]
     assert [r["RoleName"] for r in roles] == ["keep"] and roles[0]["MaxSessionDuration"] == 3600
+
+
+def test_a_path_that_decodes_to_a_newline_gets_the_services_error(endpoint):
+    # Found by the fuzz suite: the catch-all route missed paths holding %0A and aiohttp answered a plain 404.
+    status, headers, body = send(endpoint, "/2017-03-31/tags/%0Afn", body=b'{"Tags": {}}',
+                                 headers={"Authorization": auth_header("lambda"), "Content-Type": "application/json"})
+    assert status == 400 and headers["x-amzn-ErrorType"] == "ValidationException"
+    assert "functionName" in json.loads(body)["message"]

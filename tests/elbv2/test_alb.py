@@ -344,3 +344,34 @@ def test_responses_carry_one_content_length(aws, kumo_server):
     status, headers, body = get(node(lb))
     assert status == 200
     assert headers.get_all("Content-Length") == [str(len(body))]
+
+
+def test_members_the_model_leaves_optional_are_refused_not_failed(aws):
+    """Found by the fuzz suite: a missing RuleArn, SubnetId or attribute Key answered 500 (KeyError)."""
+    ec2, _, vpc, subnets = default_setup(aws)
+    elb = aws("elbv2", validate=False)
+
+    def error(call):
+        with pytest.raises(ClientError) as e:
+            call()
+        err = e.value.response["Error"]
+        return err["Code"], err["Message"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    def null(path):
+        return ("ValidationError", f"1 validation error detected: Value null at '{path}' failed to satisfy "
+                                   f"constraint: Member must not be null", 400)
+
+    assert error(lambda: elb.set_rule_priorities(RulePriorities=[{"Priority": 5}])) == null("rulePriorities.1.ruleArn")
+    assert error(lambda: elb.create_load_balancer(Name="nosub", SubnetMappings=[{"SubnetId": subnets[0]},
+                                                                            {"AllocationId": "eipalloc-1"}])) == \
+        null("subnetMappings.2.subnetId")
+    assert elb.describe_load_balancers()["LoadBalancers"] == []
+    lb = elb.create_load_balancer(Name="attrs", Subnets=subnets)["LoadBalancers"][0]
+    assert error(lambda: elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+        {"Value": "true"}])) == null("attributes.1.key")
+    tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    assert error(lambda: elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "10"}, {"Value": "1"}])) == null("attributes.2.key")
+    attrs = {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(
+        TargetGroupArn=tg["TargetGroupArn"])["Attributes"]}
+    assert attrs["deregistration_delay.timeout_seconds"] == "300"  # the refused call changed nothing

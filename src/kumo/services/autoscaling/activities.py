@@ -13,7 +13,7 @@ import json
 
 from ...aws.errors import AwsError
 from ...core import pagination
-from .model import ACTIVITY, GROUP, NOTIFICATION, new_uuid, split_scope
+from .model import ACTIVITY, GROUP, NOTIFICATION, max_records, new_uuid, split_scope
 from .notify import iso, send
 
 RETENTION = 6 * 7 * 86400  # AWS keeps six weeks of activities
@@ -182,10 +182,7 @@ def describe_scaling_activities(ctx, p):
             item["AutoScalingGroupState"] = "Deleted"
         found.append((activity["StartTime"], activity["_seq"], item))
     found.sort(key=lambda x: (x[0], x[1]), reverse=True)
-    limit = p.get("MaxRecords") or 100
-    if limit > 100:
-        raise AwsError("ValidationError", "1 validation error detected: Value at 'maxRecords' failed to satisfy "
-                                          "constraint: Member must have value less than or equal to 100")
+    limit = max_records(p) or 100
     start_at = 0
     context = f"activities/{ctx.scope}/{name}"
     if p.get("NextToken"):

@@ -159,14 +159,21 @@ def template_of(group: dict) -> dict | None:
     return None
 
 
+def max_records(p: dict, maximum: int = 100) -> int | None:
+    """MaxRecords as given, refused as AWS refuses it outside 1..maximum (the model sets no bounds)."""
+    limit = p.get("MaxRecords")
+    if limit is not None and not 1 <= limit <= maximum:
+        bound = "greater than or equal to 1" if limit < 1 else f"less than or equal to {maximum}"
+        raise invalid(f"1 validation error detected: Value '{limit}' at 'maxRecords' failed to satisfy constraint: "
+                      f"Member must have value {bound}")
+    return limit
+
+
 def page(items: list, p: dict, key, field: str, context: str, default: int = 50, maximum: int = 100) -> dict:
     """One page of a Describe call (MaxRecords, NextToken), refusing what AWS refuses."""
     from ...core import pagination
 
-    limit = p.get("MaxRecords")
-    if limit is not None and not 1 <= limit <= maximum:
-        raise invalid(f"1 validation error detected: Value '{limit}' at 'maxRecords' failed to satisfy constraint: "
-                      f"Member must have value less than or equal to {maximum}")
+    limit = max_records(p, maximum)
     try:
         chunk, token = pagination.paginate(items, limit, p.get("NextToken"), key, context, default)
     except pagination.InvalidToken:

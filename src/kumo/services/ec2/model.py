@@ -115,12 +115,21 @@ def save(ctx, prefix: str, record: dict, key_field: str) -> dict:
 # -- tags ------------------------------------------------------------------------------------
 
 
+def keyed(tags: list | None, where: str = "Tag") -> list:
+    """A request's tags, each with its Key: the model leaves Key optional, EC2 requires it."""
+    for i, t in enumerate(tags or [], 1):
+        if t.get("Key") is None:
+            raise AwsError("MissingParameter", f"The request must contain the parameter {where}.{i}.Key")
+    return tags or []
+
+
 def tag_specs(params: dict, resource_type: str) -> list[dict]:
     """Tags from TagSpecifications for one resource type."""
     tags: dict[str, str] = {}
-    for spec in params.get("TagSpecifications") or []:
+    for n, spec in enumerate(params.get("TagSpecifications") or [], 1):
+        given = keyed(spec.get("Tags"), f"TagSpecification.{n}.Tag")
         if spec.get("ResourceType") in (resource_type, None):
-            tags.update(tagging.to_dict(spec.get("Tags")))
+            tags.update(tagging.to_dict(given))
     check_tags(tags)
     return tagging.to_list(tags)
 
@@ -135,7 +144,7 @@ def check_tags(tags: dict[str, str], existing: dict | None = None) -> None:
 
 def merge_tags(existing: list | None, new: list | None) -> list[dict]:
     merged = tagging.to_dict(existing)
-    added = tagging.to_dict(new)
+    added = tagging.to_dict(keyed(new))
     check_tags(added, merged)
     merged.update(added)
     return tagging.to_list(merged)

@@ -205,6 +205,11 @@ def _create_subnet(ctx, vpc: dict, cidr: str, zone: str, tags: list, default_for
 def create_subnet(ctx, p):
     ensure_defaults(ctx)
     vpc = find(ctx, "vpc", p["VpcId"])
+    if not p.get("CidrBlock"):
+        # An IPv6-only subnet (Ipv6Native, Ipv6CidrBlock) needs a VPC with an IPv6 block, which kumo's never have.
+        if p.get("Ipv6CidrBlock") or p.get("Ipv6Native"):
+            raise invalid(f"An IPv6-only subnet needs a VPC with an IPv6 CIDR block; {vpc['VpcId']} has none.")
+        raise AwsError("MissingParameter", "Either 'cidrBlock' or 'ipv6CidrBlock' should be provided.")
     net = _check_cidr(p["CidrBlock"], code="InvalidSubnet.Range")
     vpc_net = ipaddress.ip_network(vpc["CidrBlock"])
     if not net.subnet_of(vpc_net):
@@ -275,7 +280,11 @@ def allocate_ip(ctx, subnet: dict, wanted: str | None = None) -> str:
     net = ipaddress.ip_network(subnet["CidrBlock"])
     used = set(subnet["_used"])
     if wanted:
-        addr = ipaddress.ip_address(wanted)
+        try:
+            addr = ipaddress.ip_address(wanted)
+        except ValueError:
+            raise invalid(f"Value ({wanted}) for parameter privateIpAddress is invalid. "
+                          f"{wanted} is not a valid IPv4 address.") from None
         first, last = net.network_address + RESERVED_LOW, net.broadcast_address - RESERVED_HIGH
         if addr not in net or not (first <= addr <= last):
             raise invalid(f"Address {wanted} does not fall within the subnet's address range")

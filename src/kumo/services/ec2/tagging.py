@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...aws.errors import AwsError
 from ...core import tags as core_tags
 from .images import BUILTIN
-from .model import KINDS, RESOURCE_TYPES, _ID, apply_filters, merge_tags, table
+from .model import KINDS, RESOURCE_TYPES, _ID, apply_filters, keyed, merge_tags, table
 
 _ID_FIELDS = {"vpc": "VpcId", "subnet": "SubnetId", "sg": "GroupId", "igw": "InternetGatewayId",
               "rtb": "RouteTableId", "eni": "NetworkInterfaceId", "ami": "ImageId", "lt": "LaunchTemplateId",
@@ -51,7 +51,7 @@ def delete_tags(ctx, p):
             record[field] = []
         else:
             kept = core_tags.to_dict(record.get(field))
-            for t in doomed:
+            for t in keyed(doomed):
                 if t["Key"] in kept and ("Value" not in t or t.get("Value") is None or kept[t["Key"]] == t["Value"]):
                     del kept[t["Key"]]
             record[field] = core_tags.to_list(kept)

@@ -8,7 +8,9 @@ from ...aws.errors import AwsError
 from ...elb import rules as R
 from ...elb.control import HEALTH, runtime_of
 from .loadbalancers import _tag, find_lb
-from .model import ALB_PROTOCOLS, LB, LISTENER, NLB_PROTOCOLS, RULE, TAGS, TG, invalid, new_suffix, page, table
+from .model import (
+    ALB_PROTOCOLS, LB, LISTENER, NLB_PROTOCOLS, RULE, TAGS, TG, invalid, new_suffix, page, required, table,
+)
 
 SSL_POLICY = "ELBSecurityPolicy-2016-08"
 _ACTIONS = ("forward", "redirect", "fixed-response")
@@ -362,8 +364,10 @@ def delete_rule(ctx, p):
 
 def set_rule_priorities(ctx, p):
     ctx.after(runtime_of(ctx.kumo).settle)
-    rules = [find_rule(ctx, x["RuleArn"]) for x in p["RulePriorities"]]
-    new = {x["RuleArn"]: str(x["Priority"]) for x in p["RulePriorities"]}
+    pairs = [(required(x, "RuleArn", f"rulePriorities.{i}"), required(x, "Priority", f"rulePriorities.{i}"))
+             for i, x in enumerate(p["RulePriorities"], 1)]
+    rules = [find_rule(ctx, arn) for arn, _ in pairs]
+    new = {arn: str(priority) for arn, priority in pairs}
     listener_arns = {r["_listener"] for r in rules}
     for arn in listener_arns:
         taken = [new.get(r["RuleArn"], r["Priority"]) for r in table(ctx, RULE).values() if r["_listener"] == arn]

@@ -6,7 +6,9 @@ from ...aws.errors import AwsError
 from ...core import tags as core_tags
 from ...core.ids import random_digits
 from ...elb.control import runtime_of
-from .model import LB, LISTENER, RULE, TAGS, TG, check_name, hosted_zone, invalid, lb_attributes, new_suffix, page, table
+from .model import (
+    LB, LISTENER, RULE, TAGS, TG, check_name, hosted_zone, invalid, lb_attributes, new_suffix, page, required, table,
+)
 
 
 def find_lb(ctx, arn: str) -> dict:
@@ -25,7 +27,8 @@ def _zones(ctx, lb: dict | None, kind: str, subnet_ids: list[str], mappings: lis
     from ..ec2.network import ensure_defaults
 
     ensure_defaults(ctx)
-    ids = list(subnet_ids or []) + [m["SubnetId"] for m in mappings or []]
+    ids = list(subnet_ids or []) + [required(m, "SubnetId", f"subnetMappings.{i}")
+                                    for i, m in enumerate(mappings or [], 1)]
     subnets = []
     for sid in ids:
         subnet = ec2_subnets.get(sid)
@@ -154,8 +157,8 @@ def modify_load_balancer_attributes(ctx, p):
     ctx.after(runtime_of(ctx.kumo).settle)
     lb = find_lb(ctx, p["LoadBalancerArn"])
     attrs = dict(lb["_attributes"])
-    for a in p["Attributes"]:
-        key, value = a["Key"], a.get("Value", "")
+    for i, a in enumerate(p["Attributes"], 1):
+        key, value = required(a, "Key", f"attributes.{i}"), a.get("Value", "")
         if key not in attrs:
             raise invalid(f"Load balancer attribute key '{key}' is not recognized")
         if key.endswith(".enabled") and value not in ("true", "false"):

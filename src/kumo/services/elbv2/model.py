@@ -41,6 +41,15 @@ def invalid(message: str) -> AwsError:
     return AwsError("ValidationError", message)
 
 
+def required(item: dict, member: str, path: str):
+    """A member ELBv2 requires where its model leaves it optional, refused in AWS's words for a null member."""
+    value = item.get(member)
+    if value is None:
+        raise invalid(f"1 validation error detected: Value null at '{path}.{member[:1].lower()}{member[1:]}' failed "
+                      f"to satisfy constraint: Member must not be null")
+    return value
+
+
 def check_name(name: str, what: str) -> str:
     if not _NAME.match(name or "") or name.lower().startswith("internal-"):
         raise invalid(f"{what} name '{name}' cannot be longer than '32' characters, must contain only "

@@ -6,8 +6,8 @@ from ...aws.errors import AwsError
 from ...elb.control import HEALTH, runtime_of
 from .loadbalancers import _tag
 from .model import (
-    ALB_PROTOCOLS, LB, NLB_PROTOCOLS, TAGS, TG, check_name, health_defaults, invalid, new_suffix, page, table,
-    tg_attributes,
+    ALB_PROTOCOLS, LB, NLB_PROTOCOLS, TAGS, TG, check_name, health_defaults, invalid, new_suffix, page, required,
+    table, tg_attributes,
 )
 
 _TG_INT_ATTRIBUTES = {
@@ -137,8 +137,8 @@ def modify_target_group_attributes(ctx, p):
     ctx.after(runtime_of(ctx.kumo).settle)
     tg = find_tg(ctx, p["TargetGroupArn"])
     attrs = dict(tg["_attributes"])
-    for a in p["Attributes"]:
-        key, value = a["Key"], a.get("Value", "")
+    for i, a in enumerate(p["Attributes"], 1):
+        key, value = required(a, "Key", f"attributes.{i}"), a.get("Value", "")
         if key not in attrs:
             raise invalid(f"Target group attribute key '{key}' is not recognized")
         if key in _TG_INT_ATTRIBUTES:
