@@ -6,9 +6,12 @@ workload, even daemons that left the process group, by reading /proc.  As
 root on Linux the workload gets a mount namespace of its own, where its disk
 is laid over the host's /etc, /var, /opt, /srv, /home, /root and /usr/local
 with overlayfs (the host's shell and Python stay visible, writes land on the
-workload's disk) and /tmp is its own.  Elsewhere it runs with its disk as its
-working directory and HOME, and absolute paths are the host's
-(docs/compute.md).
+workload's disk) and /tmp is its own.  Elsewhere (or with KUMO_NO_ISOLATION
+set) it runs with its disk as its working directory and HOME, and absolute
+paths are the host's (docs/compute.md).
+
+The workload owns its disk and may leave symlinks anywhere on it, so kumo's
+own writes there go through ``core.paths.Tree``, which never follows one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..core.paths import Tree
 
 log = logging.getLogger("kumo.compute")
 
@@ -60,6 +65,8 @@ class Usage:
 
 
 def _probe_isolation() -> bool:
+    if os.environ.get("KUMO_NO_ISOLATION"):
+        return False
     if os.name != "posix" or not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("unshare"):
         return False
     try:
@@ -82,9 +89,8 @@ class ProcessBackend:
         return ""
 
     def start(self, spec: Spec) -> Handle:
-        spec.disk.mkdir(parents=True, exist_ok=True)
-        (spec.disk / "tmp").mkdir(exist_ok=True)
-        os.chmod(spec.disk / "tmp", 0o1777)
+        disk = Tree(spec.disk, replace=True)
+        disk.mkdir("tmp", mode=0o1777)
         env = dict(spec.env)
         env["KUMO_WORKLOAD"] = spec.workload
         if spec.preload and not self.isolate:
@@ -92,8 +98,8 @@ class ProcessBackend:
         console = open(spec.console or os.devnull, "ab", buffering=0)
         try:
             if self.isolate:
+                disk.write(".kumo/namespace.sh", self._namespace_script(spec).encode())
                 init = spec.disk / ".kumo" / "namespace.sh"
-                init.write_text(self._namespace_script(spec))
                 cmd = ["unshare", "--mount", "--propagation", "private", "/bin/sh", str(init)]
                 cwd = "/"
             else:
@@ -109,10 +115,8 @@ class ProcessBackend:
     def _namespace_script(self, spec: Spec) -> str:
         disk = str(spec.disk)
         lines = ["#!/bin/sh", "set -e", f"mount --bind {_q(disk)} {DISK_ALIAS}"]
-        for d in OVERLAID:
-            target = "/" + d
-            if not os.path.isdir(target) or _contains(target, disk):
-                continue  # overlaying a directory that holds the disk itself would loop
+        for target in overlaid(disk):
+            d = target[1:]
             upper, work = f"{DISK_ALIAS}/upper/{d}", f"{DISK_ALIAS}/work/{d}"
             lowers = ":".join([str(layer / d) for layer in spec.lower_layers if (layer / d).is_dir()] + [target])
             lines.append(f"mkdir -p {_q(upper)} {_q(work)}")
@@ -245,6 +249,16 @@ class ProcessBackend:
             except (ProcessLookupError, PermissionError):
                 pass
         self._scan_cache = None
+
+
+def overlaid(disk: str | Path) -> list[str]:
+    """The host directories an isolated workload's disk is laid over (its writes there land on the disk)."""
+    out = []
+    for d in OVERLAID:
+        target = "/" + d
+        if os.path.isdir(target) and not _contains(target, str(disk)):  # overlaying the disk's own home would loop
+            out.append(target)
+    return out
 
 
 def _q(text: str) -> str:

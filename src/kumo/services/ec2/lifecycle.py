@@ -17,8 +17,9 @@ import os
 import shutil
 from pathlib import Path
 
-from ...compute.process import DISK_ALIAS, Handle, Spec
+from ...compute.process import DISK_ALIAS, Handle, Spec, overlaid
 from ...core.controllers import Controller
+from ...core.paths import Tree
 from . import userdata
 from .runtime import Ec2Runtime
 
@@ -175,26 +176,28 @@ class InstanceController(Controller):
     # -- the boot -----------------------------------------------------------------------------------
     def _spec(self, scope: str, inst: dict, disk: Path) -> Spec:
         iid = inst["InstanceId"]
-        kumo_dir = disk / ".kumo"
-        scripts = kumo_dir / "scripts"
-        (scripts / "files").mkdir(parents=True, exist_ok=True)
+        disk = Path(os.path.realpath(disk))  # as the boot script's realpath will name it
+        # The instance owns its disk and may have left symlinks on it: kumo's writes never follow one.
+        tree = Tree(disk, replace=True)
         plan = userdata.plan(userdata.decode(inst.get("_userdata")))
         isolated = self.rt.backend.isolate
         root = "" if isolated else str(disk)
-        seen_dir = f"{DISK_ALIAS}/.kumo/scripts" if isolated else str(scripts)
-        for name, body, _ in plan.scripts:
-            path = scripts / name
-            path.write_bytes(body)
-            path.chmod(0o755)
+        seen_dir = f"{DISK_ALIAS}/.kumo/scripts" if isolated else str(disk / ".kumo" / "scripts")
+        within = [*overlaid(disk), "/tmp", DISK_ALIAS] if isolated else [str(disk)]
+        tree.mkdir(".kumo/scripts/user")
+        tree.mkdir(".kumo/scripts/files")
+        for name, body, _ in plan.scripts:  # names are single file names (userdata.script_name)
+            tree.write(f".kumo/scripts/user/{name}", body, 0o755)
         for n, f in enumerate(plan.files):
-            (scripts / "files" / str(n)).write_bytes(f["content"])
-        (scripts / "runcmd").write_text(userdata.runcmd_script(plan))
-        (kumo_dir / "boot.sh").write_text(userdata.boot_script(plan, root, iid, seen_dir))
+            tree.write(f".kumo/scripts/files/{n}", f["content"])
+        tree.write(".kumo/scripts/runcmd", userdata.runcmd_script(plan).encode())
+        tree.write(".kumo/boot.sh", userdata.boot_script(plan, root, iid, seen_dir, within).encode())
         if self.rt.shim is not None:
-            shutil.copyfile(self.rt.shim, kumo_dir / "netshim.so")
+            with open(self.rt.shim, "rb") as shim:
+                tree.write(".kumo/netshim.so", shim, 0o755)
         home = "/home/ec2-user" if isolated else str(disk / "home" / "ec2-user")
         if not isolated:
-            (disk / "home" / "ec2-user").mkdir(parents=True, exist_ok=True)
+            tree.mkdir("home/ec2-user")
         imds = self.rt.loopback.imds_address(inst["_loopback"])
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
         bindir = os.path.dirname(os.path.realpath(os.sys.executable))

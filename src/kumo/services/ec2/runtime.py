@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ...compute import shim
 from ...compute.process import ProcessBackend
+from ...core.paths import component
 from .addresses import LoopbackPlan
 
 TOKEN_SCOPE, TOKEN_KIND, TOKEN_KEY = "", "ec2.runtime", "token"
@@ -51,7 +52,8 @@ class Ec2Runtime:
         # Instances in a mount namespace of their own cannot see kumo's work directory (it may be
         # under /tmp, which is theirs), but they see the host's /run.
         base = Path("/run/kumo") / self.token if self.backend.isolate else self.work / "ec2"
-        return base / "netmaps" / f"{scope.replace('/', '_')}_{vpc_id}.map"
+        # The region in the scope comes from the request's signature: one safe file name, whatever it holds.
+        return base / "netmaps" / f"{component(scope.replace('/', '_'))}_{component(vpc_id)}.map"
 
     def workload(self, instance_id: str) -> str:
         return f"{self.token}/{instance_id}"

@@ -12,6 +12,12 @@ Supported, as on EC2's Linux images:
 Scripts in ``/var/lib/cloud/scripts/per-boot``, ``per-instance`` and ``per-once``
 run as cloud-init runs them.  Anything else is reported as a warning on the
 console, as cloud-init would.  Pure logic: no files, no processes.
+
+Names from the user data never reach the host: a MIME part's filename becomes
+one plain file name as cloud-init cleans it (``../../x`` is ``.._.._x``), kept
+in the instance's own script directory; a ``write_files`` path is a path on
+the instance (``/../../etc/x`` is ``/etc/x``), and the boot script writes it
+only where it lands on the instance's disk, symlinks resolved.
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ from __future__ import annotations
 import base64
 import email
 import gzip
+import re
 import shlex
+import zlib
 from dataclasses import dataclass, field
 
 import yaml
+
+from ...core import paths
 
 
 @dataclass
@@ -66,14 +76,31 @@ def _part(data: bytes, out: BootPlan, name: str) -> None:
     elif data.startswith(b"#cloud-config"):
         _cloud_config(data, out)
     elif data.startswith(b"#cloud-boothook"):
-        out.scripts.append((f"boothook-{name}", b"#!/bin/sh\n" + data.split(b"\n", 1)[-1], True))
+        _script(out, f"boothook-{name}", b"#!/bin/sh\n" + data.split(b"\n", 1)[-1], True)
     elif data.startswith(b"#!"):
-        out.scripts.append((name, data, False))
+        _script(out, name, data, False)
     elif data.startswith(b"#include"):
         out.warnings.append("#include user data is not supported by kumo (it would fetch URLs); ignored")
     else:
         out.warnings.append("Unhandled non-multipart (text/x-not-multipart) userdata: "
                             f"'{data[:20].decode(errors='replace')}...'")
+
+
+def _script(out: BootPlan, name: str, body: bytes, every_boot: bool) -> None:
+    # Two parts of one name are one file on the instance: the later one is what runs.
+    out.scripts[:] = [s for s in out.scripts if s[0] != name]
+    out.scripts.append((name, body, every_boot))
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.()-]")
+MAX_SCRIPT_NAME = 200  # room for "boothook-" within a file name's 255 bytes
+
+
+def script_name(filename: str | None, fallback: str) -> str:
+    """A MIME part's filename as one file name, cleaned as cloud-init cleans it ("/" becomes "_", other
+    characters outside letters, digits and ``_-.()`` go); ``fallback`` when nothing usable is left."""
+    name = _UNSAFE.sub("", (filename or "").replace("/", "_"))[:MAX_SCRIPT_NAME]
+    return fallback if name.strip(".") == "" else name
 
 
 _MIME = {
@@ -101,7 +128,7 @@ def _multipart(data: bytes, out: BootPlan) -> None:
             body = prefix + body
         if ctype == "text/x-shellscript" and not body.startswith(b"#!"):
             body = b"#!/bin/sh\n" + body
-        _part(body, out, part.get_filename() or f"part-{n:03d}")
+        _part(body, out, script_name(part.get_filename(), f"part-{n:03d}"))
 
 
 def _command(item) -> str:
@@ -126,7 +153,10 @@ def _cloud_config(data: bytes, out: BootPlan) -> None:
         out.every_boot.append(_command(cmd))
     for entry in doc.get("write_files") or []:
         if isinstance(entry, dict) and entry.get("path"):
-            out.files.append(_file(entry))
+            try:
+                out.files.append(_file(entry))
+            except (ValueError, TypeError, OSError, EOFError, zlib.error) as exc:  # paths.Escape is a ValueError
+                out.warnings.append(f"write_files: {entry.get('path')!r}: {exc}; not written")
     for cmd in doc.get("runcmd") or []:
         out.first_boot.append(_command(cmd))
     for module in doc.get("cloud_final_modules") or []:
@@ -148,16 +178,19 @@ def _file(entry: dict) -> dict:
         raw = gzip.decompress(raw)
     perms = entry.get("permissions", "0644")
     mode = int(str(perms), 8) if not isinstance(perms, int) else perms
-    return {"path": entry["path"], "content": raw, "mode": mode, "append": bool(entry.get("append")),
-            "owner": entry.get("owner")}
+    return {"path": paths.rooted(str(entry["path"])), "content": raw, "mode": mode,
+            "append": bool(entry.get("append")), "owner": entry.get("owner")}
 
 
-def boot_script(bp: BootPlan, root: str, instance_id: str, script_dir: str) -> str:
+def boot_script(bp: BootPlan, root: str, instance_id: str, script_dir: str, within: list[str]) -> str:
     """The shell script that boots the instance.
 
     ``root`` prefixes absolute paths of the instance's disk ("" when the instance
-    has a mount namespace of its own).  ``script_dir`` holds the user scripts
-    and files kumo wrote out (as ``<script_dir>/<name>`` and ``files/<n>``).
+    has a mount namespace of its own).  ``script_dir`` holds the files kumo wrote
+    out (user scripts as ``user/<name>``, ``write_files`` contents as ``files/<n>``).
+    ``within`` are the directories, as the boot script sees them, where a write
+    lands on the instance's disk: a ``write_files`` path that resolves (symlinks
+    followed) anywhere else is not written.
     """
     always = "#scripts-user-always" in bp.every_boot
     lines = [
@@ -178,20 +211,23 @@ def boot_script(bp: BootPlan, root: str, instance_id: str, script_dir: str) -> s
     for cmd in bp.every_boot:
         if cmd != "#scripts-user-always":
             lines.append(f"( {cmd} )")
+    user = script_dir + "/user/"
     for name, _, every in bp.scripts:
         if every or always:
-            lines.append(f"{shlex.quote(script_dir + '/' + name)}")
+            lines.append(f"{shlex.quote(user + name)}")
+    if bp.files:
+        lines += _write_files_function(within)
     lines.append('if [ ! -e "$INST/boot-finished" ]; then')
     for n, f in enumerate(bp.files):
         target = shlex.quote(root + f["path"])
         src = shlex.quote(f"{script_dir}/files/{n}")
-        op = ">>" if f["append"] else ">"
-        lines.append(f'  mkdir -p "$(dirname {target})" && cat {src} {op} {target} && chmod {f["mode"]:o} {target}')
+        how = "append" if f["append"] else "replace"
+        lines.append(f'  kumo_write_file {src} {target} {f["mode"] & 0o7777:o} {how} {shlex.quote(f["path"])}')
     if bp.first_boot:
         lines.append(f"  sh {shlex.quote(script_dir + '/runcmd')}")
     for name, _, every in bp.scripts:
         if not (every or always):
-            lines.append(f"  {shlex.quote(script_dir + '/' + name)}")
+            lines.append(f"  {shlex.quote(user + name)}")
     lines.append('  for s in "$CLOUD"/scripts/per-instance/*; do [ -x "$s" ] && "$s"; done')
     lines.append('  if [ ! -e "$CLOUD/data/once-done" ]; then')
     lines.append('    for s in "$CLOUD"/scripts/per-once/*; do [ -x "$s" ] && "$s"; done; touch "$CLOUD/data/once-done"')
@@ -203,6 +239,24 @@ def boot_script(bp: BootPlan, root: str, instance_id: str, script_dir: str) -> s
     # The instance's init stays alive for as long as the instance runs (its status check watches it).
     lines.append("exec sleep infinity")
     return "\n".join(lines) + "\n"
+
+
+def _write_files_function(within: list[str]) -> list[str]:
+    # realpath -m resolves the symlinks on the way (a link planted by bootcmd included); what is left must
+    # still be on the instance's disk.  Python's realpath stands in where realpath has no -m (busybox).
+    allowed = "|".join(f"{shlex.quote(d)}|{shlex.quote(d.rstrip('/'))}/*" for d in within)
+    return [
+        "kumo_write_file() {  # <content> <path> <mode> <append|replace> <path on the instance>",
+        '  t=$(realpath -m -- "$2" 2>/dev/null || python3 -c '
+        "'import os,sys; print(os.path.realpath(sys.argv[1]))' \"$2\" 2>/dev/null)",
+        '  case "$t" in',
+        f"    {allowed}) ;;",
+        '    *) echo "[kumo] WARNING: write_files: $5 leads off the instance disk; not written"; return 1 ;;',
+        "  esac",
+        '  mkdir -p "$(dirname "$t")" || return 1',
+        '  if [ "$4" = append ]; then cat "$1" >> "$t"; else cat "$1" > "$t"; fi && chmod "$3" "$t"',
+        "}",
+    ]
 
 
 def runcmd_script(bp: BootPlan) -> str:

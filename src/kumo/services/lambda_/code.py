@@ -7,6 +7,11 @@ and a failed request rolls it back.  Environments run from an unpacked copy
 under ``<data dir>/work/lambda/code/<sha256>/`` (file modes and symlinks kept,
 so a custom runtime's ``bootstrap`` stays executable), which can always be
 made again from the stored zip.
+
+Archives are checked and unpacked by ``core/archive.py``: an entry that would
+land outside the code's directory (``../``, an absolute name, a path through
+the archive's own symlink) makes the upload fail with Lambda's "Could not
+unzip uploaded file" error, and unpacking never follows a symlink.
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ import hashlib
 import io
 import os
 import shutil
-import stat
 import zipfile
 from pathlib import Path
 
 from ...aws.errors import AwsError
+from ...core import archive, paths
 from .model import invalid
 
 MAX_ZIPPED = 50 * 1024 * 1024
 MAX_UNZIPPED = 262144000
+UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lambda_code (
     sha TEXT PRIMARY KEY,
@@ -42,15 +48,11 @@ def inspect(data: bytes, operation: str = "CreateFunction") -> dict:
                        status=413, fields={"Type": "User"})
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
-        raise invalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
-    unzipped = sum(i.file_size for i in infos)
+            unzipped = archive.check(zf)
+    except (zipfile.BadZipFile, ValueError, EOFError):  # archive.Refused is a ValueError
+        raise invalid(UNZIP_FAILED)
     if unzipped > MAX_UNZIPPED:
         raise invalid(f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes")
-    for info in infos:
-        if _unsafe(info.filename):
-            raise invalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
     digest = hashlib.sha256(data)
     return {"sha": digest.hexdigest(), "CodeSha256": base64.b64encode(digest.digest()).decode(),
             "CodeSize": len(data), "unzipped": unzipped}
@@ -73,11 +75,6 @@ def forget(store, sha: str) -> None:
 def wipe(store) -> None:
     with store.transaction():
         store.sql("DELETE FROM lambda_code")
-
-
-def _unsafe(name: str) -> bool:
-    parts = name.replace("\\", "/").split("/")
-    return name.startswith("/") or ".." in parts
 
 
 class Unpacker:
@@ -132,36 +129,12 @@ class Unpacker:
 def _unpack(data: bytes, target: str) -> None:
     tmp = f"{target}.tmp-{os.getpid()}-{id(data)}"
     shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for info in zf.infolist():
-            if _unsafe(info.filename):
-                continue
-            dest = os.path.join(tmp, info.filename)
-            mode = (info.external_attr >> 16) & 0xFFFF
-            if info.is_dir():
-                os.makedirs(dest, exist_ok=True)
-                continue
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            if stat.S_ISLNK(mode):
-                link = zf.read(info).decode("utf-8", "replace")
-                try:
-                    os.symlink(link, dest)
-                except FileExistsError:
-                    pass
-                continue
-            with zf.open(info) as src, open(dest, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 20)
-            perms = stat.S_IMODE(mode) if mode else 0
-            # Zips made without Unix modes (Windows tools) unpack as AWS unpacks them: readable, not executable.
-            os.chmod(dest, (perms | 0o444) if perms else 0o644)
-    # Directories must be traversable by the runtime, whoever it runs as.
-    for root, dirs, _files in os.walk(tmp):
-        for d in dirs:
-            p = os.path.join(root, d)
-            if not os.path.islink(p):
-                os.chmod(p, 0o755)
-    os.chmod(tmp, 0o755)
+    try:
+        archive.extract(data, tmp, MAX_UNZIPPED)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    os.chmod(tmp, 0o755)  # the runtime must traverse it, whoever it runs as
     if os.path.exists(target):
         shutil.rmtree(target, ignore_errors=True)
     os.rename(tmp, target)
@@ -169,11 +142,18 @@ def _unpack(data: bytes, target: str) -> None:
 
 
 def _merge(dirs: list[str], target: str) -> None:
+    """Layers in one directory, later ones on top, by the overlay's rules (a directory of a later layer
+    replaces an earlier layer's symlink instead of being written through it)."""
     tmp = f"{target}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    for d in dirs:
-        shutil.copytree(d, tmp, symlinks=True, dirs_exist_ok=True)
+    try:
+        tree = paths.Tree(tmp, replace=True)
+        for d in dirs:
+            tree.merge(d)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    os.chmod(tmp, 0o755)
     shutil.rmtree(target, ignore_errors=True)
     os.rename(tmp, target)
     Path(f"{target}.ok").touch()
