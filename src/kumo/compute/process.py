@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import peers
+
 log = logging.getLogger("kumo.compute")
 
 OVERLAID = ("etc", "var", "opt", "srv", "home", "root", "usr/local")
@@ -159,6 +161,25 @@ class ProcessBackend:
 
     def pids(self, workload: str) -> list[int]:
         return [p for p in self._scan().get(workload, []) if _state(p) not in ("Z", "X", None)]
+
+    def members(self, workload: str, handle: Handle | None, fresh: bool = False) -> list[int]:
+        """The workload's processes, as evidence of who is calling one of its services (compute/peers.py).
+
+        The tag is only an environment variable, which anyone can set; in a mount namespace of its own a
+        workload's processes are also those inside it, which another workload's cannot enter.  ``fresh``
+        skips the scan's cache, for a process started since.
+        """
+        if fresh:
+            self._scan_cache = None
+        pids = self.pids(workload)
+        if not self.isolate:
+            return pids
+        if handle is None or not self.alive(handle):
+            return []
+        own = peers.mount_namespace(handle.pid)
+        if own is None or own == peers.mount_namespace(os.getpid()):
+            return []  # not yet in its namespace
+        return [p for p in pids if peers.mount_namespace(p) == own]
 
     def usage(self, workload: str) -> Usage:
         u = Usage()
