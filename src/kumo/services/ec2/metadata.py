@@ -130,9 +130,7 @@ class MetadataService:
         workload, handle = rt.workload(instance["InstanceId"]), handle_of(instance)
         peer, local = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
         inode = peers.socket_inode(peer, local) if peer and local else None
-        found = inode and (peers.holder(inode, rt.backend.members(workload, handle))
-                           or peers.holder(inode, rt.backend.members(workload, handle, fresh=True)))
-        caller = key if found else None
+        caller = key if peers.holder(inode, rt.backend.members(workload, handle)) is not None else None
         if caller is None:
             log.info("%s: metadata request from %s refused: not a process of the instance",
                      instance["InstanceId"], peer[0] if peer else "?")
