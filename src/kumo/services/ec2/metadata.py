@@ -9,7 +9,7 @@ The address dialled only says whose service is asked, not who asks: any
 process on the machine can dial it.  A connection is served only when a
 process of that instance holds its other end (``compute/peers.py``, checked
 once per connection); anyone else (another instance, the host) gets 403 and
-no data, as a request that does not come from the instance gets from IMDS.
+no data, IMDS's answer to a request it will not serve.
 
 The v2 flow is AWS's: ``PUT /latest/api/token`` with a TTL header gives a
 token; reads carry it in ``X-aws-ec2-metadata-token``.  With HttpTokens
