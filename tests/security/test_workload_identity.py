@@ -11,7 +11,7 @@ import base64
 import http.client
 import json
 
-from ..ec2.conftest import AMI, console, terminate_instances_afterwards, wait_state  # noqa: F401 (autouse)
+from ..ec2.conftest import AMI, console, terminate_instances_afterwards  # noqa: F401 (autouse fixture)
 from ..lambda_.conftest import fns, lam, role  # noqa: F401 (fixtures)
 
 NO_TRUST = '{"Version": "2012-10-17", "Statement": []}'
