@@ -1,5 +1,6 @@
 """Instances that really run: web servers answer, stop and start, terminate, console, user data."""
 
+import base64
 import os
 import signal
 import subprocess
@@ -110,25 +111,43 @@ echo "bad-token-code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-aws-ec2-meta
     assert "v1-code=200" in out
 
 
-def test_metadata_entries_from_the_host(aws, kumo_server):
-    """The metadata service of an instance is reachable from the host at its documented address, with curl."""
+# Reads metadata entries from the instance's own metadata service at its documented address
+# ($AWS_EC2_METADATA_SERVICE_ENDPOINT) with an IMDSv2 token: one console line each, in base64 so that values
+# of several lines come out whole.
+IMDS_READER = """#!/bin/sh
+T=$(curl -s -X PUT "${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')
+get() { echo "imds $1 $(curl -s -H "X-aws-ec2-metadata-token: $T" "${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest/$1" | base64 -w0)"; }
+MAC=$(curl -s -H "X-aws-ec2-metadata-token: $T" "${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest/meta-data/mac")
+for p in meta-data/instance-id meta-data/ami-id meta-data/instance-type meta-data/local-ipv4 meta-data/public-ipv4 \\
+         meta-data/hostname meta-data/placement/region meta-data/mac meta-data/network/interfaces/macs/$MAC/subnet-id \\
+         meta-data/security-groups meta-data/tags/instance/Name user-data meta-data/public-keys/0=k1/openssh-key \\
+         meta-data/; do get "$p"; done
+echo imds-done
+"""
+
+
+def imds_reads(console_text: str) -> dict[str, str]:
+    out = {}
+    for line in console_text.splitlines():
+        parts = line.split(" ")
+        if parts[0] == "imds" and len(parts) == 3:
+            out[parts[1]] = base64.b64decode(parts[2]).decode()
+    return out
+
+
+def test_metadata_entries_from_inside_the_instance(aws):
+    """An instance reads its own metadata service at its documented address with curl (the host may not: below)."""
     ec2 = aws("ec2")
     ec2.create_key_pair(KeyName="k1")
     inst = ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="k1",
                              MetadataOptions={"InstanceMetadataTags": "enabled"},
                              TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name",
                                                                                        "Value": "meta"}]}],
-                             UserData="#!/bin/sh\necho hi\n")["Instances"][0]
-    wait_state(ec2, [inst["InstanceId"]], "running")
-    rt = kumo_server.kumo.services["ec2"]
-    base = rt.metadata.endpoint(rt.loopback.imds_address(inst["PublicIpAddress"])) + "latest/"
-    token = subprocess.run(["curl", "-s", "-X", "PUT", base + "api/token", "-H",
-                            "X-aws-ec2-metadata-token-ttl-seconds: 60"], capture_output=True, text=True,
-                           timeout=10).stdout
+                             UserData=IMDS_READER)["Instances"][0]
+    reads = imds_reads(console(ec2, inst["InstanceId"], "imds-done"))
 
     def get(path):
-        return subprocess.run(["curl", "-s", "-H", f"X-aws-ec2-metadata-token: {token}", base + path],
-                              capture_output=True, text=True, timeout=10).stdout
+        return reads[path]
 
     assert get("meta-data/instance-id") == inst["InstanceId"]
     assert get("meta-data/ami-id") == AMI
@@ -141,10 +160,30 @@ def test_metadata_entries_from_the_host(aws, kumo_server):
     assert get(f"meta-data/network/interfaces/macs/{mac}/subnet-id") == inst["SubnetId"]
     assert get("meta-data/security-groups") == "default"
     assert get("meta-data/tags/instance/Name") == "meta"
-    assert get("user-data") == "#!/bin/sh\necho hi\n"
+    assert get("user-data") == IMDS_READER
     assert "ssh-rsa" in get("meta-data/public-keys/0=k1/openssh-key")
     listing = get("meta-data/").split("\n")
     assert "instance-id" in listing and "placement/" in listing
+
+
+def test_metadata_service_refuses_the_host(aws, kumo_server):
+    """The host is not the instance: its requests to the instance's metadata address get 403 and no data."""
+    ec2 = aws("ec2")
+    inst = ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                             UserData="#!/bin/sh\necho hi\n")["Instances"][0]
+    wait_state(ec2, [inst["InstanceId"]], "running")
+    rt = kumo_server.kumo.services["ec2"]
+    base = rt.metadata.endpoint(rt.loopback.imds_address(inst["PublicIpAddress"])) + "latest/"
+
+    def curl(*args):
+        out = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", *args], capture_output=True, text=True, timeout=10)
+        body, _, code = out.stdout.rpartition("\n")
+        return code, body
+
+    assert curl("-X", "PUT", base + "api/token", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60") == ("403",
+                                                                                                      "Forbidden")
+    assert curl(base + "meta-data/instance-id") == ("403", "Forbidden")
+    assert curl(base + "user-data") == ("403", "Forbidden")
 
 
 def test_killed_processes_fail_the_instance_check(aws, kumo_server):

@@ -147,8 +147,13 @@ def test_function_names_arns_and_qualifiers():
 
 
 class _Owner:
-    def __init__(self):
+    def __init__(self, admit=True):
         self.calls = []
+        self.admit = admit
+
+    def admits(self, peer, local):
+        self.calls.append(("admits",))
+        return self.admit
 
     def on_next(self, conn):
         self.calls.append(("next",))
@@ -178,10 +183,11 @@ class _Transport:
         return None
 
 
-def _conn():
-    owner, transport = _Owner(), _Transport()
+def _conn(admit=True):
+    owner, transport = _Owner(admit), _Transport()
     conn = runtime_api.RuntimeConnection(owner)
     conn.connection_made(transport)
+    assert owner.calls.pop(0) == ("admits",)  # asked once, when the connection opens
     return conn, owner, transport
 
 
@@ -203,6 +209,14 @@ def test_runtime_api_parses_pipelined_split_and_chunked_requests():
     assert owner.calls[-1] == ("init-error", b"{}")
     conn.data_received(b"GET /2018-06-01/nope HTTP/1.1\r\n\r\n")
     assert b"404 Not Found" in transport.written
+
+
+def test_runtime_api_refuses_a_connection_its_owner_does_not_admit():
+    conn, owner, transport = _conn(admit=False)
+    conn.data_received(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert owner.calls == []  # never reaches the environment
+    assert transport.written.startswith(b"HTTP/1.1 403 Forbidden\r\n") and transport.closed
+    assert json.loads(transport.written.split(b"\r\n\r\n", 1)[1])["errorType"] == "Forbidden"
 
 
 def test_runtime_api_refuses_responses_over_six_megabytes():

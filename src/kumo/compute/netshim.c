@@ -11,8 +11,9 @@
  *    metadata service), goes to the loopback address kumo maps it to
  *    (KUMO_NETMAP file, reloaded when it changes; KUMO_IMDS for the metadata
  *    service);
- *  - outgoing loopback connections leave from the instance's own address, so
- *    kumo can tell which instance is calling.
+ *  - outgoing loopback connections leave from the instance's own address, as
+ *    they would from its own host (kumo's per-instance services do not trust
+ *    it: they identify the process that calls, compute/peers.py).
  *
  * Statically linked programs do not load it; they must bind KUMO_SELF_IP themselves.
  */

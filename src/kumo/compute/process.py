@@ -25,6 +25,9 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
+
+from . import peers
 
 from ..core.paths import Tree
 
@@ -163,6 +166,31 @@ class ProcessBackend:
 
     def pids(self, workload: str) -> list[int]:
         return [p for p in self._scan().get(workload, []) if _state(p) not in ("Z", "X", None)]
+
+    def members(self, workload: str, handle: Handle | None) -> Iterator[int]:
+        """The workload's processes, as evidence of who calls one of its services (compute/peers.py), cheapest first.
+
+        Those below its first process are its own beyond doubt.  The others (daemons that left the tree) are
+        found by their tag, which is only an environment variable anyone can set: with a mount namespace of its
+        own, a workload's are also inside it, where another workload's processes cannot enter.
+        """
+        alive = self.alive(handle)
+        if self.isolate:
+            own = peers.mount_namespace(handle.pid) if alive else None
+            if own is None or own == peers.mount_namespace(os.getpid()):
+                return  # not (or not yet) in its namespace
+        seen: set[int] = set()
+        for fresh in (False, True):
+            if fresh:
+                if alive:  # a process started since the last scan is most likely below the first one
+                    below = [handle.pid] + peers.descendants(handle.pid)
+                    yield from (p for p in below if p not in seen)
+                    seen.update(below)
+                self._scan_cache = None
+            for pid in self.pids(workload):
+                if pid not in seen and (not self.isolate or peers.mount_namespace(pid) == own):
+                    seen.add(pid)
+                    yield pid
 
     def usage(self, workload: str) -> Usage:
         u = Usage()

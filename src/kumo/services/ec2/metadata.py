@@ -1,14 +1,20 @@
 """The instance metadata service (IMDS), versions 1 and 2.
 
 Each running instance has its own listener at its metadata address
-(127.<base+1>.x.y, the twin of its loopback address), so the service knows
-who asks from the address that was dialled.  Processes of the instance find
-it through ``AWS_EC2_METADATA_SERVICE_ENDPOINT``, and kumo's network shim
-sends connections to 169.254.169.254:80 there too.
+(127.<base+1>.x.y, the twin of its loopback address).  Processes of the
+instance find it through ``AWS_EC2_METADATA_SERVICE_ENDPOINT``, and kumo's
+network shim sends connections to 169.254.169.254:80 there too.
+
+The address dialled only says whose service is asked, not who asks: any
+process on the machine can dial it.  A connection is served only when a
+process of that instance holds its other end (``compute/peers.py``, checked
+once per connection); anyone else (another instance, the host) gets 403 and
+no data, IMDS's answer to a request it will not serve.
 
 The v2 flow is AWS's: ``PUT /latest/api/token`` with a TTL header gives a
 token; reads carry it in ``X-aws-ec2-metadata-token``.  With HttpTokens
-required, reads without a valid token get 401.
+required, reads without a valid token get 401.  A token is bound to the
+instance that got it.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import weakref
 from typing import Any
 
 from aiohttp import web
 
+from ...compute import peers
 from ...core import credentials
 from ...core.arns import parse_arn
 from ..iam.model import PROFILE, ROLE
@@ -38,7 +46,9 @@ class MetadataService:
         self._runner: web.AppRunner | None = None
         self._sites: dict[str, web.TCPSite] = {}
         self._owners: dict[str, tuple[str, str]] = {}  # address -> (scope, instance id)
-        self._tokens: dict[str, tuple[str, float]] = {}  # token -> (address, expiry)
+        self._tokens: dict[str, tuple[tuple[str, str], float]] = {}  # token -> ((scope, instance id), expiry)
+        # connection -> the instance its peer belongs to (or None): one lookup per keep-alive connection
+        self._callers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     async def _ensure_runner(self) -> web.AppRunner:
         if self._runner is None:
@@ -58,8 +68,8 @@ class MetadataService:
         self._sites[address] = site
 
     async def withdraw(self, address: str) -> None:
-        self._owners.pop(address, None)
-        for token in [t for t, (a, _) in self._tokens.items() if a == address]:
+        owner = self._owners.pop(address, None)
+        for token in [t for t, (o, _) in self._tokens.items() if o == owner]:
             del self._tokens[token]
         site = self._sites.pop(address, None)
         if site is not None:
@@ -77,7 +87,8 @@ class MetadataService:
 
     # -- requests -------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        sock = request.transport.get_extra_info("sockname") if request.transport else None
+        transport = request.transport
+        sock = transport.get_extra_info("sockname") if transport else None
         address = sock[0] if sock else ""
         owner = self._owners.get(address)
         if owner is None:
@@ -86,21 +97,47 @@ class MetadataService:
         instance = self.kumo.store.table(scope, "ec2.instance").get(instance_id)
         if instance is None or instance["State"]["Name"] not in ("running", "stopping"):
             return web.Response(status=404, text="Not Found")
+        if self._caller(transport, scope, instance) != owner:
+            refused = web.Response(status=403, text="Forbidden")
+            refused.force_close()
+            return refused
         options = instance.get("MetadataOptions") or {}
         path = request.path
         if path == "/latest/api/token":
-            return self._token(request, address)
+            return self._token(request, owner)
         if request.method not in ("GET", "HEAD"):
             return web.Response(status=405, text="Method Not Allowed")
         token = request.headers.get("X-aws-ec2-metadata-token")
         if token is not None or options.get("HttpTokens") == "required":
-            if not self._valid(token, address):
+            if not self._valid(token, owner):
                 return web.Response(status=401, text="Unauthorized")
         with self.kumo.store.transaction():
             tree = self._tree(scope, instance)
         return self._lookup(tree, path)
 
-    def _token(self, request: web.Request, address: str) -> web.Response:
+    def _caller(self, transport, scope: str, instance: dict) -> tuple[str, str] | None:
+        """The instance whose process holds the other end of this connection: the owner, or None."""
+        if transport is None:
+            return None
+        try:
+            return self._callers[transport]
+        except KeyError:
+            pass
+        from .lifecycle import handle_of
+
+        key = (scope, instance["InstanceId"])
+        rt = self.kumo.services["ec2"]
+        workload, handle = rt.workload(instance["InstanceId"]), handle_of(instance)
+        peer, local = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+        inode = peers.socket_inode(peer, local) if peer and local else None
+        caller = key if peers.holder(inode, rt.backend.members(workload, handle)) is not None else None
+        if caller is None:
+            log.info("%s: metadata request from %s refused: not a process of the instance",
+                     instance["InstanceId"], peer[0] if peer else "?")
+        self._callers[transport] = caller
+        return caller
+
+    def _token(self, request: web.Request, owner: tuple[str, str]) -> web.Response:
         if request.method != "PUT":
             return web.Response(status=405, text="Method Not Allowed")
         if "X-Forwarded-For" in request.headers:
@@ -113,14 +150,16 @@ class MetadataService:
         if not 1 <= ttl <= TOKEN_TTL_MAX:
             return web.Response(status=400, text="Bad Request")
         token = secrets.token_urlsafe(42)
-        self._tokens[token] = (address, self.kumo.clock.now() + ttl)
+        self._tokens[token] = (owner, self.kumo.clock.now() + ttl)
         return web.Response(text=token, headers={"X-aws-ec2-metadata-token-ttl-seconds": str(ttl)})
 
-    def _valid(self, token: str | None, address: str) -> bool:
+    def _valid(self, token: str | None, owner: tuple[str, str]) -> bool:
         if not token or token not in self._tokens:
             return False
-        owner, expiry = self._tokens[token]
-        if owner != address or self.kumo.clock.now() >= expiry:
+        holder, expiry = self._tokens[token]
+        if holder != owner:
+            return False  # another instance's token: no good here, and still good for its own
+        if self.kumo.clock.now() >= expiry:
             self._tokens.pop(token, None)
             return False
         return True

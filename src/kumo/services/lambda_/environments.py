@@ -26,6 +26,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from ...compute import peers
 from . import runtime_api, telemetry
 from .runtimes import Launch
 from .sandbox import LaunchSpec, Launched
@@ -184,6 +185,17 @@ class Environment:
         return f"{task_root}/bootstrap"  # missing: the exec fails and init reports it
 
     # -- Runtime API callbacks ------------------------------------------------------------------
+    def admits(self, peer, local) -> bool:
+        """Whether a process of this environment (its runtime, or one the runtime started) is the caller."""
+        launched = self.launched
+        if launched is None or not peer or not local:
+            return False
+        if peers.holder(peers.socket_inode(peer, local), self.fleet.sandbox.members(launched)) is not None:
+            return True
+        log.warning("%s: Runtime API connection from %s:%s refused: not a process of the environment",
+                    self.target.name, peer[0], peer[1])
+        return False
+
     def on_next(self, conn: runtime_api.RuntimeConnection) -> None:
         if self.state == "dead":
             return

@@ -1,8 +1,11 @@
 """The Lambda Runtime API (2018-06-01) that each environment's runtime process talks to.
 
 Every environment gets a listener of its own on 127.0.0.1 (its address is the
-process's AWS_LAMBDA_RUNTIME_API).  The paths, status codes and headers are
-AWS's:
+process's AWS_LAMBDA_RUNTIME_API), which serves that environment's processes
+only: when a connection opens, its owner says whether a process of the
+environment holds the other end (``compute/peers.py``); anyone else gets 403
+Forbidden to its first request, and the connection is closed.  The paths,
+status codes and headers are AWS's:
 
     GET  /2018-06-01/runtime/invocation/next                 -> 200, the event, Lambda-Runtime-* headers
     POST /2018-06-01/runtime/invocation/{RequestId}/response -> 202 {"status":"OK"}
@@ -34,6 +37,7 @@ _REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 40
 
 
 class Owner(Protocol):
+    def admits(self, peer, local) -> bool: ...
     def on_next(self, conn: "RuntimeConnection") -> None: ...
     def on_result(self, conn: "RuntimeConnection", request_id: str, ok: bool, body: bytes, headers: dict) -> None: ...
     def on_init_error(self, conn: "RuntimeConnection", body: bytes, headers: dict) -> None: ...
@@ -41,13 +45,15 @@ class Owner(Protocol):
 
 
 class RuntimeConnection(asyncio.Protocol):
-    __slots__ = ("owner", "transport", "buf", "closed", "_head", "_need", "_chunks", "_chunked", "_skip", "_owed")
+    __slots__ = ("owner", "transport", "buf", "closed", "refused", "_head", "_need", "_chunks", "_chunked", "_skip",
+                 "_owed")
 
     def __init__(self, owner: Owner):
         self.owner = owner
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.closed = False
+        self.refused = False
         self._head: tuple[str, str, dict] | None = None
         self._need = 0
         self._chunked = False
@@ -58,6 +64,9 @@ class RuntimeConnection(asyncio.Protocol):
     # -- asyncio --------------------------------------------------------------------------------
     def connection_made(self, transport) -> None:
         self.transport = transport
+        # Once per connection, before anything is read: runtimes keep theirs open (keep-alive).
+        self.refused = not self.owner.admits(transport.get_extra_info("peername"),
+                                             transport.get_extra_info("sockname"))
         sock = transport.get_extra_info("socket")
         if sock is not None:
             try:
@@ -71,6 +80,10 @@ class RuntimeConnection(asyncio.Protocol):
         self.closed = True
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            self.reply(403, {"errorMessage": "This Runtime API serves only its own execution environment's processes",
+                             "errorType": "Forbidden"}, close=True)
+            return
         self.buf += data
         try:
             while self._step():

@@ -40,6 +40,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...compute import peers
+
 log = logging.getLogger("kumo.lambda")
 
 MOUNT_TASK = "/var/task"
@@ -127,6 +129,13 @@ class Sandbox:
             peak_fd = self.cgroups.open_peak(cgroup)
         os.set_blocking(read_fd, False)
         return Launched(proc, read_fd, cgroup, self.task_root(spec.code_dir), peak_fd)
+
+    def members(self, launched: Launched):
+        """The environment's processes, cheapest first: the runtime, then its cgroup or its descendants."""
+        pid = launched.proc.pid
+        yield pid
+        rest = self.cgroups.pids(launched.cgroup) if launched.cgroup is not None else peers.descendants(pid)
+        yield from (p for p in rest if p != pid)
 
     # -- after the fact ---------------------------------------------------------------------------
     def peak_memory_mb(self, launched: Launched) -> int:
