@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--lambda-concurrency", type=int,
                        help="Lambda concurrent executions per account and region (KUMO_LAMBDA_CONCURRENCY, "
                             "default 1000)")
+    start.add_argument("--enforce-signatures", action="store_true", default=None,
+                       help="refuse requests without a valid SigV4 signature of a key kumo issued or the root "
+                            "pair (KUMO_ENFORCE_SIGNATURES)")
 
     status = sub.add_parser("status", help="show what the running kumo is doing")
     _common(status)
@@ -95,6 +98,7 @@ def cmd_start(args) -> int:
             host=args.host, port=args.port, data_dir=args.data_dir, ephemeral=args.ephemeral,
             time_scale=args.time_scale, account_id=args.account_id, region=args.region, log_level=args.log_level,
             loopback_base=args.loopback_base, lambda_concurrency=args.lambda_concurrency,
+            enforce_signatures=args.enforce_signatures,
         )
     except ValueError as exc:
         print(f"kumo: {exc}", file=sys.stderr)
@@ -149,6 +153,8 @@ def cmd_status(args) -> int:
     state = health["state"]
     print(f"state: {'in memory' if state['ephemeral'] else state['path']}, {state['records']} records")
     print(f"clock: x{health['clock']['scale']:g}")
+    if health.get("enforce_signatures"):
+        print("signatures: enforced")
     for name, st in sorted(health["services"].items()):
         print(f"  {name:14} {st}")
     return 0

@@ -26,6 +26,8 @@ class Settings:
     loopback_base: int = 1
     # Lambda's concurrent executions per account and region (AWS's default quota is 1,000).
     lambda_concurrency: int = 1000
+    # Verify every request's SigV4 signature against the keys kumo issued (aws/sigv4.py); off: signatures are read.
+    enforce_signatures: bool = False
 
     def __post_init__(self) -> None:
         if not self.data_dir:

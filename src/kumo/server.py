@@ -117,7 +117,9 @@ class Kumo:
         self._loopback = LoopbackClaim(self.settings.loopback_base)
         self.clock.bind(asyncio.get_running_loop())
         self._setup_services()
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        # A verified signature covers the body as sent: the gateway then undoes request compression itself.
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False,
+                                     auto_decompress=not self.settings.enforce_signatures)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
         await site.start()
@@ -177,6 +179,7 @@ class Kumo:
             "state": {"ephemeral": self.settings.ephemeral, "path": self.store.path, "records": self.store.count()},
             "controllers": self.controllers.stats(),
             "requests": self.gateway.requests,
+            "enforce_signatures": self.settings.enforce_signatures,
         }
 
     async def _health(self, request: web.Request) -> web.Response:
