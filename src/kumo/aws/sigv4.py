@@ -33,6 +33,7 @@ import logging
 import re
 import time
 import zlib
+from collections import OrderedDict
 from email.utils import parsedate_tz, mktime_tz
 from urllib.parse import unquote
 
@@ -143,6 +144,8 @@ class _Incoming:
 class Verifier:
     def __init__(self, kumo):
         self.kumo = kumo
+        # Presigned signature -> the simulated time it was signed at, as placed on its first use.
+        self._presigned: OrderedDict[str, float] = OrderedDict()
 
     # -- the gateway's two calls ------------------------------------------------------------------
     def verify(self, method: str, path: str, query: str, headers, body: bytes, *, protocol: str, model,
@@ -198,6 +201,8 @@ class Verifier:
         if not hmac.compare_digest(expected, parts["signature"]):
             log.info("signature mismatch for %s; canonical request:\n%s", access_key, canonical)
             raise refusal("mismatch", fam)
+        if presigned_expires is not None:
+            self._check_expiry(timestamp, presigned_expires, parts["signature"], fam)
 
     def _secret(self, access_key: str, token: str | None, fam: str) -> str:
         record = credentials.lookup(self.kumo.store, access_key)
@@ -220,14 +225,23 @@ class Verifier:
         if signed_at > now + window:
             raise refusal("skew", fam, f"Signature not yet current: {timestamp} is still later than "
                                        f"{_basic(now + window)} ({_basic(now)} + {window // 60} min.)")
-        if presigned_expires is None:
-            if signed_at < now - window:
-                raise refusal("skew", fam, f"Signature expired: {timestamp} is now earlier than "
-                                           f"{_basic(now - window)} ({_basic(now)} - {window // 60} min.)")
-            return
-        # A presigned URL lives X-Amz-Expires seconds of kumo's time, so advancing the clock expires it.
+        if presigned_expires is None and signed_at < now - window:
+            raise refusal("skew", fam, f"Signature expired: {timestamp} is now earlier than "
+                                       f"{_basic(now - window)} ({_basic(now)} - {window // 60} min.)")
+
+    def _check_expiry(self, timestamp: str, expires: int, signature: str, fam: str) -> None:
+        signed_at = calendar.timegm(time.strptime(timestamp, "%Y%m%dT%H%M%SZ"))
+        now = time.time()
+        # A presigned URL lives X-Amz-Expires seconds of kumo's time, so advancing the clock expires it.  X-Amz-Date
+        # drops the fraction of its second, so a URL signed in the second of an advance could be from before or
+        # after it: the first use settles where it sits in simulated time.
         clock = self.kumo.clock
-        if clock.now() - clock.at_wall(signed_at) > presigned_expires:
+        seen = self._presigned.get(signature)
+        if seen is None:
+            seen = self._presigned[signature] = clock.at_wall(min(signed_at + 1, now))
+            if len(self._presigned) > 10000:
+                self._presigned.popitem(last=False)
+        if clock.now() - seen > expires:
             raise refusal("expired", fam)
 
 
@@ -245,7 +259,9 @@ def _pairs(query: str) -> list[tuple[str, str]]:
 def _header_parts(auth: str, fam: str) -> dict:
     algorithm, _, rest = auth.strip().partition(" ")
     fields: dict[str, str] = {}
-    for item in rest.split(","):
+    if algorithm != ALGORITHM and algorithm.startswith("AWS4-"):
+        raise refusal("incomplete", fam, f"Unsupported AWS 'algorithm': '{algorithm}'")
+    for item in rest.split(",") if algorithm == ALGORITHM else ():
         item = item.strip()
         if not item:
             continue
@@ -254,10 +270,6 @@ def _header_parts(auth: str, fam: str) -> dict:
             raise refusal("incomplete", fam, f"'{item}' not a valid key=value pair (missing equal-sign) in "
                                              f"Authorization header: '{auth}'.")
         fields[key.strip()] = value.strip()
-    if algorithm != ALGORITHM:
-        if algorithm.startswith("AWS4-"):
-            raise refusal("incomplete", fam, f"Unsupported AWS 'algorithm': '{algorithm}'")
-        fields = {}
     missing = [f"Authorization header requires '{name}' parameter." for name in ("Credential", "Signature",
                                                                                  "SignedHeaders")
                if not fields.get(name)]
