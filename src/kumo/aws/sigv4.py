@@ -25,7 +25,6 @@ Gateway) the same with 403 and Lambda's 5-minute window.
 
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 import hashlib
 import hmac
@@ -111,12 +110,29 @@ def signed(headers, query: str) -> bool:
     return "Authorization" in headers or "X-Amz-Signature=" in query or "X-Amz-Credential=" in query
 
 
+_KEYS: dict[tuple[str, str, str, str], bytes] = {}
+
+
 class _Canonical(SigV4Auth):
     """botocore's SigV4 over exactly the headers the client says it signed."""
 
     def __init__(self, secret: str, region: str, service: str, signed_headers: list[str]):
         super().__init__(Credentials("", secret), service, region)
         self._names = signed_headers
+
+    def signature(self, string_to_sign, request):
+        # The signing key depends on the secret, day, region and service only: derived once per day and scope.
+        scope = (self.credentials.secret_key, request.context["timestamp"][0:8], self._region_name,
+                 self._service_name)
+        key = _KEYS.get(scope)
+        if key is None:
+            secret, day, region, service = scope
+            key = self._sign(self._sign(self._sign(self._sign(f"AWS4{secret}".encode(), day), region), service),
+                             "aws4_request")
+            if len(_KEYS) > 4096:
+                _KEYS.clear()
+            _KEYS[scope] = key
+        return self._sign(key, string_to_sign, hex=True)
 
     def headers_to_sign(self, request):
         out = HTTPHeaders()
@@ -218,7 +234,7 @@ class Verifier:
         raise refusal("unknown", fam)
 
     def _check_time(self, timestamp: str, presigned_expires: int | None, fam: str) -> None:
-        signed_at = calendar.timegm(time.strptime(timestamp, "%Y%m%dT%H%M%SZ"))
+        signed_at = _epoch(timestamp)
         # Clients sign with the wall clock, not kumo's simulated one, so skew is judged on wall time.
         now = time.time()
         window = _WINDOW.get(fam, 900)
@@ -230,7 +246,7 @@ class Verifier:
                                        f"{_basic(now - window)} ({_basic(now)} - {window // 60} min.)")
 
     def _check_expiry(self, timestamp: str, expires: int, signature: str, fam: str) -> None:
-        signed_at = calendar.timegm(time.strptime(timestamp, "%Y%m%dT%H%M%SZ"))
+        signed_at = _epoch(timestamp)
         now = time.time()
         # A presigned URL lives X-Amz-Expires seconds of kumo's time, so advancing the clock expires it.  X-Amz-Date
         # drops the fraction of its second, so a URL signed in the second of an advance could be from before or
@@ -290,7 +306,7 @@ def _query_parts(pairs: list[tuple[str, str]], fam: str) -> tuple[dict, str, int
     if params["X-Amz-Algorithm"] != ALGORITHM:
         raise refusal("incomplete", fam, f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'")
     timestamp = params["X-Amz-Date"]
-    if not _BASIC.match(timestamp) or not _valid_time(timestamp):
+    if _epoch(timestamp) is None:
         raise refusal("incomplete", fam, f"Date must be in ISO-8601 'basic format'. Got '{timestamp}'. See "
                                          "http://en.wikipedia.org/wiki/ISO_8601")
     raw = params.get("X-Amz-Expires", "900")  # without one, the usual 15-minute window
@@ -332,18 +348,21 @@ def _header_timestamp(headers, auth: str, fam: str) -> str:
             raise refusal("incomplete", fam, "Authorization header requires existence of either a 'X-Amz-Date' "
                                              f"or a 'Date' header. Authorization={auth}")
         return _basic(mktime_tz(parsed))
-    if not _BASIC.match(value) or not _valid_time(value):
+    if _epoch(value) is None:
         raise refusal("incomplete", fam, f"Date must be in ISO-8601 'basic format'. Got '{value}'. See "
                                          "http://en.wikipedia.org/wiki/ISO_8601")
     return value
 
 
-def _valid_time(value: str) -> bool:
+def _epoch(value: str) -> float | None:
+    """Epoch seconds of an ISO-8601 basic timestamp (20260101T000000Z), or None when it is not one."""
+    if not _BASIC.match(value):
+        return None
     try:
-        time.strptime(value, "%Y%m%dT%H%M%SZ")
+        return _dt.datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]), int(value[9:11]), int(value[11:13]),
+                            int(value[13:15]), tzinfo=_dt.timezone.utc).timestamp()
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _basic(epoch: float) -> str:
