@@ -9,6 +9,7 @@ root pair; plus the verifier's own CPU per request, timed in-process.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -114,7 +115,10 @@ def main() -> None:
     if not args.no_record:
         note = ("Alternating rounds of sequential calls from one boto3 client against a fresh kumo each round "
                 "(the same root-pair signing on both sides). Latency includes boto3's own request building, "
-                "signing and parsing. With the flag off the edge pays one `is None` test per request.")
+                "signing and parsing. With the flag off the edge pays one `is None` test per request. "
+                f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the "
+                "machine is shared): the round medians show how much of the latency difference is noise; the "
+                "in-process figure is what verification adds.")
         record("Signatures: kumo with and without --enforce-signatures",
                f"python bench/bench_signatures.py --calls {args.calls} --rounds {args.rounds}", table + "\n\n" + note)
 
