@@ -6,6 +6,7 @@ One kumo with enforcement on serves this module; boto3, the aws CLI and raw HTTP
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import json
 import os
 import subprocess
@@ -314,6 +315,14 @@ def test_a_gzip_compressed_request_is_verified_over_its_compressed_bytes(server,
     cw.put_metric_data(Namespace="Sig", MetricData=[{"MetricName": "Zipped", "Value": 1.0}])
     assert seen == [b"gzip"] or seen == ["gzip"]
     assert [m["MetricName"] for m in cw.list_metrics(Namespace="Sig")["Metrics"]] == ["Zipped"]
+    # Decompression is bounded by the service's body limit (10 MiB for STS), and bad gzip is the client's error.
+    form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Content-Encoding": "gzip"}
+    bomb = gzip.compress(b"Action=GetCallerIdentity&Version=2011-06-15&x=" + b"0" * (11 << 20))
+    status, _, _ = send(server.endpoint, "/", bomb, sign(server.endpoint, "sts", body=bomb, headers=form))
+    assert status == 413
+    status, _, answer = send(server.endpoint, "/", b"not gzip", sign(server.endpoint, "sts", body=b"not gzip",
+                                                                      headers=form))
+    assert status == 400 and b"<Code>MalformedHttpRequestException</Code>" in answer
 
 
 def test_workloads_call_kumo_with_the_credentials_kumo_issued_them(server, aws, account):
