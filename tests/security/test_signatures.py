@@ -9,6 +9,7 @@ import datetime as _dt
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,11 +40,13 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 @pytest.fixture(scope="module")
 def server():
     claim = claim_loopback(8, 60)
-    srv = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-sig-"),
-                                loopback_base=claim.base, enforce_signatures=True)).start()
+    data_dir = tempfile.mkdtemp(prefix="kumo-sig-")
+    srv = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base,
+                                enforce_signatures=True)).start()
     yield srv
     srv.stop()
     claim.release()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
