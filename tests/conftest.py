@@ -69,8 +69,11 @@ def claim_loopback(low: int, high: int) -> LoopbackClaim:
 @pytest.fixture(scope="session")
 def kumo_server():
     claim = claim_loopback(8, 60)
+    # KUMO_ENFORCE_SIGNATURES=1 runs the suite against a kumo that verifies every signature (tests sign with the
+    # documented root pair, and workloads with the credentials kumo issues them).
+    enforce = os.environ.get("KUMO_ENFORCE_SIGNATURES", "").lower() in ("1", "true", "yes", "on")
     server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"),
-                                   loopback_base=claim.base)).start()
+                                   loopback_base=claim.base, enforce_signatures=enforce)).start()
     yield server
     server.stop()
     claim.release()

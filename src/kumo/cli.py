@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--admin-hosts",
                        help="host names besides localhost and loopback under which /_kumo/* answers, "
                             "comma-separated (KUMO_ADMIN_HOSTS)")
+    start.add_argument("--enforce-signatures", action="store_true", default=None,
+                       help="refuse requests without a valid SigV4 signature of a key kumo issued or the root "
+                            "pair (KUMO_ENFORCE_SIGNATURES)")
 
     status = sub.add_parser("status", help="show what the running kumo is doing")
     _common(status)
@@ -108,6 +111,7 @@ def cmd_start(args) -> int:
             loopback_base=args.loopback_base, lambda_concurrency=args.lambda_concurrency,
             idle_timeout=args.idle_timeout, header_timeout=args.header_timeout, body_timeout=args.body_timeout,
             admin_hosts=args.admin_hosts,
+            enforce_signatures=args.enforce_signatures,
         )
     except ValueError as exc:
         print(f"kumo: {exc}", file=sys.stderr)
@@ -162,6 +166,8 @@ def cmd_status(args) -> int:
     state = health["state"]
     print(f"state: {'in memory' if state['ephemeral'] else state['path']}, {state['records']} records")
     print(f"clock: x{health['clock']['scale']:g}")
+    if health.get("enforce_signatures"):
+        print("signatures: enforced")
     for name, st in sorted(health["services"].items()):
         print(f"  {name:14} {st}")
     return 0

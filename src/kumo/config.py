@@ -33,6 +33,8 @@ class Settings:
     body_timeout: float = 20.0
     # Host names besides loopback and --host under which /_kumo/* answers (comma-separated).
     admin_hosts: str = ""
+    # Verify every request's SigV4 signature against the keys kumo issued (aws/sigv4.py); off: signatures are read.
+    enforce_signatures: bool = False
 
     def __post_init__(self) -> None:
         if not self.data_dir:

@@ -122,8 +122,10 @@ class Kumo:
         self._loopback = LoopbackClaim(self.settings.loopback_base)
         self.clock.bind(asyncio.get_running_loop())
         self._setup_services()
+        # A verified signature covers the body as sent: the gateway then undoes request compression itself.
         self._runner = Runner(self.app(), idle=self.settings.idle_timeout, header=self.settings.header_timeout,
-                              access_log=None, handle_signals=False)
+                              access_log=None, handle_signals=False,
+                              auto_decompress=not self.settings.enforce_signatures)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
         await site.start()
@@ -184,6 +186,7 @@ class Kumo:
             "controllers": self.controllers.stats(),
             "requests": self.gateway.requests,
             "internal_errors": self.gateway.internal_errors,
+            "enforce_signatures": self.settings.enforce_signatures,
         }
 
     async def _health(self, request: web.Request) -> web.Response:

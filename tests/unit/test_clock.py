@@ -96,3 +96,20 @@ def test_clock_never_goes_backwards_on_jump():
     assert clock.now() == 100.0
     clock.jump_to(500.0)
     assert clock.now() == 500.0
+
+
+def test_wall_times_map_onto_simulated_time_across_advances():
+    async def main():
+        clock = Clock(scale=1.0)
+        signed = time.time()  # a client's wall-clock timestamp, taken now
+        assert abs(clock.at_wall(signed) - clock.now()) < 0.5
+        await clock.advance(3600)
+        # The timestamp stays where it was in simulated time: an hour has passed since it was taken.
+        assert abs(clock.now() - clock.at_wall(signed) - 3600) < 0.5
+        assert abs(clock.at_wall(time.time()) - clock.now()) < 0.5
+        clock.set_scale(0)
+        await clock.advance(60)
+        assert abs(clock.now() - clock.at_wall(signed) - 3660) < 0.5
+        # Before the clock started, time is taken to have run at the first pace.
+        assert abs(clock.at_wall(signed - 100) - (clock.at_wall(signed) - 100)) < 0.5
+    run(main())

@@ -1,9 +1,10 @@
 """Who signed a request, and for which region and service.
 
 kumo reads AWS Signature Version 4 from the Authorization header or from a
-presigned query string, but does not verify the signature yet (IAM policies
-are stored, not enforced).  The credential scope names the region and the
-signing service, which is how most requests are routed.
+presigned query string; it verifies the signature only with
+``--enforce-signatures`` (aws/sigv4.py), and IAM policies are stored, not
+enforced.  The credential scope names the region and the signing service,
+which is how most requests are routed.
 """
 
 from __future__ import annotations

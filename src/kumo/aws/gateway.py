@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from ..core import credentials
 from ..core.ids import request_id as new_request_id
-from . import errors, routing, specs, validation
+from . import errors, routing, sigv4, specs, validation
 from .auth import account_from_access_key, read_signature
 from .context import Identity, RequestContext
 from .errors import AwsError, ProtocolError
@@ -41,6 +41,7 @@ class Gateway:
         self._modules: dict[str, ModuleType | None] = {}
         self.requests = 0
         self.internal_errors = 0
+        self.signatures = sigv4.Verifier(kumo) if kumo.settings.enforce_signatures else None
 
     # -- services ----------------------------------------------------------------
     def api_module(self, spec: specs.ServiceSpec) -> ModuleType | None:
@@ -103,9 +104,15 @@ class Gateway:
                 protocol = pre.protocol or _answer_protocol(model, protocol)
             limit = pre.spec.max_body if pre.spec else DEFAULT_MAX_BODY
             body = await _read_body(request, limit, self.kumo.settings.body_timeout)
+            if self.signatures is not None:  # --enforce-signatures
+                body = self.signatures.verify(request.method, path, query, headers, body, protocol=protocol,
+                                              model=model, signing_name=pre.spec and pre.spec.signing_name,
+                                              limit=limit)
             http = HttpRequest(request.method, path, query, headers, body)
             route = routing.route(http, pre, signature)
             model, protocol = route.model, route.protocol
+            if self.signatures is not None:
+                self.signatures.require(route, headers, query)
             response = await self._dispatch(route, http, rid, signature, request)
         except AwsError as exc:
             response = self._error(protocol, model, exc, rid)

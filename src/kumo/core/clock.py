@@ -14,6 +14,7 @@ Scale 0 freezes time: only ``advance`` moves it (the "manual" clock).
 from __future__ import annotations
 
 import asyncio
+import collections
 import heapq
 import itertools
 import time
@@ -50,6 +51,10 @@ class Clock:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._firing = False
         self._observers: list[Callable[[], None]] = []
+        # (wall time, simulated time, scale) at the start and after every jump or change of pace, so that a
+        # wall-clock timestamp a client took (a presigned URL's X-Amz-Date) can be placed in simulated time.
+        self._anchors: collections.deque = collections.deque(maxlen=65536)
+        self._anchor()
 
     # -- reading -----------------------------------------------------------
     @property
@@ -70,6 +75,21 @@ class Clock:
             return None
         return max(0.0, sim_seconds / self._scale)
 
+    def at_wall(self, wall: float) -> float:
+        """The simulated time it was at wall-clock time ``wall`` (epoch seconds).
+
+        Before kumo started, time is taken to have run at the first pace; a
+        later wall time is placed at the current pace.
+        """
+        for w, sim, scale in reversed(self._anchors):
+            if w <= wall:
+                return sim + (wall - w) * scale
+        w, sim, scale = self._anchors[0]
+        return sim - (w - wall) * scale
+
+    def _anchor(self) -> None:
+        self._anchors.append((time.time(), self.now(), self._scale))
+
     # -- changing ----------------------------------------------------------
     def observe(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` whenever time jumps or its pace changes (processes that keep a view of it)."""
@@ -89,6 +109,7 @@ class Clock:
             raise ValueError("time scale must be >= 0")
         self._rebase()
         self._scale = float(scale)
+        self._anchor()
         self._arm()
         self._changed()
 
@@ -102,6 +123,7 @@ class Clock:
         if when > self.now():
             self._rebase()
             self._base_sim = when
+            self._anchor()
             self._arm()
             self._changed()
 
@@ -130,6 +152,7 @@ class Clock:
         self._rebase()
         if target > self._base_sim:
             self._base_sim = target
+        self._anchor()
         self._arm()
         self._changed()
         await _settle()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as _dt
 import http
 import json
 import time
@@ -104,24 +103,34 @@ def _reason(status: int) -> str:
 async def invoke(endpoint: str, function_arn: str, payload: bytes) -> tuple[int, dict, bytes]:
     """POST to kumo's Invoke API as the function's account; (HTTP status, headers, body)."""
     import aiohttp
+    import yarl
 
     global _session
     if _session is None or _session.closed:
         _session = aiohttp.ClientSession()
     parts = function_arn.split(":")
     region, account = parts[3], parts[4]
-    day = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d")
-    headers = {
-        "Content-Type": "application/json",
-        # kumo reads the account and region of a request from its credential scope (it does not check signatures).
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={account}/{day}/{region}/lambda/aws4_request, "
-                         "SignedHeaders=host, Signature=0",
-        "X-Amz-Invocation-Type": "RequestResponse",
-    }
     url = f"{endpoint}/2015-03-31/functions/{quote(function_arn, safe='')}/invocations"
-    async with _session.post(url, data=payload, headers=headers,
+    headers = _signed(url, payload, account, region)
+    # encoded=True: the path goes out as signed (yarl would otherwise turn the ARN's %3A back into ':').
+    async with _session.post(yarl.URL(url, encoded=True), data=payload, headers=headers,
                              timeout=aiohttp.ClientTimeout(total=960)) as resp:
         return resp.status, dict(resp.headers), await resp.read()
+
+
+def _signed(url: str, payload: bytes, account: str, region: str) -> dict:
+    """Headers of an Invoke signed as the function account's root (the documented root key pair), so it
+    passes ``--enforce-signatures`` too."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from ..aws.sigv4 import ROOT_SECRET
+
+    request = AWSRequest("POST", url, data=payload, headers={"Content-Type": "application/json",
+                                                              "X-Amz-Invocation-Type": "RequestResponse"})
+    SigV4Auth(Credentials(account, ROOT_SECRET), "lambda", region).add_auth(request)
+    return dict(request.headers.items())
 
 
 def forward(conn, req, group, target, keep: bool, started: float) -> bool:

@@ -9,8 +9,9 @@ nothing to resolve.  A request becomes AWS's payload format 2.0 event
 requestContext.http, body with isBase64Encoded); the function's answer is read
 as AWS reads it: an object with ``statusCode`` gives the status, headers,
 cookies and body, anything else is returned as JSON with 200.  AuthType
-NONE serves anyone; AWS_IAM requires a SigV4-signed request (signatures are
-read, not verified, as everywhere in kumo).  Function errors answer 502,
+NONE serves anyone; AWS_IAM requires a SigV4-signed request (for the service
+``lambda``), verified with ``--enforce-signatures`` like every API call and
+only read without it.  Function errors answer 502,
 throttles 429.  InvokeMode RESPONSE_STREAM is accepted and answered buffered.
 """
 
@@ -27,6 +28,7 @@ import uuid
 
 from aiohttp import web
 
+from ...aws.errors import AwsError
 from ...core.controllers import Controller
 from ...core.loopback import LoopbackPool, network
 from .functions import paginate, ref_of, require
@@ -110,6 +112,14 @@ class UrlServer:
         if rec["AuthType"] == "AWS_IAM" and not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256"):
             return web.json_response({"Message": "Forbidden"}, status=403)
         body = await request.read()
+        verifier = self.kumo.gateway.signatures
+        if rec["AuthType"] == "AWS_IAM" and verifier is not None:
+            try:
+                verifier.check(request.method, request.raw_path.partition("?")[0] or "/", request.query_string,
+                               request.headers, body, fam="rest", service="lambda")
+            except AwsError as exc:
+                return web.json_response({"Message": exc.message}, status=exc.status,
+                                         headers={"x-amzn-ErrorType": exc.code})
         request_id = str(uuid.uuid4())
         event = _event(request, body, rec, account, request_id)
         engine = self.service.engine
