@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--lambda-concurrency", type=int,
                        help="Lambda concurrent executions per account and region (KUMO_LAMBDA_CONCURRENCY, "
                             "default 1000)")
+    start.add_argument("--enforce-iam", action="store_true", default=None,
+                       help="evaluate every request against IAM policies (KUMO_ENFORCE_IAM)")
 
     status = sub.add_parser("status", help="show what the running kumo is doing")
     _common(status)
@@ -95,6 +97,7 @@ def cmd_start(args) -> int:
             host=args.host, port=args.port, data_dir=args.data_dir, ephemeral=args.ephemeral,
             time_scale=args.time_scale, account_id=args.account_id, region=args.region, log_level=args.log_level,
             loopback_base=args.loopback_base, lambda_concurrency=args.lambda_concurrency,
+            enforce_iam=args.enforce_iam,
         )
     except ValueError as exc:
         print(f"kumo: {exc}", file=sys.stderr)

@@ -26,6 +26,8 @@ class Settings:
     loopback_base: int = 1
     # Lambda's concurrent executions per account and region (AWS's default quota is 1,000).
     lambda_concurrency: int = 1000
+    # Evaluate every AWS API request against IAM policies, as AWS does (docs/iam.md); off: everything is allowed.
+    enforce_iam: bool = False
 
     def __post_init__(self) -> None:
         if not self.data_dir:

@@ -177,6 +177,7 @@ class Kumo:
             "state": {"ephemeral": self.settings.ephemeral, "path": self.store.path, "records": self.store.count()},
             "controllers": self.controllers.stats(),
             "requests": self.gateway.requests,
+            "enforce_iam": self.settings.enforce_iam,
         }
 
     async def _health(self, request: web.Request) -> web.Response:
