@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ...aws.authorize import TRUST_ACTIONS
 from ...aws.errors import AwsError
 from .internal import boundary_of, entity_policies, find_role_by_arn, find_user_by_arn, principal_of
 from .model import invalid, page
@@ -114,7 +115,11 @@ def _simulate(ctx, p, principal, identity, boundary, with_principal_keys: bool =
         for resource in resources or ["*"]:
             request = Request(principal.caller, action, resource, context, resource_account=_owner(resource,
                                                                                                   owner_account))
-            result = evaluate(request, PolicySet(identity=identity, boundary=boundary, resource=resource_policy))
+            # A role's trust policy, given as the resource policy of sts:AssumeRole, must allow on its own
+            # account too, as when the call is enforced.
+            required = resource_policy is not None and action in TRUST_ACTIONS
+            result = evaluate(request, PolicySet(identity=identity, boundary=boundary, resource=resource_policy,
+                                                 resource_required=required))
             results.append(_result(action, resource, result, bool(resources)))
     fingerprint = "|".join(p["ActionNames"]) + "#" + "|".join(resources)
     indexed = list(enumerate(results))
