@@ -231,3 +231,26 @@ def test_auto_scaling_launches_through_its_service_role_not_the_callers_policies
         while root_asg.describe_auto_scaling_groups()["AutoScalingGroups"] and time.monotonic() < deadline:
             server.advance(1)
             time.sleep(0.05)
+
+
+def _health(proc) -> dict:
+    with urllib.request.urlopen(proc.endpoint + "/_kumo/health", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def test_enforcement_is_off_by_default_and_on_by_flag_or_environment(kumo_process, monkeypatch, tmp_path):
+    assert Settings().enforce_iam is False
+    flagged = kumo_process("--enforce-iam", data_dir=tmp_path / "flag").start()
+    assert _health(flagged)["enforce_iam"] is True
+    denied = flagged.client("sqs", account="123456789012")
+    iam = flagged.client("iam", account="123456789012")
+    iam.create_user(UserName="u")
+    key = iam.create_access_key(UserName="u")["AccessKey"]
+    with pytest.raises(ClientError):
+        client(flagged, "sqs", key["AccessKeyId"], key["SecretAccessKey"]).list_queues()
+    denied.list_queues()  # the account root still may
+    flagged.close()
+    monkeypatch.setenv("KUMO_ENFORCE_IAM", "1")
+    from_env = kumo_process(data_dir=tmp_path / "env").start()
+    assert _health(from_env)["enforce_iam"] is True
+    assert Settings.from_env({"KUMO_ENFORCE_IAM": "0"}).enforce_iam is False

@@ -15,10 +15,14 @@ import re
 from ...aws.authorize import TRUST_ACTIONS
 from ...aws.errors import AwsError
 from .internal import boundary_of, entity_policies, find_role_by_arn, find_user_by_arn, principal_of
-from .model import invalid, page
+from .model import page
 from .policy import Caller, Context, MalformedPolicy, PolicySet, Request, evaluate, parse
 
 _VARIABLE = re.compile(r"\$\{([^},]+)")
+
+
+def invalid(message: str) -> AwsError:
+    return AwsError("InvalidInput", message)
 
 
 def _policies(texts: list[str] | None, member: str, source_type: str = "none") -> list:
