@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import ipaddress
+from functools import lru_cache
 from typing import Callable
 
 from .context import Context
@@ -85,11 +86,26 @@ def _arn(ctx: str, pol: str) -> bool:
     return arn_like(pol, ctx)
 
 
-def _ip(ctx: str, pol: str) -> bool:
+@lru_cache(maxsize=4096)
+def _network(text: str):
     try:
-        return ipaddress.ip_address(ctx.strip("[]")) in ipaddress.ip_network(pol, strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        return False
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _ip(ctx: str, pol: str) -> bool:
+    address, network = _address(ctx), _network(pol)
+    return address is not None and network is not None and address.version == network.version \
+        and address in network
 
 
 # operator -> (match of one context value against one policy value, negated, policy values take variables)
