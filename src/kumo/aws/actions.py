@@ -146,6 +146,9 @@ def _lambda(store, params: dict, account: str, region: str, caller_arn: str) -> 
     return {"__arns__": {"function": arn}, "Account": ref.account, "Region": ref.region, "FunctionName": ref.name}
 
 
+_IAM_KINDS = {"Role": "role", "User": "user", "InstanceProfile": "iam.instance-profile"}
+
+
 def _iam(store, params: dict, account: str, region: str, caller_arn: str) -> dict:
     from ..services.iam.internal import path_of
 
@@ -153,7 +156,10 @@ def _iam(store, params: dict, account: str, region: str, caller_arn: str) -> dic
     for kind in ("Role", "User", "InstanceProfile"):
         name = params.get(f"{kind}Name")
         if isinstance(name, str):
-            path = path_of(store, account, {"Role": "role", "User": "user"}.get(kind, "iam.instance-profile"), name)
+            # A new entity's path is in the request; an existing one's in its record.
+            path = params.get("Path")
+            if not isinstance(path, str) or not path:
+                path = path_of(store, account, _IAM_KINDS[kind], name) if store is not None else "/"
             out[f"{kind}NameWithPath"] = f"{path.lstrip('/')}{name}"
     if "UserNameWithPath" not in out and ":user/" in caller_arn:
         # GetUser, ListAccessKeys ... without UserName act on the caller itself.
