@@ -117,7 +117,7 @@ def principal_of(store, identity_arn: str, account: str, user_id: str = "", cred
             _fill(store, principal, user, "user")
         return principal
     if resource.startswith("assumed-role/"):
-        _, role_name, _session = resource.split("/", 2)
+        role_name = resource.split("/")[1]
         role = find_role(store, account, role_name)
         role_arn = role["Arn"] if role is not None else f"arn:aws:iam::{account}:role/{role_name}"
         principal = Principal(Caller(identity_arn, account, "assumed-role", role_arn=role_arn), user_id=user_id,
