@@ -55,6 +55,18 @@ def test_resource_arns_give_resource_specific_results(iam, account):
     assert [(r["EvalResourceName"], r["EvalDecision"]) for r in got] == [(mine, "allowed"), (other, "implicitDeny")]
     assert got[0]["ResourceSpecificResults"][0]["EvalResourceDecision"] == "allowed"
     assert got[0]["ResourceSpecificResults"][0]["EvalResourceName"] == mine
+    # Within one account, with resource ARNs, the decision details are present and empty.
+    assert got[0]["EvalDecisionDetails"] == {} and got[0]["ResourceSpecificResults"][0]["EvalDecisionDetails"] == {}
+
+
+def test_missing_context_values_sit_with_the_resource_when_resources_are_named(iam, account):
+    arn = make_user(iam, account, "dev", {"Effect": "Allow", "Action": "sqs:*", "Resource": "*",
+                                          "Condition": {"StringEquals": {"aws:PrincipalTag/env": "prod"}}})
+    queue = f"arn:aws:sqs:us-east-1:{account}:q"
+    got = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["sqs:SendMessage"],
+                                        ResourceArns=[queue])["EvaluationResults"][0]
+    assert got["MissingContextValues"] == []
+    assert got["ResourceSpecificResults"][0]["MissingContextValues"] == ["aws:PrincipalTag/env"]
 
 
 def test_missing_context_values_and_context_entries(iam, account):

@@ -146,23 +146,25 @@ def _statements(matched) -> list[dict]:
 
 
 def _result(action: str, resource: str, result, specific: bool) -> dict:
+    """One EvaluationResult as AWS shapes it: with ResourceArns, the missing context values and the
+    (then always present, empty within one account) decision details sit with the resource's result."""
+    missing = sorted(result.missing)
     out = {
         "EvalActionName": action,
         "EvalResourceName": resource,
         "EvalDecision": result.decision,
         "MatchedStatements": _statements(result.matched),
-        "MissingContextValues": sorted(result.missing),
+        "MissingContextValues": [] if specific else missing,
         "OrganizationsDecisionDetail": {"AllowedByOrganizations": True},
     }
     if result.boundary_allowed is not None:
         out["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": result.boundary_allowed}
-    if result.details:
+    if result.details or specific:
         out["EvalDecisionDetails"] = dict(result.details)
     if specific:
         rsr = {"EvalResourceName": resource, "EvalResourceDecision": result.decision,
-               "MatchedStatements": out["MatchedStatements"], "MissingContextValues": out["MissingContextValues"]}
-        if result.details:
-            rsr["EvalDecisionDetails"] = dict(result.details)
+               "MatchedStatements": out["MatchedStatements"], "MissingContextValues": missing,
+               "EvalDecisionDetails": dict(result.details)}
         if "PermissionsBoundaryDecisionDetail" in out:
             rsr["PermissionsBoundaryDecisionDetail"] = out["PermissionsBoundaryDecisionDetail"]
         out["ResourceSpecificResults"] = [rsr]
