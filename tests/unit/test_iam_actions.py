@@ -36,6 +36,9 @@ def test_a_queue_is_named_by_its_url_in_the_account_of_the_url():
     got = res("sqs", "SendMessage", {"QueueUrl": "http://localhost:4566/222222222222/jobs", "MessageBody": "x"})
     assert got == ["arn:aws:sqs:us-east-1:222222222222:jobs"]
     assert res("sqs", "CreateQueue", {"QueueName": "new"}) == [f"arn:aws:sqs:us-east-1:{ACCT}:new"]
+    # Old query SDKs post to the queue's URL and leave QueueUrl out.
+    assert resources("sqs", "sqs:SendMessage", {"MessageBody": "x"}, account=ACCT, region="us-east-1",
+                     path="/222222222222/jobs") == ["arn:aws:sqs:us-east-1:222222222222:jobs"]
 
 
 def test_functions_by_name_partial_arn_and_qualifier():

@@ -117,9 +117,11 @@ def _format_regex(fmt: str) -> re.Pattern:
 # -- per-service naming the generic filling cannot guess ---------------------------------------------
 
 
-def _sqs(store, params: dict, account: str, region: str, caller_arn: str) -> dict:
+def _sqs(store, params: dict, account: str, region: str, caller_arn: str, path: str = "/") -> dict:
     url = params.get("QueueUrl")
-    if not isinstance(url, str):
+    if not url and path.count("/") >= 2:
+        url = path  # old query SDKs post to the queue's URL instead of naming it
+    if not isinstance(url, str) or not url:
         return {}
     from ..services.sqs.queues import split_url
     from .errors import AwsError
@@ -131,7 +133,7 @@ def _sqs(store, params: dict, account: str, region: str, caller_arn: str) -> dic
     return {"Account": owner, "QueueName": name}
 
 
-def _lambda(store, params: dict, account: str, region: str, caller_arn: str) -> dict:
+def _lambda(store, params: dict, account: str, region: str, caller_arn: str, path: str = "/") -> dict:
     name = params.get("FunctionName")
     if not isinstance(name, str):
         return {}
@@ -149,7 +151,7 @@ def _lambda(store, params: dict, account: str, region: str, caller_arn: str) -> 
 _IAM_KINDS = {"Role": "role", "User": "user", "InstanceProfile": "iam.instance-profile"}
 
 
-def _iam(store, params: dict, account: str, region: str, caller_arn: str) -> dict:
+def _iam(store, params: dict, account: str, region: str, caller_arn: str, path: str = "/") -> dict:
     from ..services.iam.internal import path_of
 
     out = {}
@@ -174,14 +176,14 @@ SERVICE_FILLERS: dict[str, Callable[..., dict]] = {"sqs": _sqs, "lambda": _lambd
 
 
 def resources(service: str, action: str, params: dict, *, account: str, region: str, store=None,
-              caller_arn: str = "") -> list[str]:
+              caller_arn: str = "", path: str = "/") -> list[str]:
     """The resource ARNs ``action`` is evaluated against for a request with ``params``; ["*"] if none."""
     details = action_details(action)
     if not details or not details.get("resourceTypes"):
         return ["*"]
     prefix = action.partition(":")[0]
     filler = SERVICE_FILLERS.get(prefix)
-    known = filler(store, params, account, region, caller_arn) if filler else {}
+    known = filler(store, params, account, region, caller_arn, path) if filler else {}
     given_arns = known.pop("__arns__", {})
     base = {"Partition": "aws", "Region": region, "Account": account, **known}
     arn_params = [v for v in _values(params) if v.startswith("arn:")]

@@ -53,7 +53,7 @@ def check(ctx, params: dict, remote: str | None) -> None:
     principal = iam.principal_of(store, ident.arn, ident.account, ident.user_id, record)
     base = request_context(ctx, params, principal, remote)
     targets = actions.resources(ctx.spec.name, action, params, account=ident.account, region=ctx.region,
-                                store=store, caller_arn=ident.arn)
+                                store=store, caller_arn=ident.arn, path=ctx.path or "/")
     for resource in targets:
         policy_text, tags = resource_facts(ctx.kumo, action, resource)
         context = base
