@@ -179,3 +179,13 @@ def test_permissions_boundary_apis(iam, account):
     with pytest.raises(ClientError) as exc:
         iam.put_role_permissions_boundary(RoleName="r", PermissionsBoundary=f"arn:aws:iam::{account}:policy/nope")
     assert exc.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_the_aws_cli_simulates(aws_cli, iam, account):
+    arn = make_user(iam, account, "cli", ALLOW_SQS)
+    out = json.loads(aws_cli("iam", "simulate-principal-policy", "--policy-source-arn", arn,
+                             "--action-names", "sqs:SendMessage", "sns:Publish").stdout)
+    assert [r["EvalDecision"] for r in out["EvaluationResults"]] == ["allowed", "implicitDeny"]
+    out = json.loads(aws_cli("iam", "simulate-custom-policy", "--policy-input-list", doc(ALLOW_SQS),
+                             "--action-names", "sqs:DeleteQueue").stdout)
+    assert out["EvaluationResults"][0]["EvalDecision"] == "allowed"
