@@ -90,7 +90,7 @@ def test_not_action_allows_everything_else():
 def test_not_resource_and_resource_wildcards():
     assert decide(identity=[doc(allow(resource=f"arn:aws:sqs:*:{ACCT}:q"))]).decision == ALLOWED
     assert decide(identity=[doc(allow(resource=f"arn:aws:sqs:*:{ACCT}:other"))]).decision == IMPLICIT_DENY
-    nr = doc({"Effect": "Allow", "Action": "*", "NotResource": f"arn:aws:sqs:*:*:q"})
+    nr = doc({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:sqs:*:*:q"})
     assert decide(identity=[nr]).decision == IMPLICIT_DENY
 
 
