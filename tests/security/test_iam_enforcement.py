@@ -262,6 +262,16 @@ CASES = [
     Case("trust-names-user", ALLOWED, target="assume", trust=lambda w: {"AWS": f"arn:aws:iam::{w.a}:user/alice"}),
     Case("trust-names-someone-else", IMPLICIT, target="assume", identity=lambda w: [allow("sts:AssumeRole")],
          trust=lambda w: {"AWS": f"arn:aws:iam::{w.a}:user/zed"}),
+    # -- passing a role to a service needs iam:PassRole on it ---------------------------------------------------
+    Case("pass-role-not-allowed", IMPLICIT, target="lambda-create", identity=lambda w: [allow("lambda:CreateFunction")],
+         reason="because no identity-based policy allows the iam:PassRole action"),
+    Case("pass-role-to-lambda", ALLOWED, target="lambda-create", identity=lambda w: [
+        allow("lambda:CreateFunction"),
+        allow("iam:PassRole", f"arn:aws:iam::{w.a}:role/fn-exec",
+              Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}})]),
+    Case("pass-role-to-another-service", IMPLICIT, target="lambda-create", identity=lambda w: [
+        allow("lambda:CreateFunction"),
+        allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})]),
     # -- other services ------------------------------------------------------------------------------------------
     Case("iam-self-by-variable", ALLOWED, target="iam-get-self",
          identity=lambda w: [allow("iam:GetUser", "arn:aws:iam::*:user/${aws:username}")]),
@@ -300,6 +310,10 @@ class Row:
                                          AttributeValue=self.resource_policy)
             else:
                 self.resource_policy = sns.get_topic_attributes(TopicArn=w.topic_arn)["Attributes"]["Policy"]
+        elif c.target == "lambda-create":
+            from tests.lambda_.conftest import TRUST
+
+            self.root_a("iam").create_role(RoleName="fn-exec", AssumeRolePolicyDocument=TRUST)
         elif c.target.startswith("lambda-"):
             from tests.lambda_.conftest import TRUST, wait_active, zip_of
 
@@ -320,8 +334,9 @@ class Row:
             self.root_a("iam").create_role(RoleName="target", AssumeRolePolicyDocument=trust)
 
     def cleanup(self):
-        if self.case.target.startswith("lambda-"):
-            self.root_a("lambda").delete_function(FunctionName="fn")
+        lam = self.root_a("lambda")
+        for fn in lam.list_functions()["Functions"] if self.case.target.startswith("lambda-") else []:
+            lam.delete_function(FunctionName=fn["FunctionName"])
 
     # -- the principal ------------------------------------------------------------------------------------------
     def setup_principal(self):
@@ -390,6 +405,9 @@ class Row:
                                    lambda: me("lambda").invoke(FunctionName=w.function_arn)),
             "assume": ("sts:AssumeRole", f"arn:aws:iam::{w.a}:role/target",
                        lambda: me("sts").assume_role(RoleArn=f"arn:aws:iam::{w.a}:role/target", RoleSessionName="xx")),
+            "lambda-create": ("iam:PassRole", f"arn:aws:iam::{w.a}:role/fn-exec", lambda: me("lambda").create_function(
+                FunctionName="made", Runtime="python3.12", Role=f"arn:aws:iam::{w.a}:role/fn-exec",
+                Handler="lambda_function.handler", Code={"ZipFile": _zip()})),
             "iam-get-self": ("iam:GetUser", self.entity_arn, lambda: me("iam").get_user()),
             "ec2-describe": ("ec2:DescribeInstances", "*", lambda: me("ec2").describe_instances()),
         }
@@ -414,6 +432,9 @@ class Row:
                     for k, v in c.tags.items()]
         entries += [{"ContextKeyName": f"aws:ResourceTag/{k}", "ContextKeyValues": [v], "ContextKeyType": "string"}
                     for k, v in c.queue_tags.items()]
+        if c.target == "lambda-create":
+            entries.append({"ContextKeyName": "iam:PassedToService", "ContextKeyValues": ["lambda.amazonaws.com"],
+                            "ContextKeyType": "string"})
         if c.target == "sqs-tag":
             entries += [{"ContextKeyName": "aws:RequestTag/env", "ContextKeyValues": ["prod"],
                          "ContextKeyType": "string"},
@@ -437,6 +458,12 @@ class Row:
             if c.session or c.who == "federated":
                 kw["PermissionsBoundaryPolicyInputList"] = [session]
         return self.root_c("iam").simulate_principal_policy(**kw)["EvaluationResults"][0]
+
+
+def _zip() -> bytes:
+    from tests.lambda_.conftest import zip_of
+
+    return zip_of({"lambda_function.py": "def handler(event, context):\n    return 1\n"})
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -35,6 +35,16 @@ RESOURCE_SERVICES = {
 # Actions whose resource policy is the role's trust policy, which must allow even within the account.
 TRUST_ACTIONS = {"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"}
 
+# Requests that hand a role to a service: the caller also needs iam:PassRole on that role, with
+# iam:PassedToService naming the service (operation -> (how to find the role, service principal)).
+PASS_ROLE = {
+    ("lambda", "CreateFunction"): ("Role", "lambda.amazonaws.com"),
+    ("lambda", "UpdateFunctionConfiguration"): ("Role", "lambda.amazonaws.com"),
+    ("ec2", "RunInstances"): ("IamInstanceProfile", "ec2.amazonaws.com"),
+    ("ec2", "AssociateIamInstanceProfile"): ("IamInstanceProfile", "ec2.amazonaws.com"),
+    ("ec2", "ReplaceIamInstanceProfileAssociation"): ("IamInstanceProfile", "ec2.amazonaws.com"),
+}
+
 _PRINCIPAL_TYPE = {"root": "Account", "user": "User", "assumed-role": "AssumedRole",
                    "federated-user": "FederatedUser"}
 
@@ -69,6 +79,29 @@ def check(ctx, params: dict, remote: str | None) -> None:
         if result.cross_account:
             # Handlers that refuse other accounts' resources by default (Lambda) may serve this one.
             ctx.extra["iam_cross_account"] = True
+    passed = PASS_ROLE.get((ctx.spec.name, ctx.operation))
+    if passed is not None:
+        _check_pass_role(ctx, params, principal, base, *passed)
+
+
+def _check_pass_role(ctx, params: dict, principal, base, param: str, service: str) -> None:
+    from ..services.iam import internal as iam
+    from ..services.iam.policy import PolicySet, Request, evaluate
+
+    value = params.get(param)
+    if param == "IamInstanceProfile":
+        role_arn = iam.profile_role_arn(ctx.store, ctx.identity.account, value)
+    else:
+        role_arn = value if isinstance(value, str) and value.startswith("arn:") else None
+    if role_arn is None:
+        return  # no role is passed, or the handler refuses the name in the service's own words
+    context = _with_resource_tags(base, {})
+    context.set("iam:PassedToService", service)
+    request = Request(principal.caller, "iam:PassRole", role_arn, context)
+    result = evaluate(request, PolicySet(identity=principal.identity, boundary=principal.boundary,
+                                         session=principal.session))
+    if not result.allowed:
+        raise denied(ctx, "iam:PassRole", role_arn, result.decision, result.reason, ctx.identity.arn)
 
 
 def resource_facts(kumo, action: str, resource: str) -> tuple[str | None, dict | None]:

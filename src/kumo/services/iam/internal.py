@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ...core import tags as tagging
 from .aws_managed import AWS_MANAGED
-from .model import AWS_MANAGED_PREFIX, POLICY, ROLE, USER, table
+from .model import AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, USER, table
 from .policy import Caller, MalformedPolicy, Policy, parse
 
 
@@ -177,6 +177,20 @@ def resource_tags(kumo, arn: str) -> dict[str, str] | None:
     """Tags of a user or role named by its ARN (aws:ResourceTag/*)."""
     record = find_user_by_arn(kumo.store, arn) or find_role_by_arn(kumo.store, arn)
     return tagging.to_dict(record.get("Tags")) if record is not None else None
+
+
+def profile_role_arn(store, account: str, profile: dict | None) -> str | None:
+    """The role an instance profile (given as EC2's {"Arn"} or {"Name"}) hands to its instances."""
+    if not isinstance(profile, dict):
+        return None
+    name = profile.get("Name")
+    if not name and isinstance(profile.get("Arn"), str):
+        name = profile["Arn"].rsplit("/", 1)[-1]
+    record = table(store, account, PROFILE).get(name) if name else None
+    if not record or not record.get("_roles"):
+        return None
+    role = find_role(store, account, record["_roles"][0])
+    return role["Arn"] if role is not None else None
 
 
 def path_of(store, account: str, kind: str, name: str) -> str:
