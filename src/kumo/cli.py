@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--enforce-signatures", action="store_true", default=None,
                        help="refuse requests without a valid SigV4 signature of a key kumo issued or the root "
                             "pair (KUMO_ENFORCE_SIGNATURES)")
+    start.add_argument("--enforce-iam", action="store_true", default=None,
+                       help="evaluate every request against IAM policies (KUMO_ENFORCE_IAM)")
 
     status = sub.add_parser("status", help="show what the running kumo is doing")
     _common(status)
@@ -112,6 +114,7 @@ def cmd_start(args) -> int:
             idle_timeout=args.idle_timeout, header_timeout=args.header_timeout, body_timeout=args.body_timeout,
             admin_hosts=args.admin_hosts,
             enforce_signatures=args.enforce_signatures,
+            enforce_iam=args.enforce_iam,
         )
     except ValueError as exc:
         print(f"kumo: {exc}", file=sys.stderr)

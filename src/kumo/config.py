@@ -35,6 +35,8 @@ class Settings:
     admin_hosts: str = ""
     # Verify every request's SigV4 signature against the keys kumo issued (aws/sigv4.py); off: signatures are read.
     enforce_signatures: bool = False
+    # Evaluate every AWS API request against IAM policies, as AWS does (docs/iam.md); off: everything is allowed.
+    enforce_iam: bool = False
 
     def __post_init__(self) -> None:
         if not self.data_dir:

@@ -187,6 +187,7 @@ class Kumo:
             "requests": self.gateway.requests,
             "internal_errors": self.gateway.internal_errors,
             "enforce_signatures": self.settings.enforce_signatures,
+            "enforce_iam": self.settings.enforce_iam,
         }
 
     async def _health(self, request: web.Request) -> web.Response:

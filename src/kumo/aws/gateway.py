@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from ..core import credentials
 from ..core.ids import request_id as new_request_id
-from . import errors, routing, sigv4, specs, validation
+from . import authorize, errors, routing, sigv4, specs, validation
 from .auth import account_from_access_key, read_signature
 from .context import Identity, RequestContext
 from .errors import AwsError, ProtocolError
@@ -173,6 +173,8 @@ class Gateway:
             headers=http.headers,
             path=http.path,
         )
+        if self.kumo.settings.enforce_iam:
+            authorize.check(ctx, params, request.remote)
         store = self.kumo.store
         with store.transaction():
             result = handler(ctx, params)

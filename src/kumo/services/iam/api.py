@@ -13,11 +13,17 @@ from .profiles import (  # noqa: F401
 from .roles import (  # noqa: F401
     attach_role_policy, create_role, delete_role, delete_role_policy, detach_role_policy, get_role,
     get_role_policy, list_attached_role_policies, list_role_policies, list_role_tags, list_roles, put_role_policy,
-    tag_role, untag_role, update_assume_role_policy, update_role, update_role_description,
+    tag_role, untag_role, update_assume_role_policy, put_role_permissions_boundary,
+    delete_role_permissions_boundary, update_role, update_role_description,
 )
 from .users import (  # noqa: F401
     attach_user_policy, create_access_key, create_user, delete_access_key, delete_user, delete_user_policy,
     detach_user_policy, get_access_key_last_used, get_user, get_user_policy, list_access_keys,
     list_attached_user_policies, list_user_policies, list_user_tags, list_users, put_user_policy, tag_user,
-    untag_user, update_access_key, update_user,
+    untag_user, update_access_key, update_user, put_user_permissions_boundary,
+    delete_user_permissions_boundary,
+)
+from .simulate import (  # noqa: F401
+    get_context_keys_for_custom_policy, get_context_keys_for_principal_policy, simulate_custom_policy,
+    simulate_principal_policy,
 )

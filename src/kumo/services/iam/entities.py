@@ -82,6 +82,21 @@ class Entities:
         record = self._of(ctx, p)
         return page(sorted(record["_inline"]), p, lambda n: n, "PolicyNames", record["Arn"])
 
+    # -- permissions boundary ----------------------------------------------------------------
+    def put_boundary(self, ctx, p):
+        record = self._of(ctx, p)
+        customer_policy(ctx, p["PermissionsBoundary"])  # must exist (AWS managed ones are taken as named)
+        record["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                         "PermissionsBoundaryArn": p["PermissionsBoundary"]}
+        self.save(ctx, record)
+        return {}
+
+    def delete_boundary(self, ctx, p):
+        record = self._of(ctx, p)
+        record.pop("PermissionsBoundary", None)
+        self.save(ctx, record)
+        return {}
+
     # -- attached managed policies --------------------------------------------------------
     def attach(self, ctx, p):
         record = self._of(ctx, p)

@@ -83,6 +83,12 @@ def check_policy_document(text: str) -> str:
         raise AwsError("MalformedPolicyDocument", "This policy contains invalid Json")
     if "Statement" not in doc:
         raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.")
+    from .policy import MalformedPolicy, parse
+
+    try:
+        parse(text)  # what the evaluator could not read, IAM refuses, so no stored policy is silently ignored
+    except MalformedPolicy as exc:
+        raise AwsError("MalformedPolicyDocument", str(exc))
     return text
 
 

@@ -107,3 +107,5 @@ put_role_policy = ROLES.put_inline
 get_role_policy = ROLES.get_inline
 delete_role_policy = ROLES.delete_inline
 list_role_policies = ROLES.list_inline
+put_role_permissions_boundary = ROLES.put_boundary
+delete_role_permissions_boundary = ROLES.delete_boundary

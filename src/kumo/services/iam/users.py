@@ -180,3 +180,5 @@ def get_access_key_last_used(ctx, p):
     if key is None:
         raise AwsError("AccessDenied", "The access key does not exist in this account.", status=403)
     return {"UserName": key["UserName"], "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}}
+put_user_permissions_boundary = USERS.put_boundary
+delete_user_permissions_boundary = USERS.delete_boundary

@@ -42,8 +42,9 @@ def require(ctx, ref) -> dict:
 
 def ref_of(ctx, p, allow_qualifier: bool = True, key: str = "FunctionName"):
     ref = parse_function(ctx.account, ctx.region, p[key], p.get("Qualifier"), allow_qualifier)
-    if ref.account != ctx.account:
-        # Cross-account access needs resource policies kumo stores but does not evaluate yet.
+    if ref.account != ctx.account and not ctx.extra.get("iam_cross_account"):
+        # Another account's function is reachable only when IAM enforcement found its resource
+        # policy granting this caller (kumo.aws.authorize); without enforcement nothing evaluates it.
         raise function_not_found(ref.arn(ref.qualifier))
     return ref
 

@@ -2,8 +2,8 @@
 
 Statements are stored as AWS writes them (Principal, Condition with
 AWS:SourceArn / AWS:SourceAccount / aws:PrincipalOrgID /
-lambda:FunctionUrlAuthType) per qualifier.  They are not evaluated yet: like
-IAM policies in kumo, they are enforced when IAM enforcement arrives.
+lambda:FunctionUrlAuthType) per qualifier.  With ``--enforce-iam`` they are
+evaluated as the function's resource-based policy (kumo.services.lambda_.internal).
 """
 
 from __future__ import annotations

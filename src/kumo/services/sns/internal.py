@@ -52,3 +52,17 @@ def alarm_action(kumo):
         publish(kumo, arn, json.dumps(message, separators=(",", ":")), subject=subject)
 
     return handle
+
+
+# -- for IAM enforcement (kumo.aws.authorize) ---------------------------------------------------------
+
+
+def resource_policy(kumo, topic_arn: str) -> str | None:
+    """The topic's Policy attribute: its resource-based policy."""
+    topic = by_arn(kumo.store, topic_arn)
+    return topic["Attributes"].get("Policy") if topic is not None else None
+
+
+def resource_tags(kumo, topic_arn: str) -> dict | None:
+    topic = by_arn(kumo.store, topic_arn)
+    return dict(topic.get("Tags") or {}) if topic is not None else None

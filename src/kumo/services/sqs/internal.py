@@ -78,3 +78,17 @@ def delete_many(kumo, queue_arn: str, receipt_handles: list[str]) -> None:
                 engine.delete(kumo, queue, handle)
             except AwsError:
                 pass
+
+
+# -- for IAM enforcement (kumo.aws.authorize) ---------------------------------------------------------
+
+
+def resource_policy(kumo, queue_arn: str) -> str | None:
+    """The queue's Policy attribute: its resource-based policy."""
+    queue = queues.by_arn(kumo.store, queue_arn)
+    return queue["Attributes"].get("Policy") if queue is not None else None
+
+
+def resource_tags(kumo, queue_arn: str) -> dict | None:
+    queue = queues.by_arn(kumo.store, queue_arn)
+    return dict(queue.get("Tags") or {}) if queue is not None else None

@@ -14,6 +14,7 @@ from ...aws.auth import account_from_access_key
 from ...aws.errors import AwsError
 from ...core import credentials, ids
 from ..iam.model import role_from_arn
+from .sessions import federated_name, session_fields
 
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 MAX_CHAINED_SECONDS = 3600
@@ -24,13 +25,15 @@ def get_caller_identity(ctx, p):
     return {"UserId": ident.user_id, "Account": ident.account, "Arn": ident.arn}
 
 
-def _issue(ctx, *, account: str, arn: str, user_id: str, duration: float) -> dict:
+def _issue(ctx, *, account: str, arn: str, user_id: str, duration: float, **session) -> dict:
     key = ids.access_key_id(temporary=True)
     secret = ids.secret_access_key()
     token = ids.session_token()
     expiration = ctx.now() + duration
+    # Session policies and tags ride with the credentials: every call made with them is evaluated
+    # against them when IAM is enforced.
     credentials.register(ctx.store, key, account=account, arn=arn, user_id=user_id, secret=secret,
-                         session_token=token, expiration=expiration)
+                         session_token=token, expiration=expiration, **session)
     return {"AccessKeyId": key, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expiration}
 
 
@@ -52,13 +55,14 @@ def assume_role(ctx, p):
     if duration > limit:
         raise AwsError("ValidationError",
                        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    fields, packed = session_fields(ctx, p, account)
     assumed_id = f"{role['RoleId']}:{session}"
     arn = f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session}"
-    creds = _issue(ctx, account=account, arn=arn, user_id=assumed_id, duration=duration)
+    creds = _issue(ctx, account=account, arn=arn, user_id=assumed_id, duration=duration, **fields)
     out = {
         "Credentials": creds,
         "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": arn},
-        "PackedPolicySize": 0,
+        "PackedPolicySize": packed,
     }
     if p.get("SourceIdentity"):
         out["SourceIdentity"] = p["SourceIdentity"]
@@ -74,6 +78,28 @@ def get_session_token(ctx, p):
     creds = _issue(ctx, account=ctx.identity.account, arn=ctx.identity.arn, user_id=ctx.identity.user_id,
                    duration=duration)
     return {"Credentials": creds}
+
+
+def get_federation_token(ctx, p):
+    ident = ctx.identity
+    if ":user/" not in ident.arn and not ident.arn.endswith(":root") or ident.expiration is not None:
+        raise AwsError("AccessDenied", "Cannot call GetFederationToken with session credentials", status=403)
+    name = federated_name(p["Name"])
+    duration = p.get("DurationSeconds") or 43200
+    if not 900 <= duration <= 129600:
+        raise AwsError("ValidationError", f"1 validation error detected: Value '{duration}' at 'durationSeconds' "
+                       "failed to satisfy constraint: Member must have value less than or equal to 129600")
+    if ident.arn.endswith(":root"):
+        duration = min(duration, 3600)
+    fields, packed = session_fields(ctx, p, ident.account)
+    # Without a session policy a federated user has no permissions; an empty list records that.
+    fields.setdefault("SessionPolicyArns", [])
+    arn = f"arn:aws:sts::{ident.account}:federated-user/{name}"
+    user_id = f"{ident.account}:{name}"
+    creds = _issue(ctx, account=ident.account, arn=arn, user_id=user_id, duration=duration, SourceArn=ident.arn,
+                   **fields)
+    return {"Credentials": creds, "FederatedUser": {"FederatedUserId": user_id, "Arn": arn},
+            "PackedPolicySize": packed}
 
 
 def get_access_key_info(ctx, p):

@@ -1,0 +1,199 @@
+"""IAM for the rest of kumo: whose policies apply to a principal, a role's trust policy, an entity's tags.
+
+The request authorizer (kumo.aws.authorize) and the policy simulator read IAM's
+records through these functions only.  Policies come back parsed, named as the
+simulator reports them (an inline policy by its name, a managed one by its ARN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...core import tags as tagging
+from .aws_managed import AWS_MANAGED
+from .model import AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, USER, table
+from .policy import Caller, MalformedPolicy, Policy, parse
+
+
+@dataclass
+class Principal:
+    """A caller as the evaluator sees it, with the policies of its identity."""
+
+    caller: Caller
+    identity: list[Policy] = field(default_factory=list)
+    boundary: list[Policy] | None = None
+    session: list[Policy] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    user_name: str | None = None
+    user_id: str = ""
+    entity_arn: str | None = None  # the user or role whose policies apply
+
+
+def managed_document(store, policy_arn: str) -> str | None:
+    """The default version of a managed policy; None if kumo does not hold it."""
+    if policy_arn.startswith(AWS_MANAGED_PREFIX + "/"):
+        return AWS_MANAGED.get(policy_arn.rsplit("/", 1)[-1])
+    parts = policy_arn.split(":", 5)
+    if len(parts) != 6:
+        return None
+    policy = table(store, parts[4], POLICY).get(policy_arn)
+    if policy is None:
+        return None
+    for version in policy["_versions"]:
+        if version["IsDefaultVersion"]:
+            return version["Document"]
+    return None
+
+
+def managed_policy(store, policy_arn: str, source_type: str | None = None) -> Policy | None:
+    text = managed_document(store, policy_arn)
+    if text is None:
+        return None
+    kind = source_type or ("aws-managed" if policy_arn.startswith(AWS_MANAGED_PREFIX + "/") else "user-managed")
+    return _parse(text, policy_arn, kind)
+
+
+def _parse(text: str, source_id: str, source_type: str) -> Policy | None:
+    try:
+        return parse(text, source_id, source_type)
+    except MalformedPolicy:
+        return None  # a stored document IAM accepted but the evaluator cannot read grants nothing
+
+
+def entity_policies(store, record: dict, kind: str) -> list[Policy]:
+    """Inline and attached managed policies of a user or role record."""
+    out = []
+    for name, text in sorted(record.get("_inline", {}).items()):
+        policy = _parse(text, name, kind)
+        if policy is not None:
+            out.append(policy)
+    for arn in record.get("_attached", []):
+        policy = managed_policy(store, arn)
+        if policy is not None:
+            out.append(policy)
+    return out
+
+
+def boundary_of(store, record: dict) -> list[Policy] | None:
+    boundary = (record.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if not boundary:
+        return None
+    policy = managed_policy(store, boundary)
+    return [policy] if policy is not None else []
+
+
+def find_user_by_arn(store, arn: str) -> dict | None:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("user/"):
+        return None
+    user = table(store, parts[4], USER).get(parts[5].rsplit("/", 1)[-1])
+    return user if user is not None and user["Arn"] == arn else None
+
+
+def find_role(store, account: str, name: str) -> dict | None:
+    return table(store, account, ROLE).get(name)
+
+
+def find_role_by_arn(store, arn: str) -> dict | None:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("role/"):
+        return None
+    role = find_role(store, parts[4], parts[5].rsplit("/", 1)[-1])
+    return role if role is not None and role["Arn"] == arn else None
+
+
+def principal_of(store, identity_arn: str, account: str, user_id: str = "", credential: dict | None = None) -> Principal:
+    """The principal behind an identity ARN (user, assumed-role session, federated user, root),
+    with the session policies and tags its credentials were issued with."""
+    credential = credential or {}
+    resource = identity_arn.split(":", 5)[-1]
+    if resource == "root":
+        return Principal(Caller(identity_arn, account, "root"), user_id=user_id or account)
+    if resource.startswith("user/"):
+        user = find_user_by_arn(store, identity_arn)
+        principal = Principal(Caller(identity_arn, account, "user"), user_name=resource.rsplit("/", 1)[-1],
+                              user_id=user_id, entity_arn=identity_arn)
+        if user is not None:
+            _fill(store, principal, user, "user")
+        return principal
+    if resource.startswith("assumed-role/"):
+        role_name = resource.split("/")[1]
+        role = find_role(store, account, role_name)
+        role_arn = role["Arn"] if role is not None else f"arn:aws:iam::{account}:role/{role_name}"
+        principal = Principal(Caller(identity_arn, account, "assumed-role", role_arn=role_arn), user_id=user_id,
+                              entity_arn=role_arn)
+        if role is not None:
+            _fill(store, principal, role, "role")
+        principal.tags.update(credential.get("SessionTags") or {})
+        principal.session = session_policies(store, credential)
+        return principal
+    if resource.startswith("federated-user/"):
+        # A federated user's permissions are its IAM user's, cut down to the session policies.
+        principal = Principal(Caller(identity_arn, account, "federated-user"), user_id=user_id)
+        source = credential.get("SourceArn")
+        user = find_user_by_arn(store, source) if source else None
+        if user is not None:
+            _fill(store, principal, user, "user")
+            principal.entity_arn = source
+        principal.session = session_policies(store, credential) or []
+        return principal
+    return Principal(Caller(identity_arn, account, "user"), user_id=user_id)
+
+
+def _fill(store, principal: Principal, record: dict, kind: str) -> None:
+    principal.identity = entity_policies(store, record, kind)
+    principal.boundary = boundary_of(store, record)
+    principal.tags = tagging.to_dict(record.get("Tags"))
+    principal.user_id = principal.user_id or record.get("UserId") or record.get("RoleId", "")
+
+
+def session_policies(store, credential: dict) -> list[Policy] | None:
+    """The session policies a set of temporary credentials carries; None when it was given none."""
+    text, arns = credential.get("SessionPolicy"), credential.get("SessionPolicyArns") or []
+    if not text and not arns:
+        return None
+    out = []
+    if text:
+        policy = _parse(text, "SessionPolicy", "none")
+        if policy is not None:
+            out.append(policy)
+    for arn in arns:
+        policy = managed_policy(store, arn, "none")
+        if policy is not None:
+            out.append(policy)
+    return out
+
+
+# -- resources IAM owns -------------------------------------------------------------------------------
+
+
+def trust_policy(kumo, role_arn: str) -> str | None:
+    """The role's trust policy: the resource policy sts:AssumeRole is evaluated against."""
+    role = find_role_by_arn(kumo.store, role_arn)
+    return role["AssumeRolePolicyDocument"] if role is not None else None
+
+
+def resource_tags(kumo, arn: str) -> dict[str, str] | None:
+    """Tags of a user or role named by its ARN (aws:ResourceTag/*)."""
+    record = find_user_by_arn(kumo.store, arn) or find_role_by_arn(kumo.store, arn)
+    return tagging.to_dict(record.get("Tags")) if record is not None else None
+
+
+def profile_role_arn(store, account: str, profile: dict | None) -> str | None:
+    """The role an instance profile (given as EC2's {"Arn"} or {"Name"}) hands to its instances."""
+    if not isinstance(profile, dict):
+        return None
+    name = profile.get("Name")
+    if not name and isinstance(profile.get("Arn"), str):
+        name = profile["Arn"].rsplit("/", 1)[-1]
+    record = table(store, account, PROFILE).get(name) if name else None
+    if not record or not record.get("_roles"):
+        return None
+    role = find_role(store, account, record["_roles"][0])
+    return role["Arn"] if role is not None else None
+
+
+def path_of(store, account: str, kind: str, name: str) -> str:
+    """An entity's path, for ARNs named by RoleNameWithPath / UserNameWithPath; "/" if unknown."""
+    record = table(store, account, {"role": ROLE, "user": USER}.get(kind, kind)).get(name)
+    return (record or {}).get("Path") or "/"
