@@ -105,3 +105,16 @@ def outside(tmp_path) -> Path:
 def climb(target: Path) -> str:
     """A relative name that climbs from any directory up to / and down to ``target``."""
     return "../" * 40 + str(target).lstrip("/")
+
+
+@pytest.fixture(scope="session")
+def iam_server():
+    """A kumo that evaluates every request against IAM policies (``--enforce-iam``)."""
+    claim = claim_loopback(8, 60)
+    data_dir = tempfile.mkdtemp(prefix="kumo-iam-")
+    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base,
+                                   enforce_iam=True)).start()
+    yield server
+    server.stop()
+    claim.release()
+    shutil.rmtree(data_dir, ignore_errors=True)

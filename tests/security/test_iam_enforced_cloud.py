@@ -4,7 +4,6 @@ come in each service's own shape."""
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 import urllib.request
 
@@ -12,21 +11,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kumo.config import Settings
-from kumo.server import ServerThread
-from tests.conftest import claim_loopback, new_account
-from tests.security.test_iam_enforcement import allow, client, deny, doc
+from tests.conftest import new_account
+from tests.security.policies import allow, client, deny, doc
 
 AMI = "ami-0a0000000000a2023"
-
-
-@pytest.fixture(scope="module")
-def server():
-    claim = claim_loopback(8, 60)
-    srv = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-iam-"),
-                                loopback_base=claim.base, enforce_iam=True)).start()
-    yield srv
-    srv.stop()
-    claim.release()
 
 
 @pytest.fixture
@@ -34,14 +22,14 @@ def acct() -> str:
     return new_account()
 
 
-def user(server, account, name, *statements, **kw):
+def user(iam_server, account, name, *statements, **kw):
     """A user with an inline policy and an access key; returns a client factory signed as that user."""
-    iam = client(server, "iam", account)
+    iam = client(iam_server, "iam", account)
     iam.create_user(UserName=name, **kw)
     if statements:
         iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=doc(*statements))
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda svc, region="us-east-1": client(server, svc, key["AccessKeyId"], key["SecretAccessKey"],
+    return lambda svc, region="us-east-1": client(iam_server, svc, key["AccessKeyId"], key["SecretAccessKey"],
                                                   region=region)
 
 
@@ -52,13 +40,13 @@ def denial(fn) -> dict:
             "status": exc.value.response["ResponseMetadata"]["HTTPStatusCode"]}
 
 
-def test_health_reports_enforcement(server):
-    with urllib.request.urlopen(server.endpoint + "/_kumo/health", timeout=5) as resp:
+def test_health_reports_enforcement(iam_server):
+    with urllib.request.urlopen(iam_server.endpoint + "/_kumo/health", timeout=5) as resp:
         assert json.loads(resp.read())["enforce_iam"] is True
 
 
-def test_each_service_denies_in_its_own_shape(server, acct):
-    me = user(server, acct, "nobody")
+def test_each_service_denies_in_its_own_shape(iam_server, acct):
+    me = user(iam_server, acct, "nobody")
     arn = f"arn:aws:iam::{acct}:user/nobody"
     got = denial(lambda: me("iam").list_roles())
     assert got == {"code": "AccessDenied", "status": 403, "message":
@@ -81,31 +69,31 @@ def test_each_service_denies_in_its_own_shape(server, acct):
     assert got["code"] == "AccessDenied"
 
 
-def test_get_caller_identity_needs_no_permission_even_past_a_deny(server, acct):
-    me = user(server, acct, "denied", deny())
+def test_get_caller_identity_needs_no_permission_even_past_a_deny(iam_server, acct):
+    me = user(iam_server, acct, "denied", deny())
     assert me("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{acct}:user/denied"
 
 
-def test_the_account_root_may_do_anything_in_its_account_and_nothing_in_another_without_a_grant(server, acct):
+def test_the_account_root_may_do_anything_in_its_account_and_nothing_in_another_without_a_grant(iam_server, acct):
     other = new_account()
-    sqs = client(server, "sqs", acct)
+    sqs = client(iam_server, "sqs", acct)
     url = sqs.create_queue(QueueName="mine")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="x")
-    outsider = client(server, "sqs", other)
+    outsider = client(iam_server, "sqs", other)
     got = denial(lambda: outsider.send_message(QueueUrl=url, MessageBody="x"))
     assert "because no resource-based policy allows" in got["message"]
     sqs.add_permission(QueueUrl=url, Label="other", AWSAccountIds=[other], Actions=["SendMessage"])
     outsider.send_message(QueueUrl=url, MessageBody="x")
 
 
-def test_a_denied_request_changes_nothing(server, acct):
-    me = user(server, acct, "reader", allow("iam:Get*"))
+def test_a_denied_request_changes_nothing(iam_server, acct):
+    me = user(iam_server, acct, "reader", allow("iam:Get*"))
     denial(lambda: me("iam").create_role(RoleName="nope", AssumeRolePolicyDocument=doc()))
-    assert not client(server, "iam", acct).list_roles()["Roles"]
+    assert not client(iam_server, "iam", acct).list_roles()["Roles"]
 
 
-def test_session_policies_are_checked_and_sized(server, acct):
-    iam, sts = client(server, "iam", acct), client(server, "sts", acct)
+def test_session_policies_are_checked_and_sized(iam_server, acct):
+    iam, sts = client(iam_server, "iam", acct), client(iam_server, "sts", acct)
     iam.create_role(RoleName="r", AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole",
                                                                 "Principal": {"AWS": acct}}))
     arn = f"arn:aws:iam::{acct}:role/r"
@@ -120,25 +108,25 @@ def test_session_policies_are_checked_and_sized(server, acct):
     assert exc.value.response["Error"]["Code"] == "InvalidParameterValue"
 
 
-def test_managed_session_policy_limits_the_session(server, acct):
-    iam, sts = client(server, "iam", acct), client(server, "sts", acct)
+def test_managed_session_policy_limits_the_session(iam_server, acct):
+    iam, sts = client(iam_server, "iam", acct), client(iam_server, "sts", acct)
     iam.create_role(RoleName="r", AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole",
                                                                 "Principal": {"AWS": acct}}))
     iam.put_role_policy(RoleName="r", PolicyName="all", PolicyDocument=doc(allow()))
     limit = iam.create_policy(PolicyName="only-sqs", PolicyDocument=doc(allow("sqs:*")))["Policy"]["Arn"]
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{acct}:role/r", RoleSessionName="s1",
                             PolicyArns=[{"arn": limit}])["Credentials"]
-    session = lambda svc: client(server, svc, creds["AccessKeyId"], creds["SecretAccessKey"],  # noqa: E731
+    session = lambda svc: client(iam_server, svc, creds["AccessKeyId"], creds["SecretAccessKey"],  # noqa: E731
                                  creds["SessionToken"])
     session("sqs").list_queues()
     got = denial(lambda: session("sns").list_topics())
     assert "because no session policy allows the SNS:ListTopics action" in got["message"]
 
 
-def test_lambda_functions_call_as_their_execution_role(server, acct):
+def test_lambda_functions_call_as_their_execution_role(iam_server, acct):
     from tests.lambda_.conftest import TRUST, wait_active, zip_of
 
-    iam, sqs, lam = client(server, "iam", acct), client(server, "sqs", acct), client(server, "lambda", acct)
+    iam, sqs, lam = client(iam_server, "iam", acct), client(iam_server, "sqs", acct), client(iam_server, "lambda", acct)
     allowed_url = sqs.create_queue(QueueName="allowed")["QueueUrl"]
     other_url = sqs.create_queue(QueueName="other")["QueueUrl"]
     role = iam.create_role(RoleName="exec", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
@@ -177,8 +165,8 @@ def console(ec2, instance_id: str, contains: str, timeout: float = 30.0) -> str:
         time.sleep(0.2)
 
 
-def test_an_instance_calls_as_its_instance_profile_role(server, acct):
-    iam, ec2, sqs = client(server, "iam", acct), client(server, "ec2", acct), client(server, "sqs", acct)
+def test_an_instance_calls_as_its_instance_profile_role(iam_server, acct):
+    iam, ec2, sqs = client(iam_server, "iam", acct), client(iam_server, "ec2", acct), client(iam_server, "sqs", acct)
     url = sqs.create_queue(QueueName="work")["QueueUrl"]
     iam.create_role(RoleName="app", AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole",
                                                                   "Principal": {"Service": "ec2.amazonaws.com"}}))
@@ -202,10 +190,10 @@ echo done-calls
         ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
 
 
-def test_auto_scaling_launches_through_its_service_role_not_the_callers_policies(server, acct):
+def test_auto_scaling_launches_through_its_service_role_not_the_callers_policies(iam_server, acct):
     # The user may manage groups but not launch instances itself; Auto Scaling launches them as its
     # service-linked role, inside kumo, which user policies do not govern.
-    me = user(server, acct, "scaler", allow(["autoscaling:*", "ec2:Describe*", "ec2:CreateLaunchTemplate"]),
+    me = user(iam_server, acct, "scaler", allow(["autoscaling:*", "ec2:Describe*", "ec2:CreateLaunchTemplate"]),
               deny("ec2:RunInstances"))
     ec2, asg = me("ec2"), me("autoscaling")
     denial(lambda: ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1))
@@ -215,7 +203,7 @@ def test_auto_scaling_launches_through_its_service_role_not_the_callers_policies
     asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=1, MaxSize=1,
                                   LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplateId"]},
                                   VPCZoneIdentifier=subnet["SubnetId"])
-    root_asg = client(server, "autoscaling", acct)
+    root_asg = client(iam_server, "autoscaling", acct)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -223,13 +211,13 @@ def test_auto_scaling_launches_through_its_service_role_not_the_callers_policies
             if [i["LifecycleState"] for i in g["Instances"]] == ["InService"]:
                 break
             assert time.monotonic() < deadline, g
-            server.advance(1)
+            iam_server.advance(1)
             time.sleep(0.05)
     finally:
         root_asg.delete_auto_scaling_group(AutoScalingGroupName="g", ForceDelete=True)
         deadline = time.monotonic() + 30
         while root_asg.describe_auto_scaling_groups()["AutoScalingGroups"] and time.monotonic() < deadline:
-            server.advance(1)
+            iam_server.advance(1)
             time.sleep(0.05)
 
 

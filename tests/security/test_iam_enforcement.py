@@ -19,62 +19,25 @@ passed as PermissionsBoundaryPolicyInputList, so session rows simulate that way.
 
 from __future__ import annotations
 
-import json
-import random
-import tempfile
 from dataclasses import dataclass, field
 from typing import Callable
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from kumo.config import Settings
 from kumo.server import ServerThread
-from tests.conftest import claim_loopback
+from tests.conftest import new_account
+from tests.security.policies import allow, client, deny, doc
 
 ALLOWED, EXPLICIT, IMPLICIT = "allowed", "explicitDeny", "implicitDeny"
 DENIED_CODES = {"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation"}
-
-
-@pytest.fixture(scope="module")
-def server():
-    claim = claim_loopback(8, 60)
-    srv = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-iam-"),
-                                loopback_base=claim.base, enforce_iam=True)).start()
-    yield srv
-    srv.stop()
-    claim.release()
-
-
-def client(server, service, key, secret="test", token=None, region="us-east-1"):
-    return boto3.client(service, endpoint_url=server.endpoint, region_name=region, aws_access_key_id=key,
-                        aws_secret_access_key=secret, aws_session_token=token,
-                        config=Config(retries={"max_attempts": 1, "mode": "standard"}))
-
-
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action="*", resource="*", **more) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **more}
-
-
-def deny(action="*", resource="*", **more) -> dict:
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **more}
-
-
-def new_account() -> str:
-    return str(random.randint(100000000000, 999999999999))
 
 
 @dataclass
 class World:
     """Names one row works with: account A holds the resources; callers are in A, or in B when cross-account."""
 
-    server: ServerThread
+    iam_server: ServerThread
     a: str = field(default_factory=new_account)
     b: str = field(default_factory=new_account)
     name: str = "alice"
@@ -90,7 +53,7 @@ class World:
 
     @property
     def queue_url(self):
-        return f"{self.server.endpoint}/{self.a}/{self.queue_name}"
+        return f"{self.iam_server.endpoint}/{self.a}/{self.queue_name}"
 
     @property
     def topic_arn(self):
@@ -103,7 +66,7 @@ class World:
     def now(self, delta: float = 0) -> str:
         import datetime as dt
 
-        when = self.server.kumo.clock.now() + delta
+        when = self.iam_server.kumo.clock.now() + delta
         return dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -284,12 +247,12 @@ CASES = [
 
 
 class Row:
-    def __init__(self, server, case: Case):
-        self.server, self.case = server, case
-        self.w = World(server, region=case.region)
+    def __init__(self, iam_server, case: Case):
+        self.iam_server, self.case = iam_server, case
+        self.w = World(iam_server, region=case.region)
         self.caller_account = self.w.b if case.cross else self.w.a
-        self.root_a = lambda svc, region=None: client(server, svc, self.w.a, region=region or case.region)
-        self.root_c = lambda svc: client(server, svc, self.caller_account)
+        self.root_a = lambda svc, region=None: client(iam_server, svc, self.w.a, region=region or case.region)
+        self.root_c = lambda svc: client(iam_server, svc, self.caller_account)
         self.resource_policy: str | None = None
 
     # -- resources in account A ---------------------------------------------------------------------------------
@@ -376,7 +339,7 @@ class Row:
         key = iam.create_access_key(UserName=w.name)["AccessKey"]
         self.creds = (key["AccessKeyId"], key["SecretAccessKey"], None)
         if c.who == "federated":
-            sts = client(self.server, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+            sts = client(self.iam_server, "sts", key["AccessKeyId"], key["SecretAccessKey"])
             kw = {"Policy": doc(*c.session(w))} if c.session else {}
             creds = sts.get_federation_token(Name="fed", **kw)["Credentials"]
             self.creds = (creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
@@ -388,7 +351,7 @@ class Row:
         key, secret, token = self.creds
 
         def me(svc):
-            return client(self.server, svc, key, secret, token, region=c.region)
+            return client(self.iam_server, svc, key, secret, token, region=c.region)
 
         calls = {
             "sqs-send": ("sqs:SendMessage", w.queue_arn,
@@ -423,7 +386,7 @@ class Row:
         entries = [
             {"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["127.0.0.1"], "ContextKeyType": "ip"},
             {"ContextKeyName": "aws:CurrentTime", "ContextKeyValues": [w.now()], "ContextKeyType": "date"},
-            {"ContextKeyName": "aws:EpochTime", "ContextKeyValues": [str(int(self.server.kumo.clock.now()))],
+            {"ContextKeyName": "aws:EpochTime", "ContextKeyValues": [str(int(self.iam_server.kumo.clock.now()))],
              "ContextKeyType": "numeric"},
             {"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": [c.region], "ContextKeyType": "string"},
             {"ContextKeyName": "aws:SecureTransport", "ContextKeyValues": ["false"], "ContextKeyType": "boolean"},
@@ -467,13 +430,13 @@ def _zip() -> bytes:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_policy_case(server, case):
-    row = Row(server, case)
+def test_policy_case(iam_server, case):
+    row = Row(iam_server, case)
     row.setup_resources()
     try:
         row.setup_principal()
         if case.advance:
-            server.advance(case.advance)
+            iam_server.advance(case.advance)
         action, resource, error = row.call()
         sim = row.simulate(action, resource)
     finally:
