@@ -106,14 +106,15 @@ class Kumo:
         return f"http://{host}:{self.port or self.settings.port}"
 
     def app(self) -> web.Application:
-        # The guard sees every request first: /_kumo/* (ours and the services') and the AWS API alike.
-        app = web.Application(client_max_size=1024**3, middlewares=[self.guard.middleware()])
-        app.router.add_get("/_kumo/health", self._health)
-        app.router.add_post("/_kumo/reset", self._reset)
-        app.router.add_get("/_kumo/clock", self._clock_get)
-        app.router.add_post("/_kumo/clock", self._clock_post)
+        # Every /_kumo route, ours and the services', is behind the guard; the gateway screens the rest.
+        guard = self.guard.wrap
+        app = web.Application(client_max_size=1024**3)
+        app.router.add_get("/_kumo/health", guard(self._health))
+        app.router.add_post("/_kumo/reset", guard(self._reset))
+        app.router.add_get("/_kumo/clock", guard(self._clock_get))
+        app.router.add_post("/_kumo/clock", guard(self._clock_post))
         for method, path, handler in self._routes:
-            app.router.add_route(method, path, handler)
+            app.router.add_route(method, path, guard(handler))
         # [\s\S], not ".": a path may decode to a newline (%0A), and a route that misses answers a plain 404.
         app.router.add_route("*", r"/{tail:[\s\S]*}", self.gateway.handle)
         return app

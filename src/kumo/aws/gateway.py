@@ -84,6 +84,9 @@ class Gateway:
 
     # -- the handler ---------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
+        refused = self.kumo.guard.screen(request)  # a web page's request, or /_kumo/* under a foreign host
+        if refused is not None:
+            return refused
         started = time.perf_counter()
         self.requests += 1
         rid = new_request_id()
@@ -215,6 +218,13 @@ async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
         raise errors.too_large(limit)
     if not request.body_exists:
         return b""
+    content = request.content
+    if content.is_eof():
+        # The whole body came with the head (most API calls): nothing to wait for, so no timer to arm.
+        body = content.read_nowait()
+        if len(body) > limit:
+            raise errors.too_large(limit)
+        return body
     chunks, total = [], 0
     while True:
         try:

@@ -88,12 +88,14 @@ class Guard:
     def refusal(self, request: web.Request) -> str | None:
         """Why the request is refused, or None."""
         headers = request.headers
-        host = headers.get("Host", "")
+        admin = is_admin(request.path)
         origin = headers.get("Origin")
         site = headers.get("Sec-Fetch-Site")
-        admin = is_admin(request.path)
         browser = origin is not None or site is not None
-        if (admin or browser) and not self.own_host(host):
+        if not (admin or browser):
+            return None  # an SDK, the CLI or a container calling the AWS API: nothing to check
+        host = headers.get("Host", "")
+        if not self.own_host(host):
             return f"kumo does not answer this for the host {host!r} (allowed: localhost, loopback, --admin-hosts)"
         if origin is not None and origin.strip().lower() != f"{request.scheme}://{host.strip().lower()}":
             return f"requests from the origin {origin!r} are not allowed"
@@ -106,24 +108,35 @@ class Guard:
                 return "kumo's endpoints that change something take a JSON body (Content-Type: application/json)"
         return None
 
-    def middleware(self) -> Callable:
-        @web.middleware
-        async def guard(request: web.Request, handler):
-            reason = self.refusal(request)
-            if reason is None:
-                return await handler(request)
-            if is_admin(request.path):
-                return web.json_response({"error": reason}, status=403)
-            # The AWS API refuses in the shape of the protocol the request speaks.
-            rid = new_request_id()
-            error = AwsError("AccessDenied", f"Refused: {reason}.", status=403)
-            protocol = "query" if "Action=" in request.query_string else routing.guess_protocol(request.headers,
-                                                                                                  request.path)
-            answer = serialize_error(protocol, None, error, rid)
-            answer.headers.setdefault("x-amzn-RequestId", rid)
-            return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
+    def screen(self, request: web.Request) -> web.Response | None:
+        """The refusal to send instead of serving the request, or None."""
+        reason = self.refusal(request)
+        if reason is None:
+            return None
+        if is_admin(request.path):
+            return web.json_response({"error": reason}, status=403)
+        # The AWS API refuses in the shape of the protocol the request speaks.
+        rid = new_request_id()
+        error = AwsError("AccessDenied", f"Refused: {reason}.", status=403)
+        protocol = "query" if "Action=" in request.query_string else routing.guess_protocol(request.headers,
+                                                                                              request.path)
+        answer = serialize_error(protocol, None, error, rid)
+        answer.headers.setdefault("x-amzn-RequestId", rid)
+        return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
 
-        return guard
+    def wrap(self, handler: Callable) -> Callable:
+        """``handler`` (a /_kumo route) behind the guard.
+
+        Routes are wrapped one by one and the AWS edge screens its own requests (``Gateway.handle``), rather
+        than an aiohttp middleware screening everything: a middleware costs every AWS call its machinery,
+        and the AWS path needs only a header test for the browser's marks.
+        """
+
+        async def guarded(request: web.Request):
+            refused = self.screen(request)
+            return refused if refused is not None else await handler(request)
+
+        return guarded
 
 
 def is_admin(path: str) -> bool:
