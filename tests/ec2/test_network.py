@@ -233,3 +233,34 @@ def test_members_the_model_leaves_optional_are_refused_not_failed(aws):
                                  "IPv4 address.", 400)
     assert ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])[
         "NetworkInterfaces"] == []
+
+
+def test_security_group_rules_refuse_malformed_cidrs_and_take_a_rule_named_twice(aws):
+    """Found by the fuzz suite: a rule named twice in ModifySecurityGroupRules answered 500 (ValueError), and
+    CIDR blocks were stored unchecked."""
+    ec2 = aws("ec2", validate=False)
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    for perm in ({"IpRanges": [{"CidrIp": "10.0.0.0/33"}]}, {"Ipv6Ranges": [{"CidrIpv6": "ZZZZ"}]},
+                 {"IpRanges": [{"CidrIp": "2001:db8::/32"}]}):
+        with pytest.raises(ClientError) as e:
+            ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, **perm}])
+        err = e.value.response["Error"]
+        assert err["Code"] == "InvalidParameterValue" and "is malformed" in err["Message"]
+    rule = ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    with pytest.raises(ClientError) as e:
+        ec2.modify_security_group_rules(GroupId=sg, SecurityGroupRules=[
+            {"SecurityGroupRuleId": rule, "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 81, "ToPort": 81,
+                                                                "CidrIpv6": "ZZZZ"}}])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    ec2.modify_security_group_rules(GroupId=sg, SecurityGroupRules=[
+        {"SecurityGroupRuleId": rule, "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 81, "ToPort": 81,
+                                                            "CidrIpv4": "10.1.0.0/16"}},
+        {"SecurityGroupRuleId": rule, "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 82, "ToPort": 82,
+                                                            "CidrIpv4": "10.2.0.0/16"}}])
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg]}])["SecurityGroupRules"]
+    ingress = [r for r in rules if not r["IsEgress"]]
+    assert [(r["SecurityGroupRuleId"], r["FromPort"], r["CidrIpv4"]) for r in ingress] == [(rule, 82, "10.2.0.0/16")]

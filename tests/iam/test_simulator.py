@@ -154,6 +154,16 @@ def test_errors(iam, account):
     assert exc.value.response["Error"]["Code"] == "MalformedPolicyDocument"
 
 
+def test_a_context_entry_without_a_key_name_is_refused(aws):
+    """Found by the fuzz suite: a context entry naming no key answered 500 (KeyError)."""
+    iam = aws("iam", validate=False)
+    with pytest.raises(ClientError) as exc:
+        iam.simulate_custom_policy(PolicyInputList=[doc(ALLOW_SQS)], ActionNames=["sqs:ListQueues"],
+                                   ContextEntries=[{"ContextKeyValues": ["x"], "ContextKeyType": "string"}])
+    assert exc.value.response["Error"]["Code"] == "InvalidInput"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
 def test_context_keys_of_policies(iam, account):
     policy = doc({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::${aws:username}/*",
                   "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from ...aws.errors import AwsError
 from .model import apply_filters, find, find_many, invalid, new_id, page, table, tag_specs
 
@@ -30,7 +32,19 @@ def _rule(group: dict, egress: bool, protocol: str, from_port, to_port, **target
     else:
         rule["FromPort"], rule["ToPort"] = -1, -1
     rule.update({k: v for k, v in target.items() if v is not None})
+    for key, version in (("CidrIpv4", 4), ("CidrIpv6", 6)):
+        if key in rule:
+            _check_cidr(rule[key], version)
     return rule
+
+
+def _check_cidr(cidr, version: int) -> None:
+    try:
+        ok = ipaddress.ip_network(str(cidr), strict=False).version == version
+    except ValueError:
+        ok = False
+    if not ok:
+        raise AwsError("InvalidParameterValue", f"CIDR block {cidr} is malformed")
 
 
 def create_default_group(ctx, vpc_id: str) -> dict:
@@ -280,6 +294,9 @@ def modify_security_group_rules(ctx, p):
             changed["ReferencedGroupInfo"] = {"GroupId": find(ctx, "sg", new["ReferencedGroupId"])["GroupId"],
                                               "UserId": ctx.account}
         changed["SecurityGroupRuleId"] = rule["SecurityGroupRuleId"]
-        group["_rules"][group["_rules"].index(rule)] = changed
+        # By id, not by the record: a rule named twice in one request was already replaced once.
+        at = next(i for i, r in enumerate(group["_rules"]) if r["SecurityGroupRuleId"] == rule["SecurityGroupRuleId"])
+        group["_rules"][at] = changed
+        by_id[rule["SecurityGroupRuleId"]] = changed
     table(ctx, "sg").put(group["GroupId"], group)
     return {"Return": True}

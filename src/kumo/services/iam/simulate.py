@@ -60,6 +60,9 @@ def _caller(ctx, caller_arn: str | None, fallback: Caller | None, needed: bool):
 def _context(entries: list | None, principal) -> Context:
     context = Context()
     for entry in entries or []:
+        if not entry.get("ContextKeyName"):
+            # The model leaves every member optional; AWS refuses an entry that names no key.
+            raise invalid("ContextKeyName is required in each ContextEntries entry.")
         values = entry.get("ContextKeyValues") or []
         if not (entry.get("ContextKeyType") or "").endswith("List") and len(values) == 1:
             values = values[0]
