@@ -25,15 +25,28 @@ from ..lambda_.conftest import TRUST
 PLAIN_FLAGS = ("KUMO_NO_ISOLATION", "KUMO_LAMBDA_NO_NAMESPACES")
 
 
+def own_server(prefix: str, **settings):
+    """A kumo of its own for a module or session (flags as Settings fields); stops and cleans up after."""
+    claim = claim_loopback(8, 60)
+    data_dir = tempfile.mkdtemp(prefix=prefix)
+    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base,
+                                   **settings)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        claim.release()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def plain_server():
     """A kumo whose instances and functions run without mount namespaces, even when the tests run as root."""
-    claim = claim_loopback(8, 60)
-    data_dir = tempfile.mkdtemp(prefix="kumo-test-plain-")
     saved = {k: os.environ.get(k) for k in PLAIN_FLAGS}
     os.environ.update({k: "1" for k in PLAIN_FLAGS})
+    servers = own_server("kumo-test-plain-")
     try:
-        server = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base)).start()
+        server = next(servers)  # the flags are read when the server starts
     finally:
         for k, v in saved.items():
             if v is None:
@@ -41,9 +54,7 @@ def plain_server():
             else:
                 os.environ[k] = v
     yield server
-    server.stop()
-    claim.release()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    servers.close()
 
 
 @pytest.fixture(params=["isolated", "plain"])
@@ -110,11 +121,10 @@ def climb(target: Path) -> str:
 @pytest.fixture(scope="session")
 def iam_server():
     """A kumo that evaluates every request against IAM policies (``--enforce-iam``)."""
-    claim = claim_loopback(8, 60)
-    data_dir = tempfile.mkdtemp(prefix="kumo-iam-")
-    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base,
-                                   enforce_iam=True)).start()
-    yield server
-    server.stop()
-    claim.release()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    yield from own_server("kumo-iam-", enforce_iam=True)
+
+
+@pytest.fixture(scope="session")
+def signed_server():
+    """A kumo that verifies every request's signature (``--enforce-signatures``)."""
+    yield from own_server("kumo-sig-", enforce_signatures=True)

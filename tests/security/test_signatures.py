@@ -9,10 +9,8 @@ import datetime as _dt
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,9 +24,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from kumo.config import Settings
-from kumo.server import ServerThread
-from tests.conftest import REGION, Clients, claim_loopback, new_account
+from tests.conftest import REGION, Clients, new_account
 from tests.edge.http import send
 
 MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS Secret "
@@ -37,16 +33,9 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
 
 
-@pytest.fixture(scope="module")
-def server():
-    claim = claim_loopback(8, 60)
-    data_dir = tempfile.mkdtemp(prefix="kumo-sig-")
-    srv = ServerThread(Settings(port=0, ephemeral=True, data_dir=data_dir, loopback_base=claim.base,
-                                enforce_signatures=True)).start()
-    yield srv
-    srv.stop()
-    claim.release()
-    shutil.rmtree(data_dir, ignore_errors=True)
+@pytest.fixture
+def server(signed_server):
+    return signed_server
 
 
 @pytest.fixture
