@@ -74,7 +74,11 @@ def console(ec2, instance_id: str, contains: str, timeout: float = 15.0) -> str:
 def terminate_instances_afterwards(aws):
     """Every instance a test starts is terminated when it ends (its processes stop with it)."""
     yield
-    ec2 = aws("ec2")
+    terminate_all(aws("ec2"))
+
+
+def terminate_all(ec2) -> None:
+    """Terminate every live instance of the client's account and wait until each has stopped."""
     ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
            if i["State"]["Name"] not in ("terminated", "shutting-down")]
     if ids:

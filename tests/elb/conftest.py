@@ -13,7 +13,7 @@ import pytest
 
 from kumo.config import Settings
 from kumo.server import ServerThread
-from tests.ec2.conftest import AMI, answers, wait_state
+from tests.ec2.conftest import AMI, answers, terminate_all, wait_state
 
 
 @pytest.fixture(scope="package")
@@ -164,9 +164,4 @@ def clean_up_afterwards(request):
     elb = aws("elb")
     for lb in elb.describe_load_balancers()["LoadBalancerDescriptions"]:
         elb.delete_load_balancer(LoadBalancerName=lb["LoadBalancerName"])
-    ec2 = aws("ec2")
-    ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-           if i["State"]["Name"] not in ("terminated", "shutting-down")]
-    if ids:
-        ec2.terminate_instances(InstanceIds=ids)
-        wait_state(ec2, ids, "terminated")
+    terminate_all(aws("ec2"))

@@ -19,7 +19,7 @@ from kumo.config import Settings
 from kumo.server import ServerThread
 
 from ..conftest import Clients, claim_loopback
-from ..ec2.conftest import wait_state
+from ..ec2.conftest import terminate_all
 from ..lambda_.conftest import TRUST
 
 PLAIN_FLAGS = ("KUMO_NO_ISOLATION", "KUMO_LAMBDA_NO_NAMESPACES")
@@ -68,12 +68,7 @@ def cloud(server, account):
     """Clients for this test's account on ``server``; its instances, functions and layers go when it ends."""
     clients = Clients(server.endpoint, account)
     yield clients
-    ec2 = clients("ec2")
-    ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-           if i["State"]["Name"] not in ("terminated", "shutting-down")]
-    if ids:
-        ec2.terminate_instances(InstanceIds=ids)
-        wait_state(ec2, ids, "terminated")
+    terminate_all(clients("ec2"))
     _delete_lambda(clients("lambda"))
 
 

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from kumo.config import Settings
 from tests.conftest import new_account
+from tests.ec2.conftest import console
 from tests.security.policies import allow, client, deny, doc
 
 AMI = "ami-0a0000000000a2023"
@@ -153,16 +154,6 @@ def handler(event, context):
         assert body == {"allowed": "ok", "other": "AccessDenied"}
     finally:
         lam.delete_function(FunctionName="caller")
-
-
-def console(ec2, instance_id: str, contains: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        out = ec2.get_console_output(InstanceId=instance_id).get("Output", "")
-        if contains in out:
-            return out
-        assert time.monotonic() < deadline, f"console of {instance_id} never showed {contains!r}:\n{out}"
-        time.sleep(0.2)
 
 
 def test_an_instance_calls_as_its_instance_profile_role(iam_server, acct):
