@@ -87,8 +87,8 @@ def start_web(ec2, zones: list[str]) -> list[dict]:
 
 
 def nodes(endpoint: str, name: str, account: str) -> dict[str, str]:
-    """zone -> node address of a Classic Load Balancer, from kumo's /_kumo/elb/classic endpoint."""
-    with urllib.request.urlopen(f"{endpoint}/_kumo/elb/classic?account={account}&name={name}", timeout=5) as r:
+    """zone -> node address of a Classic Load Balancer, from kumo's /_kumo/dataplane/lb/classic endpoint."""
+    with urllib.request.urlopen(f"{endpoint}/_kumo/dataplane/lb/classic?account={account}&name={name}", timeout=5) as r:
         lbs = json.loads(r.read())["load_balancers"]
     assert len(lbs) == 1, lbs
     return {n["zone"]: n["ip"] for n in lbs[0]["nodes"]}

@@ -8,7 +8,7 @@ from .conftest import get
 
 
 def _node(endpoint: str) -> str:
-    with urllib.request.urlopen(f"{endpoint}/_kumo/elb/classic?name=keep", timeout=5) as r:
+    with urllib.request.urlopen(f"{endpoint}/_kumo/dataplane/lb/classic?name=keep", timeout=5) as r:
         return json.loads(r.read())["load_balancers"][0]["nodes"][0]["ip"]
 
 

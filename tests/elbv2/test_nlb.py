@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kumo.elb import ppv2
+from kumo.dataplane.lb import ppv2
 
 from .conftest import default_setup, node, wait_active
 

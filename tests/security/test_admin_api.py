@@ -45,7 +45,7 @@ def test_a_foreign_host_is_refused_even_with_a_json_body(endpoint, aws):
     ("GET", "/_kumo/clock"),
     ("POST", "/_kumo/clock"),
     ("POST", "/_kumo/faults/instances/i-0123456789abcdef0"),
-    ("GET", "/_kumo/elb/classic"),
+    ("GET", "/_kumo/dataplane/lb/classic"),
     ("GET", "/_kumo/lambda/code/" + "0" * 64 + ".zip"),
     ("GET", "/_kumo/sns/SimpleNotificationService-0.pem"),
 ])

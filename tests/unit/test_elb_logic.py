@@ -2,10 +2,10 @@
 
 import random
 
-from kumo.elb import ppv2
-from kumo.elb import rules as R
-from kumo.elb.balance import Group, StickyTokens, Target
-from kumo.elb.health import Health, Outcome, matches
+from kumo.dataplane.lb import ppv2
+from kumo.dataplane.lb import rules as R
+from kumo.dataplane.lb.balance import Group, StickyTokens, Target
+from kumo.dataplane.lb.health import Health, Outcome, matches
 
 
 def req(path="/", host="example.com", method="GET", query="", headers=None, source="10.0.0.1"):

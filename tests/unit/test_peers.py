@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from kumo.compute import peers
+from kumo.dataplane.compute import peers
 
 PEER, LOCAL = ("127.9.0.4", 40000), ("127.0.0.1", 8080)
 

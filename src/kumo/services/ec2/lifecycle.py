@@ -17,7 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ...compute.process import DISK_ALIAS, Handle, Spec, overlaid
+from ...dataplane.compute.process import DISK_ALIAS, Handle, Spec, overlaid
 from ...core.controllers import Controller
 from ...core.paths import Tree
 from . import userdata

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ...compute import peers
+from ...dataplane.compute import peers
 from ...core import credentials
 from ...core.arns import parse_arn
 from ..iam.model import PROFILE, ROLE

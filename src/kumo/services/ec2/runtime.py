@@ -8,8 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ...compute import shim
-from ...compute.process import ProcessBackend
+from ...dataplane.compute import shim
+from ...dataplane.compute.process import ProcessBackend
 from ...core.paths import component
 from .addresses import LoopbackPlan
 

@@ -2,7 +2,7 @@
 
 
 def setup(kumo):
-    from ...elb.control import runtime_of
+    from ...dataplane.lb.control import runtime_of
     from .dataplane import ClassicProvider, DrainController, classic_endpoint
 
     provider = ClassicProvider(kumo)
@@ -10,5 +10,5 @@ def setup(kumo):
     drain = DrainController(kumo)
     kumo.controllers.register(drain)
     runtime_of(kumo).drain_watchers.append(drain.wake)
-    kumo.route("GET", "/_kumo/elb/classic", classic_endpoint(kumo))
+    kumo.route("GET", "/_kumo/dataplane/lb/classic", classic_endpoint(kumo))
     return provider

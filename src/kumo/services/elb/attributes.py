@@ -11,7 +11,7 @@ import copy
 
 from ...aws.errors import AwsError
 from ...core import pagination
-from ...elb.control import runtime_of
+from ...dataplane.lb.control import runtime_of
 from .model import MAX_INSTANCES, MAX_LISTENERS, MAX_LOAD_BALANCERS, find_lb, invalid, misconfigured, save
 
 _DESYNC_MODES = ("monitor", "defensive", "strictest")

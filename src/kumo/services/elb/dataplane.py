@@ -18,7 +18,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...core.controllers import Controller
-from ...elb.control import HEALTH, end_drains, runtime_of
+from ...dataplane.lb.control import HEALTH, end_drains, runtime_of
 from .model import APP_COOKIE_POLICY, LB, LB_COOKIE_POLICY, L7, group_arn, parse_target
 
 DRAIN = "elb.classic.drain"
@@ -161,7 +161,7 @@ class ClassicProvider:
 
 
 def classic_endpoint(kumo):
-    """``GET /_kumo/elb/classic``: each Classic Load Balancer's node addresses, the way users reach it.
+    """``GET /_kumo/dataplane/lb/classic``: each Classic Load Balancer's node addresses, the way users reach it.
 
     Classic's API has no field for a node's address and its DNS name does not
     resolve until kumo serves Route 53, so this is where clients find them.

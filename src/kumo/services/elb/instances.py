@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...aws.errors import AwsError
-from ...elb.control import runtime_of
+from ...dataplane.lb.control import runtime_of
 from .dataplane import DRAIN, EC2_INSTANCE, check_now
 from .model import (
     DRAINING, FAILED, IN_SERVICE, INSTANCE_STATES, MAX_INSTANCES, NOT_PASSED, NOT_REGISTERED, REGISTERING,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...aws.errors import AwsError
-from ...elb.control import runtime_of
+from ...dataplane.lb.control import runtime_of
 from .model import (
     DEFAULT_SSL_POLICY, FRONT_PROTOCOLS, L7, MAX_LISTENERS, SSL_POLICY_TYPE, check_listener_port, find_lb, invalid,
     misconfigured, save,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...aws.errors import AwsError
 from ...core import pagination
 from ...core.ids import random_digits
-from ...elb.control import runtime_of
+from ...dataplane.lb.control import runtime_of
 from . import listeners as L
 from .dataplane import check_now
 from .model import (

@@ -8,7 +8,7 @@ are kept and described as created, but kumo's listeners do not act on them.
 from __future__ import annotations
 
 from ...aws.errors import AwsError
-from ...elb.control import runtime_of
+from ...dataplane.lb.control import runtime_of
 from .listeners import SECURE, find_listener
 from .model import (
     APP_COOKIE_POLICY, L7, LB_COOKIE_POLICY, POLICY_TYPES, SSL_POLICY_TYPE, check_policy_name, find_lb, invalid,

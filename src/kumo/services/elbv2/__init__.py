@@ -2,7 +2,7 @@
 
 
 def setup(kumo):
-    from ...elb.control import runtime_of
+    from ...dataplane.lb.control import runtime_of
     from .dataplane import DrainController, Elbv2Provider
 
     provider = Elbv2Provider(kumo)

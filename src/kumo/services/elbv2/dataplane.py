@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core.controllers import Controller
-from ...elb.control import end_drains
+from ...dataplane.lb.control import end_drains
 from .model import LB, LISTENER, RULE, TG
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 
 from ...aws.errors import AwsError
-from ...elb import rules as R
-from ...elb.control import HEALTH, runtime_of
+from ...dataplane.lb import rules as R
+from ...dataplane.lb.control import HEALTH, runtime_of
 from .loadbalancers import _tag, find_lb
 from .model import (
     ALB_PROTOCOLS, LB, LISTENER, NLB_PROTOCOLS, RULE, TAGS, TG, invalid, new_suffix, page, required, table,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...aws.errors import AwsError
 from ...core import tags as core_tags
 from ...core.ids import random_digits
-from ...elb.control import runtime_of
+from ...dataplane.lb.control import runtime_of
 from .model import (
     LB, LISTENER, RULE, TAGS, TG, check_name, hosted_zone, invalid, lb_attributes, new_suffix, page, required, table,
 )

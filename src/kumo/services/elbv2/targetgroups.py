@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...aws.errors import AwsError
-from ...elb.control import HEALTH, runtime_of
+from ...dataplane.lb.control import HEALTH, runtime_of
 from .loadbalancers import _tag
 from .model import (
     ALB_PROTOCOLS, LB, NLB_PROTOCOLS, TAGS, TG, check_name, health_defaults, invalid, new_suffix, page, required,

@@ -26,7 +26,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from ...compute import peers
+from ...dataplane.compute import peers
 from . import runtime_api, telemetry
 from .runtimes import Launch
 from .sandbox import LaunchSpec, Launched

@@ -40,7 +40,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...compute import peers
+from ...dataplane.compute import peers
 
 log = logging.getLogger("kumo.lambda")
 

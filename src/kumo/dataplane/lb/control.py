@@ -20,13 +20,13 @@ import sys
 import tempfile
 from typing import Callable, Protocol
 
-from ..core.controllers import Controller
-from ..core.loopback import LoopbackPool, network
+from ...core.controllers import Controller
+from ...core.loopback import LoopbackPool, network
 from . import metrics, probes
 from .health import Health, Outcome
 from .stats import merge
 
-log = logging.getLogger("kumo.elb")
+log = logging.getLogger("kumo.dataplane.lb")
 DATAPLANE = "elb.dataplane"
 HEALTH = "elb.health"
 
@@ -68,7 +68,7 @@ class DataPlane:
     def _spawn(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUMO_WORKLOAD")}
         env.pop("LD_PRELOAD", None)
-        self.procs.append(subprocess.Popen([sys.executable, "-m", "kumo.elb.worker", self.path], env=env,
+        self.procs.append(subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path], env=env,
                                            stdin=subprocess.DEVNULL, start_new_session=True))
 
     async def _watch_workers(self) -> None:

@@ -125,7 +125,7 @@ def _signed(url: str, payload: bytes, account: str, region: str) -> dict:
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from ..aws.sigv4 import ROOT_SECRET
+    from ...aws.sigv4 import ROOT_SECRET
 
     request = AWSRequest("POST", url, data=payload, headers={"Content-Type": "application/json",
                                                               "X-Amz-Invocation-Type": "RequestResponse"})

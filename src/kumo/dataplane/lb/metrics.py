@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..core.hub import Datapoint
+from ...core.hub import Datapoint
 
 
 def lb_dimension(arn: str) -> tuple[str, str, str, str]:

@@ -29,9 +29,9 @@ from typing import Iterator
 
 from . import peers
 
-from ..core.paths import Tree
+from ...core.paths import Tree
 
-log = logging.getLogger("kumo.compute")
+log = logging.getLogger("kumo.dataplane.compute")
 
 OVERLAID = ("etc", "var", "opt", "srv", "home", "root", "usr/local")
 DISK_ALIAS = "/run/kumo-disk"  # where the disk appears inside the workload's namespace

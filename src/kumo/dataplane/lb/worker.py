@@ -5,7 +5,7 @@ address with SO_REUSEPORT and the kernel spreads connections among them.  The
 control plane sends config snapshots and clock updates over a Unix socket
 (4-byte length + JSON); workers send back their counters every second.
 
-    python -m kumo.elb.worker <control socket path>
+    python -m kumo.dataplane.lb.worker <control socket path>
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from . import rules as R
 from .balance import Group, StickyTokens, Target
 from .stats import Stats
 
-log = logging.getLogger("kumo.elb.worker")
+log = logging.getLogger("kumo.dataplane.lb.worker")
 TICK = 0.25  # real seconds between idle-timeout sweeps
 
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-log = logging.getLogger("kumo.compute")
+log = logging.getLogger("kumo.dataplane.compute")
 SOURCE = Path(__file__).with_name("netshim.c")
 
 
