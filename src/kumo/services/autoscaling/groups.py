@@ -114,7 +114,7 @@ def _check_placement(ctx, p: dict) -> tuple[str | None, list[str]]:
     for z in zones:
         if z not in valid:
             raise invalid(f"The availability zone {z} is not legal")
-    from ..ec2.network import ensure_defaults
+    from ..ec2.defaults import ensure_defaults
 
     ensure_defaults(_ec2(ctx))
     return None, sorted(set(zones))

@@ -31,7 +31,7 @@ def ec2_context(kumo, scope: str, operation: str = "RunInstances"):
 def subnets_by_zone(ec2ctx, group: dict) -> dict[str, str]:
     """zone -> subnet the group launches into there (first subnet listed for a zone wins)."""
     from ..ec2.model import table as ec2_table
-    from ..ec2.network import default_vpc
+    from ..ec2.defaults import default_vpc
 
     out: dict[str, str] = {}
     ids = [s.strip() for s in (group.get("VPCZoneIdentifier") or "").split(",") if s.strip()]

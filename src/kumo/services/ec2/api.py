@@ -10,8 +10,8 @@ import functools
 
 from ...aws.errors import AwsError
 from . import (
-    images, instance_ops, instance_types, instance_view, instances, interfaces, keypairs, launch_templates, network,
-    security_groups, tagging,
+    defaults, gateways, images, instance_ops, instance_types, instance_view, instances, interfaces, keypairs,
+    launch_templates, route_tables, security_groups, subnets, tagging, vpcs, zones,
 )
 
 
@@ -25,14 +25,15 @@ def _dry_run(fn):
 
 
 _HANDLERS = {
-    network: ["create_vpc", "describe_vpcs", "delete_vpc", "modify_vpc_attribute", "describe_vpc_attribute",
-              "create_subnet", "describe_subnets", "delete_subnet", "modify_subnet_attribute",
-              "create_internet_gateway", "attach_internet_gateway", "detach_internet_gateway",
-              "delete_internet_gateway", "describe_internet_gateways", "create_route_table", "delete_route_table",
-              "create_route", "replace_route", "delete_route", "associate_route_table", "disassociate_route_table",
-              "replace_route_table_association",
-              "describe_route_tables", "describe_availability_zones", "describe_regions",
-              "describe_account_attributes"],
+    vpcs: ["create_vpc", "describe_vpcs", "delete_vpc", "modify_vpc_attribute", "describe_vpc_attribute"],
+    subnets: ["create_subnet", "describe_subnets", "delete_subnet", "modify_subnet_attribute"],
+    gateways: ["create_internet_gateway", "attach_internet_gateway", "detach_internet_gateway",
+               "delete_internet_gateway", "describe_internet_gateways"],
+    route_tables: ["create_route_table", "delete_route_table", "create_route", "replace_route", "delete_route",
+                   "associate_route_table", "disassociate_route_table", "replace_route_table_association",
+                   "describe_route_tables"],
+    zones: ["describe_availability_zones", "describe_regions"],
+    defaults: ["describe_account_attributes"],
     security_groups: ["create_security_group", "describe_security_groups", "delete_security_group",
                       "authorize_security_group_ingress", "authorize_security_group_egress",
                       "revoke_security_group_ingress", "revoke_security_group_egress",

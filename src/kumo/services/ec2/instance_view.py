@@ -72,7 +72,7 @@ FILTERS = {
 
 
 def describe_instances(ctx, p):
-    from .network import ensure_defaults
+    from .defaults import ensure_defaults
 
     ensure_defaults(ctx)
     if p.get("InstanceIds") and p.get("MaxResults") is not None:

@@ -13,7 +13,7 @@ from .images import create_root_volume, find_image
 from .keypairs import find_by_name
 from .lifecycle import CONTROLLER, publish_state, set_state
 from .model import find, invalid, new_id, table, tag_specs
-from .network import default_vpc, ensure_defaults
+from .defaults import default_vpc, ensure_defaults
 from .security_groups import find_group
 
 MAX_USER_DATA = 16 * 1024

@@ -7,7 +7,7 @@ import secrets
 from ...aws.errors import AwsError
 from . import addresses
 from .model import apply_filters, bool_filter, find, find_many, new_id, page, table, tag_specs
-from .network import allocate_ip, release_ip
+from .subnets import allocate_ip, release_ip
 from .runtime import runtime
 
 

@@ -59,7 +59,7 @@ def create_default_group(ctx, vpc_id: str) -> dict:
 
 
 def create_security_group(ctx, p):
-    from .network import default_vpc
+    from .defaults import default_vpc
 
     vpc_id = p.get("VpcId") or (default_vpc(ctx) or {}).get("VpcId")
     if not vpc_id:
@@ -81,7 +81,7 @@ def create_security_group(ctx, p):
 def find_group(ctx, group_id: str | None, group_name: str | None) -> dict:
     if group_id:
         return find(ctx, "sg", group_id)
-    from .network import default_vpc
+    from .defaults import default_vpc
 
     vpc = default_vpc(ctx)
     for g in table(ctx, "sg").values():
@@ -237,7 +237,7 @@ SG_FILTERS = {
 
 
 def describe_security_groups(ctx, p):
-    from .network import ensure_defaults
+    from .defaults import ensure_defaults
 
     ensure_defaults(ctx)
     groups = find_many(ctx, "sg", p.get("GroupIds"))
@@ -250,7 +250,7 @@ def describe_security_groups(ctx, p):
 
 
 def describe_security_group_rules(ctx, p):
-    from .network import ensure_defaults
+    from .defaults import ensure_defaults
 
     ensure_defaults(ctx)
     rules = [r for g in table(ctx, "sg").values() for r in g["_rules"]]

@@ -33,7 +33,7 @@ def _subnets_by_id(ctx, ids: list[str]) -> list[dict]:
 
 def _subnets_for_zones(ctx, vpc_id: str | None, zones: list[str]) -> list[dict]:
     """The subnet a zone name stands for: the default subnet of the zone (in the load balancer's VPC)."""
-    from ..ec2.network import default_vpc
+    from ..ec2.defaults import default_vpc
     from ..ec2.regions import zone_names
 
     vpc_id = vpc_id or (default_vpc(ctx) or {}).get("VpcId")

@@ -24,7 +24,7 @@ def view(lb: dict) -> dict:
 
 def _zones(ctx, lb: dict | None, kind: str, subnet_ids: list[str], mappings: list[dict]) -> list[dict]:
     ec2_subnets = ctx.store.table(ctx.scope, "ec2.subnet")
-    from ..ec2.network import ensure_defaults
+    from ..ec2.defaults import ensure_defaults
 
     ensure_defaults(ctx)
     ids = list(subnet_ids or []) + [required(m, "SubnetId", f"subnetMappings.{i}")
