@@ -59,3 +59,34 @@ def test_unstorable_values_fail_loudly():
     with pytest.raises(TypeError):
         store.table("a", "b").put("x", {"f": object()})
     assert "x" not in store.table("a", "b")
+
+
+def test_after_commit_hooks_run_once_the_outermost_transaction_commits():
+    store = Store()
+    ran = []
+    with store.transaction():
+        with store.transaction():
+            store.table("s", "k").put("a", {"v": 1})
+            store.after_commit(lambda: ran.append("inner"))
+        assert ran == []  # the inner block's end is no commit
+        store.after_commit(lambda: ran.append("outer"))
+    assert ran == ["inner", "outer"]
+    store.after_commit(lambda: ran.append("now"))  # outside a transaction: at once
+    assert ran == ["inner", "outer", "now"]
+    with store.transaction():
+        pass
+    assert ran == ["inner", "outer", "now"]  # each hook runs once
+
+
+def test_after_commit_hooks_are_dropped_when_the_transaction_rolls_back():
+    store = Store()
+    ran = []
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.table("s", "k").put("a", {"v": 1})
+            store.after_commit(lambda: ran.append("rolled back"))
+            raise RuntimeError("refused")
+    assert ran == [] and store.table("s", "k").get("a") is None
+    with store.transaction():
+        store.table("s", "k").put("a", {"v": 2})
+    assert ran == []  # not carried over into the next transaction

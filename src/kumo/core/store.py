@@ -137,6 +137,7 @@ class Store:
         self._lent_tables: set[tuple[str, str]] = set()
         self._lent_kinds: set[str] = set()
         self._rollback_hooks: list = []
+        self._commit_hooks: list = []  # of the open transaction only
         self.commits = 0
         self._load()
 
@@ -191,6 +192,16 @@ class Store:
         """Call ``hook()`` after a rollback, so a service can drop caches of its own tables."""
         self._rollback_hooks.append(hook)
 
+    def after_commit(self, hook) -> None:
+        """Call ``hook()`` once the open transaction commits (at once outside one); never if it rolls back.
+
+        For changes outside the store (in-memory runtime state, sockets) that must follow the records.
+        """
+        if self._depth == 0:
+            hook()
+        else:
+            self._commit_hooks.append(hook)
+
     def _rolled_back(self) -> None:
         for hook in self._rollback_hooks:
             hook()
@@ -222,9 +233,13 @@ class Store:
             self._db.execute("COMMIT")
             self._in_tx = False
             self.commits += 1
+        hooks, self._commit_hooks = self._commit_hooks, []
         self._forget()
+        for hook in hooks:
+            hook()
 
     def _forget(self) -> None:
+        self._commit_hooks.clear()
         self._touched.clear()
         self._lent.clear()
         self._lent_tables.clear()
