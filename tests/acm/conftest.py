@@ -16,8 +16,8 @@ def kumo_now(kumo_server):
 
 @pytest.fixture
 def seam(kumo_server):
-    """Call ``kumo.services.acm.material`` on the server's loop, inside a store transaction, as a service would."""
-    from kumo.services.acm import material
+    """Call ``kumo.services.acm.internal`` on the server's loop, inside a store transaction, as a service would."""
+    from kumo.services.acm import internal as material
 
     def call(name, *args):
         kumo = kumo_server.kumo

@@ -170,7 +170,7 @@ def test_filter_log_events_streams_times_and_pages(logs, now_ms):
 
 
 def test_ingest_seam_creates_group_and_stream(kumo_server, logs, account, now_ms):
-    from kumo.services.logs.ingest import put_events
+    from kumo.services.logs.internal import put_events
 
     stored = kumo_server.run(put_events, kumo_server.kumo, account, "us-east-1", "/aws/ec2/console",
                              "i-0123456789abcdef0", [(now_ms + 1, "second"), (now_ms, "first"), (now_ms, "")])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ...aws.errors import AwsError
+from ..elb import internal as elb
+from ..elbv2 import internal as elbv2
 from . import balancers
-from .model import MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS, as_service, find_group, page, save_group
+from .model import MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS, find_group, page, save_group
 
 
 def _attach(ctx, group: dict, target_groups: list[str], load_balancers: list[str]) -> None:
@@ -84,22 +86,10 @@ def _attachment_state(ctx, group: dict, tg: str | None = None, lb: str | None = 
     if not ids:
         return "Added"
     if tg:
-        from ..elbv2.targetgroups import describe_target_health
-
-        try:
-            health = describe_target_health(as_service(ctx.kumo, ctx.scope, "elbv2"),
-                                            {"TargetGroupArn": tg})
-        except AwsError:
-            return "Added"
-        healthy = any(h["Target"]["Id"] in ids and h["TargetHealth"]["State"] == "healthy"
-                      for h in health["TargetHealthDescriptions"])
+        healthy = any(iid in ids and state == "healthy" for iid, state in elbv2.target_states(ctx.kumo, ctx.scope, tg))
     else:
-        from ..elb.instances import instance_state
-        from ..elb.model import IN_SERVICE, LB as CLASSIC
-
-        record = ctx.store.table(ctx.scope, CLASSIC).get(lb)
-        elb_ctx = as_service(ctx.kumo, ctx.scope, "elb")
-        healthy = record is not None and any(instance_state(elb_ctx, record, i) == IN_SERVICE for i in ids)
+        healthy = any((health := elb.instance_health(ctx.kumo, ctx.scope, lb, i)) is not None and health.in_service
+                      for i in ids)
     return "InService" if healthy else "Added"
 
 

@@ -21,6 +21,7 @@ import logging
 
 from ...core.controllers import Controller
 from ...core.store import Store
+from ..ec2 import internal as ec2
 from . import activities, balancers, hooks, launching, refresh
 from .model import CONTROLLER, COUNTED, GROUP, LEAVING, capacity, suspended, template_of
 from .termination import Context as TerminationContext, choose
@@ -28,7 +29,6 @@ from .termination import Context as TerminationContext, choose
 log = logging.getLogger("kumo.autoscaling")
 
 POLL = 10.0  # simulated seconds between health checks of a group
-EC2_INSTANCE = "ec2.instance"
 GONE = ("terminated", "shutting-down")
 DOWN = ("terminated", "shutting-down", "stopping", "stopped")
 
@@ -61,10 +61,10 @@ class GroupController(Controller):
             return
         iid = (event.get("detail") or {}).get("instance-id")
         scope = f"{event.get('account')}/{event.get('region')}"
-        inst = self.store.table(scope, EC2_INSTANCE).get(iid) if iid else None
+        inst = ec2.instance(self.kumo, scope, iid) if iid else None
         if inst is None:
             return
-        group = next((t["Value"] for t in inst.get("Tags", []) if t["Key"] == launching.GROUP_TAG), None)
+        group = inst.tags.get(launching.GROUP_TAG)
         if group:
             self.kumo.controllers.enqueue(CONTROLLER, (scope, group))
 
@@ -77,7 +77,6 @@ class Reconcile:
         self.scope = scope
         self.group = group
         self.now = kumo.clock.now()
-        self.ec2 = kumo.store.table(scope, EC2_INSTANCE)
         self.wake: list[float] = [POLL]
 
     # -- the pass ---------------------------------------------------------------------------------
@@ -102,12 +101,12 @@ class Reconcile:
     def save(self) -> None:
         self.kumo.store.table(self.scope, GROUP).put(self.group["AutoScalingGroupName"], self.group)
 
-    def record(self, iid: str) -> dict | None:
-        return self.ec2.get(iid)
+    def record(self, iid: str) -> ec2.Instance | None:
+        return ec2.instance(self.kumo, self.scope, iid)
 
     def ec2_state(self, iid: str) -> str:
         rec = self.record(iid)
-        return rec["State"]["Name"] if rec else "terminated"
+        return rec.state if rec else "terminated"
 
     # -- lifecycle of one member -------------------------------------------------------------------
     def follow(self, m: dict) -> None:
@@ -150,10 +149,7 @@ class Reconcile:
                 self.wake.append(5.0)
                 return
             self.drop(m)
-            rec = self.record(m["InstanceId"])
-            if rec is not None:
-                rec["Tags"] = [t for t in rec.get("Tags", []) if t["Key"] != launching.GROUP_TAG]
-                self.ec2.put(m["InstanceId"], rec)
+            ec2.tag(self.kumo, self.scope, m["InstanceId"], remove={launching.GROUP_TAG})
             activities.finish(self.kumo, self.scope, m.get("_activity"))
 
     def in_service(self, m: dict) -> None:
@@ -181,7 +177,7 @@ class Reconcile:
 
     def _subnet(self, m: dict) -> str:
         rec = self.record(m["InstanceId"])
-        return rec.get("SubnetId", "") if rec else ""
+        return rec.subnet_id if rec else ""
 
     def leave(self, m: dict, ec2_state: str) -> None:
         iid = m["InstanceId"]
@@ -204,13 +200,7 @@ class Reconcile:
                 return
             m["LifecycleState"] = "Terminating:Proceed"
         if ec2_state not in GONE:
-            from ..ec2.instance_ops import terminate_instance
-
-            rec = self.record(iid)
-            terminate_instance(self.kumo, rec, "User initiated", {"Code": "Client.UserInitiatedShutdown",
-                                                                  "Message": "Client.UserInitiatedShutdown: User "
-                                                                             "initiated shutdown"},
-                               scope=self.scope)
+            ec2.terminate(self.kumo, self.scope, iid)
             activities.update(self.kumo, self.scope, act, StatusCode="InProgress", Progress=50)
             self.wake.append(1.0)
             return
@@ -234,17 +224,12 @@ class Reconcile:
                     if m["InstanceId"] not in settled]
         if in_grace:  # look again when the first grace period ends
             self.wake.append(max(0.5, min(in_grace)))
-        from ..ec2.instance_ops import status_of
-
-        ec2ctx = launching.ec2_context(self.kumo, self.scope, "DescribeInstanceStatus")
         for m in in_service:
-            rec = self.record(m["InstanceId"])
-            state = rec["State"]["Name"] if rec else "terminated"
+            state = self.ec2_state(m["InstanceId"])
             if state in DOWN:
                 self.unhealthy(m, "an EC2 health check indicating it has been terminated or stopped")
             elif state == "running" and m["InstanceId"] in settled:
-                status = status_of(ec2ctx, rec)
-                if "impaired" in (status["InstanceStatus"]["Status"], status["SystemStatus"]["Status"]):
+                if "impaired" in ec2.status_checks(self.kumo, self.scope, m["InstanceId"]):
                     self.unhealthy(m, "an EC2 instance status checks failure")
         if g.get("HealthCheckType") == "ELB":
             ids = {m["InstanceId"] for m in in_service if m["HealthStatus"] == "Healthy"} & settled
@@ -345,8 +330,7 @@ class Reconcile:
             return  # one thing at a time: rebalancing waits for launches and terminations to finish
         if capacity(g, COUNTED) != self.target() or refresh.active(self):
             return
-        ec2ctx = launching.ec2_context(self.kumo, self.scope)
-        zones = launching.subnets_by_zone(ec2ctx, g)
+        zones = launching.subnets_by_zone(self.kumo, self.scope, g)
         counts = launching.zone_counts(g, zones)
         skew = launching.imbalance(counts)
         if skew is None:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from ...aws.errors import AwsError
+from ..ec2 import internal as ec2
 from . import activities, balancers
 from .attachments import split_sources
 from .model import (
     CONTROLLER, GROUP, LAUNCH_CONFIG, MAX_GROUPS, MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS, NOTIFICATION, SCHEDULED,
-    TERMINATION_POLICIES, as_service, delete_owned, find_group, group_arn, invalid, page, save_group, table,
+    TERMINATION_POLICIES, delete_owned, find_group, group_arn, invalid, page, save_group, table,
 )
 from .tags import check_tags
 
 HEALTH_CHECK_TYPES = ("EC2", "ELB", "VPC_LATTICE", "EBS")
-
-
-def _ec2(ctx):
-    return as_service(ctx.kumo, ctx.scope, "ec2")
 
 
 # -- checks -----------------------------------------------------------------------------------------------
@@ -28,15 +25,13 @@ def _check_sizes(min_size: int, max_size: int, desired: int | None) -> None:
 
 
 def _check_template(ctx, spec: dict) -> dict:
-    from ..ec2 import launch_templates
-
     if not spec.get("LaunchTemplateId") and not spec.get("LaunchTemplateName"):
         raise invalid("You must use a valid fully-formed launch template. A launch template ID or name is required.")
     try:
-        lt, _ = launch_templates.resolve(_ec2(ctx), spec)
+        lt = ec2.launch_template(ctx.kumo, ctx.scope, spec)
     except AwsError as exc:
         raise invalid(f"You must use a valid fully-formed launch template. {exc.message}")
-    out = {"LaunchTemplateId": lt["LaunchTemplateId"], "LaunchTemplateName": lt["LaunchTemplateName"]}
+    out = {"LaunchTemplateId": lt.template_id, "LaunchTemplateName": lt.template_name}
     out["Version"] = spec.get("Version") or "$Default"
     return out
 
@@ -47,12 +42,10 @@ def _check_mixed(ctx, mixed: dict) -> dict:
     if not lt.get("LaunchTemplateSpecification"):
         raise invalid("A MixedInstancesPolicy needs a LaunchTemplate with a LaunchTemplateSpecification.")
     lt["LaunchTemplateSpecification"] = _check_template(ctx, lt["LaunchTemplateSpecification"])
-    from ..ec2 import instance_types
-
     overrides = []
     for o in lt.get("Overrides") or []:
         o = dict(o)
-        if o.get("InstanceType") and not instance_types.exists(o["InstanceType"]):
+        if o.get("InstanceType") and not ec2.instance_type_exists(o["InstanceType"]):
             raise invalid(f"Invalid instance type: {o['InstanceType']}")
         if o.get("InstanceRequirements"):
             raise AwsError("NotImplemented", "Attribute-based instance type selection (InstanceRequirements) is not "
@@ -87,15 +80,11 @@ def _check_mixed(ctx, mixed: dict) -> dict:
 
 def _check_placement(ctx, p: dict) -> tuple[str | None, list[str]]:
     """(VPCZoneIdentifier, AvailabilityZones) from what the request gives."""
-    from ..ec2 import regions
-    from ..ec2.model import table as ec2_table
-
     subnets = [s.strip() for s in (p.get("VPCZoneIdentifier") or "").split(",") if s.strip()]
     if subnets:
-        known = ec2_table(_ec2(ctx), "subnet")
         zones, vpcs = [], set()
         for sid in subnets:
-            subnet = known.get(sid)
+            subnet = ec2.subnet(ctx.kumo, ctx.scope, sid)
             if subnet is None:
                 raise invalid(f"The subnet ID '{sid}' does not exist")
             vpcs.add(subnet["VpcId"])
@@ -110,13 +99,11 @@ def _check_placement(ctx, p: dict) -> tuple[str | None, list[str]]:
     zones = p.get("AvailabilityZones") or []
     if not zones:
         raise invalid("At least one Availability Zone or VPC Subnet is required.")
-    valid = regions.zone_names(ctx.region)
+    valid = ec2.zone_names(ctx.region)
     for z in zones:
         if z not in valid:
             raise invalid(f"The availability zone {z} is not legal")
-    from ..ec2.defaults import ensure_defaults
-
-    ensure_defaults(_ec2(ctx))
+    ec2.ensure_defaults(ctx.kumo, ctx.scope)
     return None, sorted(set(zones))
 
 
@@ -150,15 +137,13 @@ def create_auto_scaling_group(ctx, p):
     _check_sizes(min_size, max_size, desired)
     group = {"AutoScalingGroupName": name, "AutoScalingGroupARN": group_arn(ctx.region, ctx.account, name)}
     if p.get("InstanceId"):
-        from ..ec2.model import find
+        from .launch_configs import create_launch_configuration, source_instance
 
-        inst = find(_ec2(ctx), "i", p["InstanceId"])
-        from .launch_configs import create_launch_configuration
-
-        create_launch_configuration(ctx, {"LaunchConfigurationName": name, "InstanceId": inst["InstanceId"]})
+        inst = source_instance(ctx, p["InstanceId"])
+        create_launch_configuration(ctx, {"LaunchConfigurationName": name, "InstanceId": inst.instance_id})
         group["LaunchConfigurationName"] = name
         if not p.get("VPCZoneIdentifier") and not p.get("AvailabilityZones"):
-            p = {**p, "VPCZoneIdentifier": inst["SubnetId"]}
+            p = {**p, "VPCZoneIdentifier": inst.subnet_id}
     elif p.get("LaunchConfigurationName"):
         if p["LaunchConfigurationName"] not in table(ctx, LAUNCH_CONFIG):
             raise invalid(f"Launch configuration name not found - Launch configuration {p['LaunchConfigurationName']} "

@@ -5,13 +5,18 @@ from __future__ import annotations
 import base64
 
 from ...aws.errors import AwsError
-from .model import GROUP, LAUNCH_CONFIG, as_service, MAX_LAUNCH_CONFIGS, invalid, launch_config_arn, page, table
+from ..ec2 import internal as ec2
+from .model import GROUP, LAUNCH_CONFIG, MAX_LAUNCH_CONFIGS, invalid, launch_config_arn, page, table
 
 MAX_USER_DATA = 21847  # bytes of base64, as AWS documents for launch configurations
 
 
-def _ec2(ctx):
-    return as_service(ctx.kumo, ctx.scope, "ec2")
+def source_instance(ctx, instance_id: str) -> ec2.Instance:
+    """The instance a launch configuration or group is made from (InstanceId)."""
+    inst = ec2.instance(ctx.kumo, ctx.scope, instance_id)
+    if inst is None or inst.state == "terminated":
+        raise invalid(f"Invalid instance id: The instance ID '{instance_id}' does not exist")
+    return inst
 
 
 def create_launch_configuration(ctx, p):
@@ -25,25 +30,20 @@ def create_launch_configuration(ctx, p):
                                         f"{MAX_LAUNCH_CONFIGS}.")
     source = {}
     if p.get("InstanceId"):
-        from ..ec2.model import find
-
-        inst = find(_ec2(ctx), "i", p["InstanceId"])
-        source = {"ImageId": inst["ImageId"], "InstanceType": inst["InstanceType"], "KeyName": inst.get("KeyName"),
-                  "SecurityGroups": [g["GroupId"] for g in inst.get("SecurityGroups", [])]}
+        inst = source_instance(ctx, p["InstanceId"])
+        source = {"ImageId": inst.image_id, "InstanceType": inst.instance_type, "KeyName": inst.key_name,
+                  "SecurityGroups": list(inst.security_group_ids)}
     image_id = p.get("ImageId") or source.get("ImageId")
     itype = p.get("InstanceType") or source.get("InstanceType")
     if not image_id:
         raise invalid("Valid requests must contain either the ImageId parameter or the InstanceId parameter.")
     if not itype:
         raise invalid("Valid requests must contain either the InstanceType parameter or the InstanceId parameter.")
-    from ..ec2 import instance_types
-    from ..ec2.images import find_image
-
     try:
-        find_image(_ec2(ctx), image_id)
+        ec2.check_image(ctx.kumo, ctx.scope, image_id)
     except AwsError:
         raise invalid(f"AMI {image_id} is invalid: The image id '[{image_id}]' does not exist")
-    if not instance_types.exists(itype):
+    if not ec2.instance_type_exists(itype):
         raise invalid(f"Invalid instance type: {itype}")
     user_data = p.get("UserData") or ""
     if len(user_data) > MAX_USER_DATA:
@@ -74,9 +74,7 @@ def create_launch_configuration(ctx, p):
         if p.get(key) is not None:
             lc[key] = p[key]
     if p.get("KeyName"):
-        from ..ec2.keypairs import find_by_name
-
-        find_by_name(_ec2(ctx), p["KeyName"])
+        ec2.check_key_pair(ctx.kumo, ctx.scope, p["KeyName"])
     configs.put(name, lc)
     return {}
 

@@ -1,9 +1,9 @@
 """Launching a group's instances through EC2: zones in balance, the right template, the right market.
 
-Instances are launched by EC2's own RunInstances (one call per zone and
-instance type), as the Auto Scaling service-linked role, so they are exactly
-what a user's RunInstances would make, plus the ``aws:autoscaling:groupName``
-tag AWS adds.
+Instances are launched through EC2's facade (one instance per call), as the
+Auto Scaling service-linked role, so they pass the same checks and become
+exactly what a user's RunInstances would make, plus the
+``aws:autoscaling:groupName`` tag AWS adds.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import math
 from collections import Counter
 
 from ...aws.errors import AwsError
-from ...core import tags as tagging
+from ..ec2 import internal as ec2
 from . import activities
-from .model import COUNTED, LEAVING, as_service, invalid, template_of, weight
+from .model import COUNTED, LEAVING, invalid, template_of, weight
 
 GROUP_TAG = "aws:autoscaling:groupName"
 
@@ -23,29 +23,20 @@ DISTRIBUTION_DEFAULTS = {"OnDemandAllocationStrategy": "prioritized", "OnDemandB
                          "SpotInstancePools": 2}
 
 
-def ec2_context(kumo, scope: str, operation: str = "RunInstances"):
-    return as_service(kumo, scope, "ec2", operation)
-
-
 # -- zones ----------------------------------------------------------------------------------------------
-def subnets_by_zone(ec2ctx, group: dict) -> dict[str, str]:
+def subnets_by_zone(kumo, scope: str, group: dict) -> dict[str, str]:
     """zone -> subnet the group launches into there (first subnet listed for a zone wins)."""
-    from ..ec2.model import table as ec2_table
-    from ..ec2.defaults import default_vpc
-
     out: dict[str, str] = {}
     ids = [s.strip() for s in (group.get("VPCZoneIdentifier") or "").split(",") if s.strip()]
     if ids:
-        subnets = ec2_table(ec2ctx, "subnet")
         for sid in ids:
-            subnet = subnets.get(sid)
+            subnet = ec2.subnet(kumo, scope, sid)
             if subnet is not None:
                 out.setdefault(subnet["AvailabilityZone"], sid)
         return out
-    vpc = default_vpc(ec2ctx)
-    for subnet in ec2_table(ec2ctx, "subnet").values():
-        if vpc and subnet["VpcId"] == vpc["VpcId"] and subnet.get("DefaultForAz") and \
-                subnet["AvailabilityZone"] in group["AvailabilityZones"]:
+    vpc_id = ec2.default_vpc_id(kumo, scope)
+    for subnet in ec2.subnets(kumo, scope, vpc_id) if vpc_id else []:
+        if subnet.get("DefaultForAz") and subnet["AvailabilityZone"] in group["AvailabilityZones"]:
             out.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
     return out
 
@@ -110,55 +101,37 @@ def choices(group: dict, market: str, index: int) -> list[dict]:
     return out
 
 
-def launch_params(kumo, ec2ctx, group: dict, subnet_id: str, choice: dict, count: int,
-                  config: dict | None = None) -> dict:
-    """RunInstances parameters for ``count`` instances of the group in one subnet.
+def launch_request(kumo, scope: str, group: dict, subnet_id: str, choice: dict,
+                   config: dict | None = None) -> ec2.LaunchRequest:
+    """What to ask EC2 for: one instance of the group in one subnet.
 
     ``config`` overrides the group's launch template (an instance refresh's desired configuration).
     """
-    params: dict = {"MinCount": count, "MaxCount": count, "SubnetId": subnet_id}
+    propagated = {t["Key"]: t.get("Value", "") for t in group.get("Tags", []) if t.get("PropagateAtLaunch")}
+    request = ec2.LaunchRequest(subnet_id=subnet_id, tags=propagated,
+                                system_tags={GROUP_TAG: group["AutoScalingGroupName"]})
     spec = (config or {}).get("LaunchTemplate") or choice["LaunchTemplate"]
     if spec:
-        params["LaunchTemplate"] = {k: v for k, v in spec.items() if k in ("LaunchTemplateId", "LaunchTemplateName",
-                                                                           "Version") and v}
-        params["LaunchTemplate"].setdefault("Version", "$Default")
-        if choice.get("InstanceType"):
-            params["InstanceType"] = choice["InstanceType"]
-    else:
-        from .model import LAUNCH_CONFIG
+        request.launch_template = spec
+        request.instance_type = choice.get("InstanceType")
+        return request
+    from .model import LAUNCH_CONFIG
 
-        lc = kumo.store.table(ec2ctx.scope, LAUNCH_CONFIG).get(group["LaunchConfigurationName"])
-        if lc is None:
-            raise invalid(f"Launch configuration {group['LaunchConfigurationName']} not found")
-        params.update(ImageId=lc["ImageId"], InstanceType=lc["InstanceType"],
-                      Monitoring={"Enabled": bool((lc.get("InstanceMonitoring") or {}).get("Enabled", True))},
-                      EbsOptimized=lc.get("EbsOptimized", False))
-        if lc.get("KeyName"):
-            params["KeyName"] = lc["KeyName"]
-        if lc.get("UserData"):
-            params["UserData"] = lc["UserData"]
-        groups = lc.get("SecurityGroups") or []
-        if groups:
-            ids = [g for g in groups if g.startswith("sg-")]
-            names = [g for g in groups if not g.startswith("sg-")]
-            if ids:
-                params["SecurityGroupIds"] = ids
-            if names:
-                params["SecurityGroups"] = names
-        profile = lc.get("IamInstanceProfile")
-        if profile:
-            params["IamInstanceProfile"] = {"Arn": profile} if profile.startswith("arn:") else {"Name": profile}
-        if lc.get("MetadataOptions"):
-            params["MetadataOptions"] = lc["MetadataOptions"]
-        if lc.get("BlockDeviceMappings"):
-            params["BlockDeviceMappings"] = [{k: v for k, v in m.items() if k in ("DeviceName", "Ebs",
-                                                                                   "VirtualName", "NoDevice")}
-                                             for m in lc["BlockDeviceMappings"]]
-    propagated = {t["Key"]: t.get("Value", "") for t in group.get("Tags", []) if t.get("PropagateAtLaunch")}
-    if propagated:
-        params["TagSpecifications"] = [{"ResourceType": "instance", "Tags": tagging.to_list(propagated)},
-                                       {"ResourceType": "volume", "Tags": tagging.to_list(propagated)}]
-    return params
+    lc = kumo.store.table(scope, LAUNCH_CONFIG).get(group["LaunchConfigurationName"])
+    if lc is None:
+        raise invalid(f"Launch configuration {group['LaunchConfigurationName']} not found")
+    request.image_id, request.instance_type = lc["ImageId"], lc["InstanceType"]
+    request.monitoring = bool((lc.get("InstanceMonitoring") or {}).get("Enabled", True))
+    request.ebs_optimized = lc.get("EbsOptimized", False)
+    request.key_name = lc.get("KeyName") or None
+    request.user_data = lc.get("UserData") or None
+    request.security_groups = list(lc.get("SecurityGroups") or [])
+    request.instance_profile = lc.get("IamInstanceProfile")
+    request.metadata_options = lc.get("MetadataOptions")
+    request.block_device_mappings = [{k: v for k, v in m.items() if k in ("DeviceName", "Ebs", "VirtualName",
+                                                                        "NoDevice")}
+                                     for m in lc.get("BlockDeviceMappings") or []]
+    return request
 
 
 # -- launching ------------------------------------------------------------------------------------------
@@ -168,11 +141,7 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
 
     Members are added to ``group`` (the caller saves it).  A failed launch leaves a Failed activity.
     """
-    from ..ec2.instances import run_instances
-    from ..ec2.lifecycle import KIND as EC2_INSTANCE
-
-    ec2ctx = ec2_context(kumo, scope)
-    subnets = subnets_by_zone(ec2ctx, group)
+    subnets = subnets_by_zone(kumo, scope, group)
     if not subnets:
         return 0, "No subnets or Availability Zones are available to the group."
     before = sum(weight(m) for m in group["_instances"].values() if m["LifecycleState"] in COUNTED)
@@ -200,9 +169,7 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
         instance = None
         for choice in choices(group, market, index):
             try:
-                params = launch_params(kumo, ec2ctx, group, subnets[zone], choice, 1, config)
-                result = run_instances(ec2ctx, params)
-                instance = result["Instances"][0]
+                instance = ec2.launch(kumo, scope, launch_request(kumo, scope, group, subnets[zone], choice, config))
                 break
             except AwsError as exc:
                 error = f"{exc.message.rstrip('.')}. Launching EC2 instance failed."
@@ -214,12 +181,7 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
                                         kind="launch")
             activities.finish(kumo, scope, activity["ActivityId"], "Failed", error)
             return launched, error
-        iid = instance["InstanceId"]
-        ec2_table = kumo.store.table(scope, EC2_INSTANCE)
-        record = ec2_table.get(iid)
-        record["Tags"] = [t for t in record.get("Tags", []) if t["Key"] != GROUP_TAG] + \
-            [{"Key": GROUP_TAG, "Value": group["AutoScalingGroupName"]}]
-        ec2_table.put(iid, record)
+        iid = instance.instance_id
         w = int(choice.get("WeightedCapacity") or 1) if group.get("MixedInstancesPolicy") else 1
         if market == "spot":
             details["Market"] = "on-demand (Spot requested; kumo has no Spot market yet)"
@@ -228,7 +190,7 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
                                     progress=30)
         member = {
             "InstanceId": iid,
-            "InstanceType": record["InstanceType"],
+            "InstanceType": instance.instance_type,
             "AvailabilityZone": zone,
             "LifecycleState": "Pending",
             "HealthStatus": "Healthy",
@@ -236,15 +198,15 @@ def launch(kumo, scope: str, group: dict, units: int, *, config: dict | None = N
             "_launched": kumo.clock.now(),
             "_activity": activity["ActivityId"],
             "_requested": market,
-            "_template_version": (record.get("_template") or {}).get("Version"),
-            "_template_id": (record.get("_template") or {}).get("LaunchTemplateId"),
+            "_template_version": (instance.template or {}).get("Version"),
+            "_template_id": (instance.template or {}).get("LaunchTemplateId"),
         }
         if group.get("LaunchConfigurationName") and not (config or {}).get("LaunchTemplate"):
             member["LaunchConfigurationName"] = group["LaunchConfigurationName"]
         else:
             spec = (config or {}).get("LaunchTemplate") or choice["LaunchTemplate"]
-            member["LaunchTemplate"] = {"LaunchTemplateId": record["_template"]["LaunchTemplateId"],
-                                        "LaunchTemplateName": record["_template"]["LaunchTemplateName"],
+            member["LaunchTemplate"] = {"LaunchTemplateId": instance.template["LaunchTemplateId"],
+                                        "LaunchTemplateName": instance.template["LaunchTemplateName"],
                                         "Version": spec.get("Version") or "$Default"}
         if group.get("MixedInstancesPolicy") and choice.get("WeightedCapacity"):
             member["WeightedCapacity"] = str(choice["WeightedCapacity"])

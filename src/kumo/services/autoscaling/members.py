@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from ...aws.errors import AwsError
+from ..ec2 import internal as ec2
 from . import activities, balancers, launching
 from .groups import member_view
 from .model import (
     CONTROLLER, COUNTED, GROUP, capacity, find_group, invalid, page, save_group, table,
 )
 from .notify import iso
-
-EC2_INSTANCE = "ec2.instance"
 
 
 def _owner(ctx, iid: str) -> dict | None:
@@ -41,19 +40,18 @@ def _done(ctx, group: dict) -> None:
 def attach_instances(ctx, p):
     group = find_group(ctx, p["AutoScalingGroupName"])
     ids = list(dict.fromkeys(p.get("InstanceIds") or []))
-    ec2 = ctx.store.table(ctx.scope, EC2_INSTANCE)
-    subnets = launching.subnets_by_zone(launching.ec2_context(ctx.kumo, ctx.scope), group)
+    subnets = launching.subnets_by_zone(ctx.kumo, ctx.scope, group)
     allowed_subnets = {s.strip() for s in group.get("VPCZoneIdentifier", "").split(",") if s.strip()}
     for iid in ids:
-        inst = ec2.get(iid)
-        if inst is None or inst["State"]["Name"] != "running":
+        inst = ec2.instance(ctx.kumo, ctx.scope, iid)
+        if inst is None or inst.state != "running":
             raise invalid(f"Instance {iid} is not in the running state; only running instances can be attached.")
         owner = _owner(ctx, iid)
         if owner is not None:
             raise invalid(f"The instance {iid} is already part of Auto Scaling group "
                           f"{owner['AutoScalingGroupName']}.")
-        zone = inst["Placement"]["AvailabilityZone"]
-        if zone not in group["AvailabilityZones"] or (allowed_subnets and inst.get("SubnetId") not in allowed_subnets
+        zone = inst.zone
+        if zone not in group["AvailabilityZones"] or (allowed_subnets and inst.subnet_id not in allowed_subnets
                                                       and zone not in subnets):
             raise invalid(f"The instance {iid} is not in the group's Availability Zones or subnets.")
     before = int(group["DesiredCapacity"])
@@ -64,17 +62,14 @@ def attach_instances(ctx, p):
     now = ctx.now()
     level = before
     for iid in ids:
-        inst = ec2.get(iid)
-        propagated = [{"Key": t["Key"], "Value": t["Value"]} for t in group.get("Tags", []) if t["PropagateAtLaunch"]]
-        keys = {t["Key"] for t in propagated} | {launching.GROUP_TAG}
-        inst["Tags"] = [t for t in inst.get("Tags", []) if t["Key"] not in keys] + propagated + \
-            [{"Key": launching.GROUP_TAG, "Value": group["AutoScalingGroupName"]}]
-        ec2.put(iid, inst)
-        template = inst.get("_template") or {}
-        m = {"InstanceId": iid, "InstanceType": inst["InstanceType"],
-             "AvailabilityZone": inst["Placement"]["AvailabilityZone"], "LifecycleState": "InService",
+        propagated = {t["Key"]: t["Value"] for t in group.get("Tags", []) if t["PropagateAtLaunch"]}
+        ec2.tag(ctx.kumo, ctx.scope, iid, {**propagated, launching.GROUP_TAG: group["AutoScalingGroupName"]})
+        inst = ec2.instance(ctx.kumo, ctx.scope, iid)
+        template = inst.template or {}
+        m = {"InstanceId": iid, "InstanceType": inst.instance_type,
+             "AvailabilityZone": inst.zone, "LifecycleState": "InService",
              "HealthStatus": "Healthy", "ProtectedFromScaleIn": bool(group.get("NewInstancesProtectedFromScaleIn")),
-             "_launched": inst["LaunchTime"], "_inservice": now, "_template_id": template.get("LaunchTemplateId"),
+             "_launched": inst.launch_time, "_inservice": now, "_template_id": template.get("LaunchTemplateId"),
              "_template_version": template.get("Version")}
         if template:
             m["LaunchTemplate"] = {"LaunchTemplateId": template["LaunchTemplateId"],
@@ -84,7 +79,7 @@ def attach_instances(ctx, p):
         act = activities.start(ctx.kumo, ctx.scope, group, f"Attaching an existing EC2 instance: {iid}",
                                f"At {iso(now)} an instance was added in response to a user request.  Keeping the "
                                f"capacity at the new {level + 1}.", instance_id=iid,
-                               details={"Subnet ID": inst.get("SubnetId", ""), "Availability Zone": m[
+                               details={"Subnet ID": inst.subnet_id, "Availability Zone": m[
                                    "AvailabilityZone"]})
         level += 1
         if not any(x["ProcessName"] == "AddToLoadBalancer" for x in group["SuspendedProcesses"]):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-from ...aws.context import internal_context
 from ...aws.errors import AwsError
 from ...core.arns import arn as make_arn
 
@@ -101,12 +100,6 @@ def delete_owned(kumo, scope: str, kind: str, group_name: str) -> list[dict]:
             t.delete(key)
             gone.append(item)
     return gone
-
-
-def as_service(kumo, scope: str, service: str, operation: str = ""):
-    """A context for calling another service's handlers as Auto Scaling's service-linked role."""
-    account, region = split_scope(scope)
-    return internal_context(kumo, service, account, region, operation=operation)
 
 
 def find_group(ctx, name: str, *, deleting_ok: bool = False) -> dict:

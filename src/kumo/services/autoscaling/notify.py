@@ -32,13 +32,13 @@ def target_kind(arn: str) -> str | None:
 def exists(kumo, arn: str) -> bool:
     kind = target_kind(arn)
     if kind == "sqs":
-        from ..sqs import queues
+        from ..sqs import internal as sqs
 
-        return queues.by_arn(kumo.store, arn) is not None
+        return sqs.exists(kumo, arn)
     if kind == "sns":
-        from ..sns.topics import by_arn
+        from ..sns import internal as sns
 
-        return by_arn(kumo.store, arn) is not None
+        return sns.exists(kumo, arn)
     return False
 
 

@@ -13,9 +13,10 @@ import logging
 import re
 
 from ...aws.errors import AwsError
+from ..cloudwatch import internal as cloudwatch
 from . import scaling
 from .model import (
-    CONTROLLER, GROUP, MAX_POLICIES, POLICY, as_service, capacity, delete_owned, find_group, invalid, owned_key, page,
+    CONTROLLER, GROUP, MAX_POLICIES, POLICY, capacity, delete_owned, find_group, invalid, owned_key, page,
     policy_arn, suspended, table,
 )
 
@@ -113,10 +114,6 @@ def _check_tracking(config: dict | None) -> None:
 
 def _sync_alarms(ctx, group: dict, policy: dict) -> None:
     """Create or update the policy's AlarmHigh and AlarmLow (AlarmLow only if scale-in is enabled)."""
-    from ..cloudwatch.alarm_put import put_metric_alarm
-    from ..cloudwatch.alarms import delete_alarms
-
-    cw = as_service(ctx.kumo, ctx.scope, "cloudwatch", "PutMetricAlarm")
     config = policy["TargetTrackingConfiguration"]
     metric = _metric_of(config)
     if metric.get("Dimensions") is None:
@@ -144,22 +141,18 @@ def _sync_alarms(ctx, group: dict, policy: dict) -> None:
                           Statistic=metric["Statistic"], Dimensions=metric["Dimensions"], Period=60)
             if metric.get("Unit"):
                 params["Unit"] = metric["Unit"]
-        put_metric_alarm(cw, params)
-        arn = f"arn:aws:cloudwatch:{ctx.region}:{ctx.account}:alarm:{names[which]}"
+        arn = cloudwatch.put_metric_alarm(ctx.kumo, ctx.scope, params)
         alarms.append({"AlarmName": names[which], "AlarmARN": arn})
     stale = [n for n in existing if n not in {a["AlarmName"] for a in alarms}]
     if stale:
-        delete_alarms(cw, {"AlarmNames": stale})
+        cloudwatch.delete_alarms(ctx.kumo, ctx.scope, stale)
     policy["Alarms"] = alarms
 
 
 def _delete_alarms(kumo, scope: str, policy: dict) -> None:
     if policy.get("PolicyType") != "TargetTrackingScaling" or not policy.get("Alarms"):
         return
-    from ..cloudwatch.alarms import delete_alarms
-
-    cw = as_service(kumo, scope, "cloudwatch", "DeleteAlarms")
-    delete_alarms(cw, {"AlarmNames": [a["AlarmName"] for a in policy["Alarms"]]})
+    cloudwatch.delete_alarms(kumo, scope, [a["AlarmName"] for a in policy["Alarms"]])
 
 
 # -- the API ------------------------------------------------------------------------------------------
@@ -243,14 +236,7 @@ def put_scaling_policy(ctx, p):
 
 
 def _alarms_naming(ctx, arn: str) -> list[dict]:
-    from ..cloudwatch.evaluator import KIND as ALARM
-
-    out = []
-    for alarm in ctx.store.table(ctx.scope, ALARM).values():
-        actions = alarm.get("AlarmActions", []) + alarm.get("OKActions", []) + alarm.get("InsufficientDataActions", [])
-        if arn in actions:
-            out.append({"AlarmName": alarm["AlarmName"], "AlarmARN": alarm["AlarmArn"]})
-    return sorted(out, key=lambda a: a["AlarmName"])
+    return cloudwatch.alarms_with_action(ctx.kumo, ctx.scope, arn)
 
 
 def _view(ctx, policy: dict) -> dict:
@@ -395,16 +381,6 @@ def run(kumo, scope: str, group: dict, policy: dict, cause: str, *, metric: floa
     return True
 
 
-def _latest_value(kumo, scope: str, alarm: dict) -> float | None:
-    """The alarm's metric now, as the alarm itself evaluates it (the breach size of a step policy)."""
-    cw = kumo.services.get("cloudwatch")
-    if cw is None:
-        return None
-    points = cw.evaluator.points(scope, alarm, kumo.clock.now())
-    values = [pt.value for pt in points if pt.value is not None]
-    return values[-1] if values else None
-
-
 def alarm_action(kumo):
     """The handler of alarm actions naming a scaling policy ARN."""
 
@@ -423,11 +399,10 @@ def alarm_action(kumo):
                 raise LookupError(f"AutoScalingGroup {group_name} not found")
             if suspended(group, "AlarmNotification") or not policy.get("Enabled", True):
                 return
-            from ..cloudwatch.evaluator import KIND as ALARM
-
-            alarm = kumo.store.table(scope, ALARM).get(context.get("AlarmName", "")) or \
+            alarm = cloudwatch.alarm(kumo, scope, context.get("AlarmName", "")) or \
                 (context.get("kumo") or {}).get("alarm") or {}
-            metric = _latest_value(kumo, scope, alarm) if alarm else None
+            # The alarm's metric now, as the alarm itself evaluates it (the breach size of a step policy).
+            metric = cloudwatch.latest_value(kumo, scope, alarm) if alarm else None
             threshold = alarm.get("Threshold")
             which = None
             names = policy.get("_alarm_names") or {}

@@ -16,9 +16,10 @@ import copy
 import math
 
 from ...aws.errors import AwsError
+from ..ec2 import internal as ec2
 from . import activities
 from .model import (
-    COUNTED, CONTROLLER, GROUP, REFRESH, as_service, find_group, invalid, new_uuid, split_scope, table,
+    COUNTED, CONTROLLER, GROUP, REFRESH, find_group, invalid, new_uuid, split_scope, table,
 )
 
 ACTIVE = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
@@ -40,22 +41,20 @@ def active(rec) -> bool:
     return current(rec.kumo, rec.scope, rec.group["AutoScalingGroupName"]) is not None
 
 
-def _resolve(rec_or_ctx, spec: dict):
-    from ..ec2 import launch_templates
-
-    return launch_templates.resolve(as_service(rec_or_ctx.kumo, rec_or_ctx.scope, "ec2"), spec)
+def _resolve(rec_or_ctx, spec: dict) -> ec2.TemplateVersion:
+    return ec2.launch_template(rec_or_ctx.kumo, rec_or_ctx.scope, spec)
 
 
 def resolved_version(rec, spec: dict) -> int | None:
     try:
-        return _resolve(rec, spec)[1]["VersionNumber"]
+        return _resolve(rec, spec).version
     except AwsError:
         return None
 
 
 def template_id(rec, spec: dict) -> str | None:
     try:
-        return _resolve(rec, spec)[0]["LaunchTemplateId"]
+        return _resolve(rec, spec).template_id
     except AwsError:
         return None
 
@@ -89,11 +88,10 @@ def _matches(ctx, g: dict, m: dict, config: dict | None) -> bool:
     if spec is None:
         return m.get("LaunchConfigurationName") == g.get("LaunchConfigurationName")
     try:
-        lt, version = _resolve(ctx, spec)
+        lt = _resolve(ctx, spec)
     except AwsError:
         return False
-    return m.get("_template_id") == lt["LaunchTemplateId"] and str(m.get("_template_version")) == str(
-        version["VersionNumber"])
+    return m.get("_template_id") == lt.template_id and str(m.get("_template_version")) == str(lt.version)
 
 
 # -- the step --------------------------------------------------------------------------------------------

@@ -169,10 +169,16 @@ def _store(ctx, p: dict, alarm_type: str, fields: tuple) -> dict:
 
 
 def put_metric_alarm(ctx, p):
-    _check_metric_alarm(ctx, p)
-    _store(ctx, p, "MetricAlarm", ALARM_FIELDS)
-    service(ctx).evaluator.rearm()
+    store_metric_alarm(ctx, p)
     return {}
+
+
+def store_metric_alarm(ctx, p: dict) -> dict:
+    """Check and store a metric alarm from PutMetricAlarm's members; returns its record."""
+    _check_metric_alarm(ctx, p)
+    alarm = _store(ctx, p, "MetricAlarm", ALARM_FIELDS)
+    service(ctx).evaluator.rearm()
+    return alarm
 
 
 def put_composite_alarm(ctx, p):

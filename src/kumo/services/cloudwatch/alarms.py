@@ -172,6 +172,13 @@ def delete_alarms(ctx, p):
     if missing:
         raise AwsError("ResourceNotFound", f"{len(missing)} of {len(set(names))} alarms were not found: "
                                            f"{', '.join(missing)}")
+    remove(ctx, names)
+    return {}
+
+
+def remove(ctx, names: list[str]) -> None:
+    """Delete the alarms (all known), with their history entries; composite parents re-evaluate."""
+    table = ctx.table("alarm")
     cw = service(ctx)
     now = ctx.now()
     for name in dict.fromkeys(names):
@@ -184,4 +191,3 @@ def delete_alarms(ctx, p):
         cw.evaluator.update_parents(ctx.scope, {"AlarmName": name, "AlarmArn": alarm_arn(ctx, name)}, now,
                                     set(names))
     cw.evaluator.rearm()
-    return {}

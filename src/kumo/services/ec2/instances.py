@@ -7,7 +7,7 @@ import copy
 
 from ...aws.errors import AwsError
 from ...core import tags as tagging
-from ..iam.model import PROFILE
+from ..iam import internal as iam
 from . import instance_types, interfaces, launch_templates, regions
 from .images import create_root_volume, find_image
 from .keypairs import find_by_name
@@ -81,12 +81,12 @@ def _instance_profile(ctx, spec: dict | None) -> dict | None:
     if not spec:
         return None
     name = spec.get("Name") or (spec.get("Arn") or "").rsplit("/", 1)[-1]
-    profile = ctx.store.table(ctx.account, PROFILE).get(name)
-    if profile is None or (spec.get("Arn") and spec["Arn"] != profile["Arn"]):
+    profile = iam.instance_profile(ctx.store, ctx.account, name)
+    if profile is None or (spec.get("Arn") and spec["Arn"] != profile.arn):
         which = "name" if spec.get("Name") else "arn"
         raise invalid(f"Value ({spec.get('Name') or spec.get('Arn')}) for parameter iamInstanceProfile.{which} is "
                       f"invalid. Invalid IAM Instance Profile {which}")
-    return {"Arn": profile["Arn"], "Id": profile["InstanceProfileId"]}
+    return {"Arn": profile.arn, "Id": profile.profile_id}
 
 
 def _user_data(raw) -> str | None:
@@ -122,14 +122,27 @@ def _metadata_options(p: dict, image: dict) -> dict:
 
 
 def run_instances(ctx, p):
+    from .instance_view import reservation_view
+
     ensure_defaults(ctx)
     token = p.get("ClientToken")
     tokens = ctx.table("client-token", service="ec2")
     if token and token in tokens:
-        reservation = tokens.get(token)
-        from .instance_view import reservation_view
+        return reservation_view(ctx, tokens.get(token)["ReservationId"])
+    reservation_id, _ = launch(ctx, p)
+    if token:
+        tokens.put(token, {"ReservationId": reservation_id})
+    return reservation_view(ctx, reservation_id)
 
-        return reservation_view(ctx, reservation["ReservationId"])
+
+def launch(ctx, p: dict, system_tags: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """Launch what RunInstances parameters ``p`` ask for; returns (reservation id, instance ids).
+
+    ``system_tags`` are AWS-reserved tags (``aws:...``) the caller's service adds, such as Auto Scaling's
+    group name; a user cannot set those.
+    """
+    ensure_defaults(ctx)
+    token = p.get("ClientToken")
     p = _merge_template(ctx, p)
     if not p.get("ImageId"):
         raise AwsError("MissingParameter", "The request must contain the parameter ImageId")
@@ -172,6 +185,8 @@ def run_instances(ctx, p):
         instance_tags = tagging.to_list({**tagging.to_dict(instance_tags), "aws:ec2launchtemplate:id":
                                          template["LaunchTemplateId"], "aws:ec2launchtemplate:version":
                                          template["Version"]})
+    if system_tags:
+        instance_tags = tagging.to_list({**tagging.to_dict(instance_tags), **system_tags})
     placement = dict(p.get("Placement") or {})
     reservation_id = new_id("r")
     root = next((m for m in p.get("BlockDeviceMappings") or [] if m.get("DeviceName") == "/dev/xvda"), None)
@@ -260,15 +275,11 @@ def run_instances(ctx, p):
         ids.append(instance_id)
     reservations = ctx.table("reservation", service="ec2")
     reservations.put(reservation_id, {"ReservationId": reservation_id, "OwnerId": ctx.account, "Instances": ids})
-    if token:
-        tokens.put(token, {"ReservationId": reservation_id})
     for instance_id in ids:
         inst = table(ctx, "i").get(instance_id)
         publish_state(ctx.kumo, ctx.scope, inst)
         ctx.controllers.enqueue(CONTROLLER, (ctx.scope, instance_id))
-    from .instance_view import reservation_view
-
-    return reservation_view(ctx, reservation_id)
+    return reservation_id, ids
 
 
-__all__ = ["run_instances", "set_state"]
+__all__ = ["launch", "run_instances", "set_state"]

@@ -30,7 +30,7 @@ from aiohttp import web
 from ...dataplane.compute import peers
 from ...core import credentials
 from ...core.arns import parse_arn
-from ..iam.model import PROFILE, ROLE
+from ..iam import internal as iam
 
 log = logging.getLogger("kumo.ec2.imds")
 
@@ -255,36 +255,34 @@ class MetadataService:
         account = scope.split("/", 1)[0]
         profile_name = (parse_arn(profile_ref["Arn"]).resource.rsplit("/", 1)[-1]
                         if profile_ref.get("Arn") else "")
-        profile = self.kumo.store.table(account, PROFILE).get(profile_name)
+        profile = iam.instance_profile(self.kumo.store, account, profile_name)
         info = {"Code": "Success", "LastUpdated": _iso(self.kumo.clock.now()),
                 "InstanceProfileArn": profile_ref["Arn"], "InstanceProfileId": profile_ref.get("Id", "")}
         out: dict[str, Any] = {"info": json.dumps(info, indent=2), "security-credentials": {}}
-        if profile is None or not profile["_roles"]:
-            return out
-        role = self.kumo.store.table(account, ROLE).get(profile["_roles"][0])
+        role = profile.role if profile is not None else None
         if role is None:
             return out
         creds = self._credentials(scope, inst, account, role)
-        out["security-credentials"][role["RoleName"]] = json.dumps(creds, indent=2)
+        out["security-credentials"][role.name] = json.dumps(creds, indent=2)
         return out
 
-    def _credentials(self, scope: str, inst: dict, account: str, role: dict) -> dict:
+    def _credentials(self, scope: str, inst: dict, account: str, role: iam.Role) -> dict:
         """Temporary credentials of the instance profile's role, renewed before they expire."""
         now = self.kumo.clock.now()
         cached = inst.get("_imds_credentials")
-        if not cached or cached["role"] != role["RoleName"] or cached["Expiration"] - now < REFRESH_BEFORE:
+        if not cached or cached["role"] != role.name or cached["Expiration"] - now < REFRESH_BEFORE:
             from ...core.ids import access_key_id, secret_access_key, session_token
 
             key, secret, token = access_key_id(temporary=True), secret_access_key(), session_token()
             expiration = now + CREDENTIAL_LIFETIME
             credentials.register(
                 self.kumo.store, key, account=account,
-                arn=f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{inst['InstanceId']}",
-                user_id=f"{role['RoleId']}:{inst['InstanceId']}", secret=secret, session_token=token,
+                arn=f"arn:aws:sts::{account}:assumed-role/{role.name}/{inst['InstanceId']}",
+                user_id=f"{role.role_id}:{inst['InstanceId']}", secret=secret, session_token=token,
                 expiration=expiration)
             if cached:
                 credentials.forget(self.kumo.store, cached["AccessKeyId"])
-            cached = {"role": role["RoleName"], "AccessKeyId": key, "SecretAccessKey": secret, "Token": token,
+            cached = {"role": role.name, "AccessKeyId": key, "SecretAccessKey": secret, "Token": token,
                       "Expiration": expiration, "LastUpdated": now}
             inst["_imds_credentials"] = cached
             self.kumo.store.table(scope, "ec2.instance").put(inst["InstanceId"], inst)

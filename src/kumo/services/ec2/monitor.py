@@ -100,7 +100,7 @@ class Monitor:
         ts = int(self.kumo.clock.now() * 1000)
         lines = [(ts, line) for line in data[:cut].decode("utf-8", "replace").splitlines() if line]
         if lines:
-            from ..logs.ingest import put_events
+            from ..logs.internal import put_events
 
             account, region = scope.split("/", 1)
             put_events(self.kumo, account, region, CONSOLE_GROUP, iid, lines)

@@ -19,10 +19,11 @@ from aiohttp import web
 
 from ...core.controllers import Controller
 from ...dataplane.lb.control import HEALTH, end_drains, runtime_of
+from ..acm.internal import certificate_material
+from ..ec2 import internal as ec2
 from .model import APP_COOKIE_POLICY, LB, LB_COOKIE_POLICY, L7, group_arn, parse_target
 
 DRAIN = "elb.classic.drain"
-EC2_INSTANCE = "ec2.instance"
 # EC2 states in which an instance cannot take traffic; Classic reports them by name.
 NOT_RUNNING = {"pending", "stopping", "stopped", "shutting-down", "terminated"}
 
@@ -80,8 +81,6 @@ class ClassicProvider:
         arn = listener.get("SSLCertificateId")
         if not arn:
             return []
-        from ..acm.material import certificate_material
-
         material = certificate_material(self.kumo, arn)
         return [{**material, "default": True}] if material is not None else []
 
@@ -98,27 +97,26 @@ class ClassicProvider:
         return out
 
     def health_group(self, scope: str, lb: dict) -> dict:
-        instances = self.kumo.store.table(scope, EC2_INSTANCE)
         rt = runtime_of(self.kumo)
         key = group_arn(lb)
         hc = health_check_spec(lb["HealthCheck"])
         targets = []
         for ref in lb["Instances"]:
             iid = ref["InstanceId"]
-            inst = instances.get(iid)
-            state = inst["State"]["Name"] if inst else "terminated"
-            zone = inst["Placement"]["AvailabilityZone"] if inst else None
+            inst = ec2.instance(self.kumo, scope, iid)
+            state = inst.state if inst else "terminated"
+            zone = inst.zone if inst else None
             spec = {"key": iid, "host": None, "port": hc["port"], "zone": zone}
             if state in NOT_RUNNING or zone not in lb["_nodes"]:
                 # Its checks start afresh once it runs (again) in an enabled zone, as a new registration.
                 rt.forget_target(key, iid)
                 targets.append({**spec, "state": "unused"})
             else:
-                targets.append({**spec, "host": inst["_loopback"]})
+                targets.append({**spec, "host": inst.address})
         for iid, d in lb["_draining"].items():
             # Draining instances stay in the data plane (never chosen) so it can count what is still in flight.
-            inst = instances.get(iid)
-            host = inst["_loopback"] if inst and inst["State"]["Name"] not in NOT_RUNNING else None
+            inst = ec2.instance(self.kumo, scope, iid)
+            host = inst.address if inst and inst.state not in NOT_RUNNING else None
             targets.append({"key": iid, "host": host, "port": hc["port"], "zone": d.get("zone"), "state": "draining"})
         return {"arn": key, "protocol": hc["protocol"], "lbs": [lb["_arn"]], "algorithm": "round_robin",
                 "slow_start": 0, "stickiness": {}, "cross_zone": None, "proxy_protocol_v2": False,

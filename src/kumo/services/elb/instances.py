@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from ...dataplane.lb.control import runtime_of
-from .dataplane import DRAIN, EC2_INSTANCE, check_now
+from ..ec2 import internal as ec2
+from .dataplane import DRAIN, check_now
 from .model import (
     DRAINING, FAILED, IN_SERVICE, INSTANCE_STATES, MAX_INSTANCES, NOT_PASSED, NOT_REGISTERED, REGISTERING,
     WRONG_ZONE, find_lb, group_arn, invalid, parse_target, save,
 )
 
 
-def _instance(ctx, iid: str) -> dict | None:
-    return ctx.store.table(ctx.scope, EC2_INSTANCE).get(iid)
+def _instance(ctx, iid: str) -> ec2.Instance | None:
+    return ec2.instance(ctx.kumo, ctx.scope, iid)
 
 
 def _invalid_instance(iid: str) -> AwsError:
@@ -21,12 +22,16 @@ def _invalid_instance(iid: str) -> AwsError:
 
 def register_instances_with_load_balancer(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerName"])
-    wanted = list(dict.fromkeys(i["InstanceId"] for i in p["Instances"] if i.get("InstanceId")))
+    register(ctx, lb, list(dict.fromkeys(i["InstanceId"] for i in p["Instances"] if i.get("InstanceId"))))
+    return {"Instances": lb["Instances"]}
+
+
+def register(ctx, lb: dict, wanted: list[str]) -> None:
     for iid in wanted:
         inst = _instance(ctx, iid)
-        if inst is None or inst["State"]["Name"] in ("terminated", "shutting-down"):
+        if inst is None or inst.state in ("terminated", "shutting-down"):
             raise _invalid_instance(iid)
-        if inst.get("VpcId") != lb["VPCId"]:
+        if inst.vpc_id != lb["VPCId"]:
             raise AwsError("InvalidInstance", f"EC2 instance {iid} is not in the same VPC as the load balancer "
                                               f"('{lb['VPCId']}').")
     registered = {i["InstanceId"] for i in lb["Instances"]}
@@ -40,15 +45,18 @@ def register_instances_with_load_balancer(ctx, p):
         lb["Instances"].append({"InstanceId": iid})
     save(ctx, lb)
     check_now(ctx.kumo, lb)
-    return {"Instances": lb["Instances"]}
 
 
 def deregister_instances_from_load_balancer(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerName"])
+    deregister(ctx, lb, list(dict.fromkeys(i["InstanceId"] for i in p["Instances"] if i.get("InstanceId"))))
+    return {"Instances": lb["Instances"]}
+
+
+def deregister(ctx, lb: dict, wanted: list[str], *, missing_ok: bool = False) -> None:
     registered = {i["InstanceId"] for i in lb["Instances"]}
-    wanted = list(dict.fromkeys(i["InstanceId"] for i in p["Instances"] if i.get("InstanceId")))
     for iid in wanted:
-        if iid not in registered and iid not in lb["_draining"]:
+        if iid not in registered and iid not in lb["_draining"] and not missing_ok:
             if _instance(ctx, iid) is None:
                 raise _invalid_instance(iid)
             raise AwsError("InvalidInstance", f"EC2 instance {iid} is not registered with load balancer "
@@ -63,7 +71,7 @@ def deregister_instances_from_load_balancer(ctx, p):
         lb["Instances"] = [i for i in lb["Instances"] if i["InstanceId"] != iid]
         if draining["Enabled"]:
             # In-flight requests finish; new ones go elsewhere until Timeout passes on kumo's clock.
-            zone = inst["Placement"]["AvailabilityZone"] if inst else None
+            zone = inst.zone if inst else None
             lb["_draining"][iid] = {"until": now + int(draining.get("Timeout", 300)), "zone": zone}
         else:
             rt.forget_target(group_arn(lb), iid)
@@ -72,7 +80,6 @@ def deregister_instances_from_load_balancer(ctx, p):
         ctx.controllers.enqueue(DRAIN, (ctx.scope, lb["LoadBalancerName"]),
                                 after=min(d["until"] for d in lb["_draining"].values()) - now)
     rt.invalidate()
-    return {"Instances": lb["Instances"]}
 
 
 def configure_health_check(ctx, p):
@@ -95,10 +102,10 @@ def instance_state(ctx, lb: dict, iid: str) -> tuple[str, str, str]:
     if iid not in {i["InstanceId"] for i in lb["Instances"]}:
         return NOT_REGISTERED
     inst = _instance(ctx, iid)
-    name = inst["State"]["Name"] if inst else "terminated"
+    name = inst.state if inst else "terminated"
     if name in INSTANCE_STATES:
         return "OutOfService", "Instance", f"Instance is in {INSTANCE_STATES[name]} state."
-    if inst["Placement"]["AvailabilityZone"] not in lb["_nodes"]:
+    if inst.zone not in lb["_nodes"]:
         return WRONG_ZONE
     h = runtime_of(ctx.kumo).health.get((group_arn(lb), iid))
     if h is None or (h.state == "initial" and not h.checked):

@@ -15,7 +15,7 @@ SECURE = ("HTTPS", "SSL")
 def _certificate(ctx, arn: str | None, protocol: str, port: int) -> str:
     if not arn:
         raise invalid(f"An SSLCertificateId is required for the {protocol} listener on port {port}.")
-    from ..acm.material import certificate_material
+    from ..acm.internal import certificate_material
 
     # Only ACM certificates are served: kumo's IAM keeps no server certificates.
     if certificate_material(ctx.kumo, arn) is None:
@@ -110,7 +110,7 @@ def _mark_certificate(ctx, lb: dict, arn: str | None, in_use: bool) -> None:
         return
     if not in_use and any(ld["Listener"].get("SSLCertificateId") == arn for ld in lb["ListenerDescriptions"]):
         return  # another listener still serves it
-    from ..acm.material import mark_in_use
+    from ..acm.internal import mark_in_use
 
     mark_in_use(ctx.kumo, arn, lb["_arn"], in_use)
 

@@ -6,6 +6,7 @@ from ...aws.errors import AwsError
 from ...core import pagination
 from ...core.ids import random_digits
 from ...dataplane.lb.control import runtime_of
+from ..ec2 import internal as ec2
 from . import listeners as L
 from .dataplane import check_now
 from .model import (
@@ -16,10 +17,9 @@ from .tags import merge_tags
 
 
 def _subnets_by_id(ctx, ids: list[str]) -> list[dict]:
-    subnets = ctx.store.table(ctx.scope, "ec2.subnet")
     found = []
     for sid in ids:
-        subnet = subnets.get(sid)
+        subnet = ec2.subnet(ctx.kumo, ctx.scope, sid)
         if subnet is None:
             raise AwsError("SubnetNotFound", f"One or more of the specified subnets do not exist: '{sid}'.")
         found.append(subnet)
@@ -33,17 +33,13 @@ def _subnets_by_id(ctx, ids: list[str]) -> list[dict]:
 
 def _subnets_for_zones(ctx, vpc_id: str | None, zones: list[str]) -> list[dict]:
     """The subnet a zone name stands for: the default subnet of the zone (in the load balancer's VPC)."""
-    from ..ec2.defaults import default_vpc
-    from ..ec2.regions import zone_names
-
-    vpc_id = vpc_id or (default_vpc(ctx) or {}).get("VpcId")
-    unknown = [z for z in zones if z not in zone_names(ctx.region)]
+    vpc_id = vpc_id or ec2.default_vpc_id(ctx.kumo, ctx.scope)
+    unknown = [z for z in zones if z not in ec2.zone_names(ctx.region)]
     if unknown:
         raise invalid(f"Invalid Availability Zone: {unknown[0]}")
     out = []
     for zone in dict.fromkeys(zones):
-        candidates = [s for s in ctx.store.table(ctx.scope, "ec2.subnet").values()
-                      if s["VpcId"] == vpc_id and s["AvailabilityZone"] == zone]
+        candidates = [s for s in ec2.subnets(ctx.kumo, ctx.scope, vpc_id) if s["AvailabilityZone"] == zone]
         candidates.sort(key=lambda s: (not s.get("DefaultForAz"), s["SubnetId"]))
         if not candidates:
             raise misconfigured(f"The load balancer's VPC '{vpc_id}' has no subnet in {zone}.")
@@ -78,10 +74,9 @@ def set_subnets(ctx, lb: dict, subnets: list[dict]) -> None:
 
 
 def _check_groups(ctx, vpc_id: str, ids: list[str]) -> list[dict]:
-    groups = ctx.store.table(ctx.scope, "ec2.security-group")
     found = []
     for gid in dict.fromkeys(ids):
-        group = groups.get(gid)
+        group = ec2.security_group(ctx.kumo, ctx.scope, gid)
         if group is None or group["VpcId"] != vpc_id:
             raise AwsError("InvalidSecurityGroup", f"One or more of the specified security groups do not exist "
                                                    f"in the load balancer's VPC: '{gid}'.")
@@ -128,8 +123,8 @@ def create_load_balancer(ctx, p):
     if p.get("SecurityGroups"):
         groups = _check_groups(ctx, vpc_id, p["SecurityGroups"])
     else:  # created through the API without groups, a load balancer gets its VPC's default group
-        groups = [g for g in ctx.store.table(ctx.scope, "ec2.security-group").values()
-                  if g["VpcId"] == vpc_id and g["GroupName"] == "default"][:1]
+        default = ec2.default_security_group(ctx.kumo, ctx.scope, vpc_id)
+        groups = [default] if default else []
     prefix = "internal-" if scheme == "internal" else ""
     dns = f"{prefix}{name}-{random_digits(10)}.{ctx.region}.elb.amazonaws.com"
     lb = {
@@ -210,9 +205,7 @@ def enable_availability_zones_for_load_balancer(ctx, p):
 
 def disable_availability_zones_for_load_balancer(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerName"])
-    from ..ec2.regions import zone_names
-
-    unknown = [z for z in p["AvailabilityZones"] if z not in zone_names(ctx.region)]
+    unknown = [z for z in p["AvailabilityZones"] if z not in ec2.zone_names(ctx.region)]
     if unknown:
         raise invalid(f"Invalid Availability Zone: {unknown[0]}")
     keep = [s for s in _current(lb) if s["AvailabilityZone"] not in p["AvailabilityZones"]]

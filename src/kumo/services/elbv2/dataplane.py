@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ...core.controllers import Controller
 from ...dataplane.lb.control import end_drains
+from ..acm.internal import certificate_material
+from ..ec2 import internal as ec2
 from .model import LB, LISTENER, RULE, TG
 
 
@@ -59,8 +61,6 @@ class Elbv2Provider:
     def _certificates(self, listener: dict) -> list[dict]:
         if not listener.get("Certificates"):
             return []
-        from ..acm.material import certificate_material
-
         out = []
         arns = [listener["Certificates"][0]["CertificateArn"]] + listener["_extra_certs"]
         for i, arn in enumerate(arns):
@@ -126,15 +126,15 @@ class Elbv2Provider:
             return {**spec, "state": "unused", "reason": "Target.NotInUse",
                     "description": "Target group is not configured to receive traffic from the load balancer"}
         if tg["TargetType"] == "instance":
-            inst = self.kumo.store.table(scope, "ec2.instance").get(t["Id"])
-            state = inst["State"]["Name"] if inst else "terminated"
+            inst = ec2.instance(self.kumo, scope, t["Id"])
+            state = inst.state if inst else "terminated"
             if state != "running":
                 if state == "pending":
                     return {**spec, "state": "initial", "reason": "Elb.RegistrationInProgress",
                             "description": "Target registration is in progress"}
                 return {**spec, "state": "unused", "reason": "Target.InvalidState",
                         "description": f"Target is in the {state} state"}
-            spec["host"] = inst["_loopback"]
+            spec["host"] = inst.address
         elif tg["TargetType"] == "ip":
             spec["host"] = t["Id"] if t["Id"].startswith("127.") else self._loopback_of(scope, t["Id"])
         else:  # a function, invoked through kumo's Lambda API (elb/lambda_target.py)
@@ -153,10 +153,8 @@ class Elbv2Provider:
                     self.kumo.store.table(scope, LB).put(arn, lb)
 
     def _loopback_of(self, scope: str, ip: str) -> str | None:
-        for eni in self.kumo.store.table(scope, "ec2.network-interface").values():
-            if eni["PrivateIpAddress"] == ip:
-                return eni.get("_loopback")
-        return None
+        eni = ec2.interface_by_ip(self.kumo, scope, ip)
+        return eni.address if eni else None
 
 
 def provider_of(kumo) -> Elbv2Provider:

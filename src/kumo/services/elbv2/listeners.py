@@ -32,7 +32,7 @@ def find_rule(ctx, arn: str) -> dict:
 
 
 def _certificates(ctx, certs: list | None) -> list[dict]:
-    from ..acm.material import certificate_material
+    from ..acm.internal import certificate_material
 
     out = []
     for c in certs or []:
@@ -160,7 +160,7 @@ def create_listener(ctx, p):
 
 
 def _mark_certs(ctx, listener: dict, in_use: bool) -> None:
-    from ..acm.material import mark_in_use
+    from ..acm.internal import mark_in_use
 
     for arn in [c["CertificateArn"] for c in listener.get("Certificates") or []] + listener["_extra_certs"]:
         mark_in_use(ctx.kumo, arn, listener["LoadBalancerArn"], in_use)
@@ -240,7 +240,7 @@ def add_listener_certificates(ctx, p):
 def remove_listener_certificates(ctx, p):
     ctx.after(runtime_of(ctx.kumo).settle)
     listener = find_listener(ctx, p["ListenerArn"])
-    from ..acm.material import mark_in_use
+    from ..acm.internal import mark_in_use
 
     for c in p["Certificates"]:
         if c["CertificateArn"] in listener["_extra_certs"]:

@@ -6,6 +6,7 @@ from ...aws.errors import AwsError
 from ...core import tags as core_tags
 from ...core.ids import random_digits
 from ...dataplane.lb.control import runtime_of
+from ..ec2 import internal as ec2
 from .model import (
     LB, LISTENER, RULE, TAGS, TG, check_name, hosted_zone, invalid, lb_attributes, new_suffix, page, required, table,
 )
@@ -23,15 +24,12 @@ def view(lb: dict) -> dict:
 
 
 def _zones(ctx, lb: dict | None, kind: str, subnet_ids: list[str], mappings: list[dict]) -> list[dict]:
-    ec2_subnets = ctx.store.table(ctx.scope, "ec2.subnet")
-    from ..ec2.defaults import ensure_defaults
-
-    ensure_defaults(ctx)
+    ec2.ensure_defaults(ctx.kumo, ctx.scope)
     ids = list(subnet_ids or []) + [required(m, "SubnetId", f"subnetMappings.{i}")
                                     for i, m in enumerate(mappings or [], 1)]
     subnets = []
     for sid in ids:
-        subnet = ec2_subnets.get(sid)
+        subnet = ec2.subnet(ctx.kumo, ctx.scope, sid)
         if subnet is None:
             raise AwsError("SubnetNotFound", f"The subnet ID '{sid}' is not valid")
         subnets.append(subnet)
@@ -77,13 +75,13 @@ def create_load_balancer(ctx, p):
     arn = ctx.arn(f"loadbalancer/{short}/{name}/{suffix}", service="elasticloadbalancing")
     placeholder = {"LoadBalancerName": name}
     zones = _zones(ctx, placeholder, kind, p.get("Subnets"), p.get("SubnetMappings"))
-    vpc_id = ctx.store.table(ctx.scope, "ec2.subnet").get(zones[0]["SubnetId"])["VpcId"]
+    vpc_id = ec2.subnet(ctx.kumo, ctx.scope, zones[0]["SubnetId"])["VpcId"]
     groups = list(p.get("SecurityGroups") or [])
     if kind == "application" and not groups:
-        groups = [g["GroupId"] for g in ctx.store.table(ctx.scope, "ec2.security-group").values()
-                  if g["VpcId"] == vpc_id and g["GroupName"] == "default"]
+        default = ec2.default_security_group(ctx.kumo, ctx.scope, vpc_id)
+        groups = [default["GroupId"]] if default else []
     for gid in groups:
-        if ctx.store.table(ctx.scope, "ec2.security-group").get(gid) is None:
+        if ec2.security_group(ctx.kumo, ctx.scope, gid) is None:
             raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not exist")
     prefix = "internal-" if scheme == "internal" else ""
     if kind == "application":
@@ -188,7 +186,7 @@ def set_subnets(ctx, p):
 def set_security_groups(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerArn"])
     for gid in p["SecurityGroups"]:
-        if ctx.store.table(ctx.scope, "ec2.security-group").get(gid) is None:
+        if ec2.security_group(ctx.kumo, ctx.scope, gid) is None:
             raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not exist")
     lb["SecurityGroups"] = list(p["SecurityGroups"])
     table(ctx, LB).put(lb["LoadBalancerArn"], lb)

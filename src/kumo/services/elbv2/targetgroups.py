@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from ...dataplane.lb.control import HEALTH, runtime_of
+from ..ec2 import internal as ec2
 from .loadbalancers import _tag
 from .model import (
     ALB_PROTOCOLS, LB, NLB_PROTOCOLS, TAGS, TG, check_name, health_defaults, invalid, new_suffix, page, required,
@@ -38,7 +39,7 @@ def create_target_group(ctx, p):
             raise invalid("A protocol, port and VPC ID must be specified for target groups of this type")
         if protocol not in ALB_PROTOCOLS + NLB_PROTOCOLS:
             raise invalid(f"Protocol '{protocol}' is not supported for target groups")
-        if ctx.store.table(ctx.scope, "ec2.vpc").get(p["VpcId"]) is None:
+        if ec2.vpc(ctx.kumo, ctx.scope, p["VpcId"]) is None:
             raise AwsError("ValidationError", f"The VPC ID '{p['VpcId']}' is not found")
     for other in table(ctx, TG).values():
         if other["TargetGroupName"] == name:
@@ -176,14 +177,13 @@ def target_key(t: dict, tg: dict) -> str:
 def _check_target(ctx, tg: dict, t: dict) -> dict:
     kind = tg["TargetType"]
     if kind == "instance":
-        inst = ctx.store.table(ctx.scope, "ec2.instance").get(t["Id"])
-        if inst is None or inst["State"]["Name"] == "terminated":
+        inst = ec2.instance(ctx.kumo, ctx.scope, t["Id"])
+        if inst is None or inst.state == "terminated":
             raise AwsError("InvalidTarget", f"The following targets are not valid instances: '{t['Id']}'")
-        if inst.get("VpcId") != tg["VpcId"]:
+        if inst.vpc_id != tg["VpcId"]:
             raise AwsError("InvalidTarget", f"The following targets are not in the target group VPC "
                                             f"'{tg['VpcId']}': '{t['Id']}'")
-        return {"Id": t["Id"], "Port": t.get("Port") or tg["Port"], "AvailabilityZone": inst["Placement"][
-            "AvailabilityZone"]}
+        return {"Id": t["Id"], "Port": t.get("Port") or tg["Port"], "AvailabilityZone": inst.zone}
     if kind == "ip":
         import ipaddress
 
@@ -200,10 +200,8 @@ def _check_target(ctx, tg: dict, t: dict) -> dict:
 
 
 def _zone_of_ip(ctx, ip: str) -> str | None:
-    for eni in ctx.store.table(ctx.scope, "ec2.network-interface").values():
-        if eni["PrivateIpAddress"] == ip:
-            return eni["AvailabilityZone"]
-    return None
+    eni = ec2.interface_by_ip(ctx.kumo, ctx.scope, ip)
+    return eni.zone if eni else None
 
 
 def register_targets(ctx, p):
@@ -211,7 +209,13 @@ def register_targets(ctx, p):
     tg = find_tg(ctx, p["TargetGroupArn"])
     if tg["TargetType"] == "lambda" and len(p["Targets"]) > 1:
         raise invalid("A Lambda target group can hold one function only")
-    checked = [_check_target(ctx, tg, t) for t in p["Targets"]]
+    add_targets(ctx, tg, p["Targets"])
+    return {}
+
+
+def add_targets(ctx, tg: dict, targets: list[dict]) -> None:
+    """Register ``targets`` ({Id, Port?, AvailabilityZone?}) after EC2's checks; a draining one comes back."""
+    checked = [_check_target(ctx, tg, t) for t in targets]
     rt = runtime_of(ctx.kumo)
     for t in checked:
         key = target_key(t, tg)
@@ -222,19 +226,23 @@ def register_targets(ctx, p):
     table(ctx, TG).put(tg["TargetGroupArn"], tg)
     ctx.controllers.enqueue(HEALTH, tg["TargetGroupArn"])
     rt.invalidate()
-    return {}
 
 
 def deregister_targets(ctx, p):
     ctx.after(runtime_of(ctx.kumo).settle)
-    tg = find_tg(ctx, p["TargetGroupArn"])
+    remove_targets(ctx, find_tg(ctx, p["TargetGroupArn"]), p["Targets"])
+    return {}
+
+
+def remove_targets(ctx, tg: dict, targets: list[dict], *, missing_ok: bool = False) -> None:
+    """Deregister ``targets``: they drain for the group's deregistration delay while it serves a load balancer."""
     delay = int(tg["_attributes"].get("deregistration_delay.timeout_seconds", "300"))
     now = ctx.now()
-    for t in p["Targets"]:
+    for t in targets:
         key = target_key({**t, "Port": t.get("Port") or tg.get("Port")}, tg)
         current = tg["_targets"].pop(key, None)
         if current is None:
-            if key in tg["_draining"]:
+            if key in tg["_draining"] or missing_ok:
                 continue
             raise AwsError("InvalidTarget", f"The following targets are not registered: '{t['Id']}'")
         if tg["LoadBalancerArns"] and delay > 0:
@@ -242,18 +250,22 @@ def deregister_targets(ctx, p):
     table(ctx, TG).put(tg["TargetGroupArn"], tg)
     ctx.controllers.enqueue("elb.drain", (ctx.scope, tg["TargetGroupArn"]), after=delay)
     runtime_of(ctx.kumo).invalidate()
-    return {}
 
 
 def describe_target_health(ctx, p):
-    from .dataplane import provider_of
-
     tg = find_tg(ctx, p["TargetGroupArn"])
-    group = provider_of(ctx.kumo).group_spec(ctx.scope, tg)
-    rt = runtime_of(ctx.kumo)
     wanted = None
     if p.get("Targets"):
         wanted = {target_key({**t, "Port": t.get("Port") or tg.get("Port")}, tg) for t in p["Targets"]}
+    return {"TargetHealthDescriptions": health_descriptions(ctx.kumo, ctx.scope, tg, wanted)}
+
+
+def health_descriptions(kumo, scope: str, tg: dict, wanted: set[str] | None = None) -> list[dict]:
+    """TargetHealthDescriptions of the group's targets (those keyed in ``wanted``, else all)."""
+    from .dataplane import provider_of
+
+    group = provider_of(kumo).group_spec(scope, tg)
+    rt = runtime_of(kumo)
     out = []
     known = {t["key"]: t for t in group["targets"]}
     for key, t in list(tg["_targets"].items()) + list(tg["_draining"].items()):
@@ -281,4 +293,4 @@ def describe_target_health(ctx, p):
         out.append({"Target": {"Id": target_id, **({"Port": int(port)} if port.isdigit() else {})},
                     "TargetHealth": {"State": "unused", "Reason": "Target.NotRegistered",
                                      "Description": "Target is not registered to the target group"}})
-    return {"TargetHealthDescriptions": out}
+    return out

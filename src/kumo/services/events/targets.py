@@ -130,12 +130,10 @@ def deliver(kumo, rule: dict, target: dict, event: dict) -> None:
 
 
 def _invoke_lambda(kumo, rule, target, event, payload: str) -> None:
-    service = kumo.services.get("lambda_")
-    queue = getattr(service, "queue_event", None)
-    if queue is None:
-        raise LookupError("Lambda is not available in this kumo")
+    from ..lambda_ import internal as lambda_
+
     # Queued in the same transaction as the PutEvents (or firing) that caused it: acknowledged means delivered.
-    queue(target["Arn"], json.loads(payload), source_arn=rule["Arn"])
+    lambda_.queue_event(kumo, target["Arn"], json.loads(payload), source_arn=rule["Arn"])
 
 
 def _dead_letter(kumo, rule, target, event, code: str, message: str) -> None:

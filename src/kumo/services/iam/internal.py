@@ -193,6 +193,59 @@ def profile_role_arn(store, account: str, profile: dict | None) -> str | None:
     return role["Arn"] if role is not None else None
 
 
+# -- roles and instance profiles, for the services that hand out their credentials (STS, EC2, Lambda) ------
+
+
+@dataclass(frozen=True)
+class Role:
+    account: str
+    name: str
+    arn: str
+    role_id: str
+    max_session_duration: int
+    trust_policy: str  # AssumeRolePolicyDocument
+
+
+@dataclass(frozen=True)
+class InstanceProfile:
+    name: str
+    arn: str
+    profile_id: str
+    role: Role | None  # the one role a profile can hold
+
+
+def _role(account: str, record: dict | None) -> Role | None:
+    if record is None:
+        return None
+    return Role(account, record["RoleName"], record["Arn"], record["RoleId"],
+                int(record.get("MaxSessionDuration") or 3600), record.get("AssumeRolePolicyDocument") or "")
+
+
+def split_role_arn(role_arn: str) -> tuple[str, str] | None:
+    """(account, role name) of ``arn:aws:iam::<account>:role/<path><name>``; None if it is no role ARN."""
+    parts = (role_arn or "").split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not parts[5].startswith("role/"):
+        return None
+    return parts[4], parts[5].rsplit("/", 1)[-1]
+
+
+def role_named_by(store, role_arn: str) -> Role | None:
+    """The role an ARN names, by its account and name (the path is not compared, as AssumeRole resolves it)."""
+    split = split_role_arn(role_arn)
+    if split is None:
+        return None
+    return _role(split[0], find_role(store, *split))
+
+
+def instance_profile(store, account: str, name: str) -> InstanceProfile | None:
+    record = table(store, account, PROFILE).get(name) if name else None
+    if record is None:
+        return None
+    role = find_role(store, account, record["_roles"][0]) if record.get("_roles") else None
+    return InstanceProfile(record["InstanceProfileName"], record["Arn"], record["InstanceProfileId"],
+                           _role(account, role))
+
+
 def path_of(store, account: str, kind: str, name: str) -> str:
     """An entity's path, for ARNs named by RoleNameWithPath / UserNameWithPath; "/" if unknown."""
     record = table(store, account, {"role": ROLE, "user": USER}.get(kind, kind)).get(name)

@@ -131,7 +131,7 @@ class LambdaService:
         return out
 
     def _role_credentials(self, t: Target) -> dict:
-        from ..iam.model import ROLE
+        from ..iam import internal as iam
 
         role_arn = t.config.get("Role") or ""
         parts = role_arn.split(":", 5)
@@ -141,14 +141,14 @@ class LambdaService:
         now = self.kumo.clock.now()
         cached = self._credentials.get(key)
         if cached is None or cached["expiration"] - now < 3600:
-            role = self.kumo.store.table(parts[4], ROLE).get(parts[5].rsplit("/", 1)[-1])
+            role = iam.role_named_by(self.kumo.store, role_arn)
             if role is None:
                 return {}
             access, secret, token = ids.access_key_id(temporary=True), ids.secret_access_key(), ids.session_token()
             with self.kumo.store.transaction():
                 credentials.register(self.kumo.store, access, account=parts[4],
-                                     arn=f"arn:aws:sts::{parts[4]}:assumed-role/{role['RoleName']}/{t.name}",
-                                     user_id=f"{role['RoleId']}:{t.name}", secret=secret, session_token=token,
+                                     arn=f"arn:aws:sts::{parts[4]}:assumed-role/{role.name}/{t.name}",
+                                     user_id=f"{role.role_id}:{t.name}", secret=secret, session_token=token,
                                      expiration=now + CREDENTIAL_LIFETIME)
                 if cached is not None:
                     credentials.forget(self.kumo.store, cached["AWS_ACCESS_KEY_ID"])

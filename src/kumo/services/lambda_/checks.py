@@ -19,7 +19,7 @@ ENV_LIMIT = 4096
 MAX_LAYERS = 5
 
 def check_role(ctx, role_arn: str) -> None:
-    from ..iam.model import ROLE
+    from ..iam import internal as iam
 
     parts = (role_arn or "").split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not parts[5].startswith("role/") \
@@ -28,8 +28,8 @@ def check_role(ctx, role_arn: str) -> None:
                        f"1 validation error detected: Value '{role_arn}' at 'role' failed to satisfy constraint: "
                        "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
                        "[a-zA-Z_0-9+=,.@\\-_/]+")
-    role = ctx.kumo.store.table(parts[4], ROLE).get(parts[5].rsplit("/", 1)[-1])
-    if role is None or not _trusts_lambda(role.get("AssumeRolePolicyDocument") or ""):
+    role = iam.role_named_by(ctx.kumo.store, role_arn)
+    if role is None or not _trusts_lambda(role.trust_policy):
         raise invalid("The role defined for the function cannot be assumed by Lambda.")
 
 

@@ -120,7 +120,7 @@ def delete_function_concurrency(ctx, p):
 
 
 def get_account_settings(ctx, p):
-    from ..lambda_.model import LAYER_VERSION
+    from .model import LAYER_VERSION
 
     store = ctx.store
     fns = store.table(ctx.scope, FUNCTION).values()

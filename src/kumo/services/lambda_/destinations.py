@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
 from ...core.arns import parse_arn
 from .telemetry import iso_ms
@@ -87,15 +86,11 @@ async def deliver(kumo, arn: str, doc: dict, success: bool) -> None:
 
             sns.publish(kumo, arn, body)
         elif parsed.service == "events":
-            from ..events import buses, routing
+            from ..events import internal as events
 
-            bus = buses.find(kumo.store, parsed.account, parsed.region, arn, kumo.clock.now())
-            event = {"version": "0", "id": str(uuid.uuid4()),
-                     "detail-type": "Lambda Function Invocation Result - " + ("Success" if success else "Failure"),
-                     "source": "lambda", "account": parsed.account, "time": routing.iso(kumo.clock.now()),
-                     "region": parsed.region, "resources": [arn, doc["requestContext"]["functionArn"]],
-                     "detail": doc}
-            routing.route(kumo, parsed.account, parsed.region, bus["Name"], event)
+            events.put_event(kumo, arn, source="lambda", detail=doc,
+                             detail_type="Lambda Function Invocation Result - " + ("Success" if success else "Failure"),
+                             resources=[arn, doc["requestContext"]["functionArn"]])
         else:
             raise LookupError(f"kumo cannot deliver to {arn}")
 

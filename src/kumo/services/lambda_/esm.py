@@ -28,6 +28,8 @@ import uuid
 from ...aws.errors import AwsError
 from ...core.arns import parse_arn
 from ...core.controllers import Controller
+from ..events import internal as events
+from ..sqs import internal as sqs
 from .functions import paginate, ref_of, require
 from .model import ESM, conflict, invalid, not_found, scope
 
@@ -49,20 +51,16 @@ def _source_kind(arn: str) -> str:
     raise invalid(f"kumo does not poll {what} yet: event source mappings support Amazon SQS queues only.")
 
 
-def _queue(kumo, arn: str) -> dict:
-    from ..sqs import queues
-
-    queue = queues.by_arn(kumo.store, arn)
+def _queue(kumo, arn: str) -> sqs.QueueInfo:
+    queue = sqs.describe(kumo, arn)
     if queue is None:
         raise invalid("Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
                       "SQS Error Message: The specified queue does not exist or you do not have access to it.")
     return queue
 
 
-def _check_settings(kumo, rec: dict, queue: dict, fn_config: dict) -> None:
-    from ..sqs import queues
-
-    fifo = queues.is_fifo(queue)
+def _check_settings(kumo, rec: dict, queue: sqs.QueueInfo, fn_config: dict) -> None:
+    fifo = queue.fifo
     batch = rec["BatchSize"]
     window = rec.get("MaximumBatchingWindowInSeconds") or 0
     if not 1 <= batch <= (10 if fifo else 10000):
@@ -72,7 +70,7 @@ def _check_settings(kumo, rec: dict, queue: dict, fn_config: dict) -> None:
         raise invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
     if fifo and window:
         raise invalid("Batching window is not supported for FIFO queues")
-    visibility = queues.attr_int(queue, "VisibilityTimeout")
+    visibility = queue.visibility_timeout
     if visibility < fn_config.get("Timeout", 3):
         raise invalid(f"Queue visibility timeout: {visibility} seconds is less than Function timeout: "
                       f"{fn_config.get('Timeout', 3)} seconds")
@@ -80,10 +78,8 @@ def _check_settings(kumo, rec: dict, queue: dict, fn_config: dict) -> None:
     if concurrency is not None and not 2 <= concurrency <= 1000:
         raise invalid("MaximumConcurrency must be between 2 and 1000")
     for f in (rec.get("FilterCriteria") or {}).get("Filters") or []:
-        from ..events import patterns
-
         try:
-            patterns.check(patterns.parse(f.get("Pattern") or ""))
+            events.check_pattern(events.parse_pattern(f.get("Pattern") or ""))
         except (AwsError, ValueError, TypeError) as exc:
             raise invalid(f"Invalid filter pattern definition. {getattr(exc, 'message', exc)}")
 
@@ -211,14 +207,12 @@ def matches_filters(rec: dict, record: dict) -> bool:
     filters = (rec.get("FilterCriteria") or {}).get("Filters") or []
     if not filters:
         return True
-    from ..events import patterns
-
     candidate = dict(record)
     try:
         candidate["body"] = json.loads(record["body"])
     except ValueError:
         pass
-    return any(patterns.matches(patterns.parse(f["Pattern"]), candidate) for f in filters if f.get("Pattern"))
+    return any(events.matches(events.parse_pattern(f["Pattern"]), candidate) for f in filters if f.get("Pattern"))
 
 
 def failed_items(response: bytes, ids: set[str]) -> set[str] | None:
@@ -268,8 +262,6 @@ class Poller:
         self.batches.clear()
 
     async def _run(self) -> None:
-        from ..sqs import internal as sqs
-
         clock = self.kumo.clock
         while True:
             rec = self.record()
@@ -305,7 +297,6 @@ class Poller:
             task.add_done_callback(self.batches.discard)
 
     async def _process(self, rec: dict, messages: list[dict]) -> None:
-        from ..sqs import internal as sqs
         from .invoke import Throttled
 
         queue = rec["EventSourceArn"]

@@ -1,10 +1,36 @@
-"""Lambda for the rest of kumo: a function's resource-based policy and tags, by ARN (IAM enforcement)."""
+"""Lambda for the rest of kumo: invoke a function asynchronously (SNS, EventBridge, destinations), and a
+function's resource-based policy and tags, by ARN (IAM enforcement)."""
 
 from __future__ import annotations
 
 import json
 
 from .model import FUNCTION, POLICY, scope
+
+
+class LambdaUnavailable(LookupError):
+    """This kumo runs without Lambda."""
+
+
+def _service(kumo):
+    service = kumo.services.get("lambda_")
+    if service is None:
+        raise LambdaUnavailable("Lambda is not available in this kumo")
+    return service
+
+
+def queue_event(kumo, function_arn: str, payload, source_arn: str | None = None) -> str:
+    """Queue an asynchronous (Event) invocation of a function ARN in the caller's transaction; its request id.
+
+    ``payload`` is bytes or a JSON-able object.  Raises LookupError when the function does not exist (or
+    LambdaUnavailable).  Retries, destinations and dead-letter queues then follow the function's configuration.
+    """
+    return _service(kumo).queue_event(function_arn, payload, source_arn)
+
+
+async def invoke_async(kumo, function_arn: str, payload, source_arn: str | None = None) -> str:
+    """``queue_event`` in a transaction of its own, for callers outside one."""
+    return await _service(kumo).invoke_async(function_arn, payload, source_arn=source_arn)
 
 
 def _split(arn: str) -> tuple[str, str, str, str | None] | None:

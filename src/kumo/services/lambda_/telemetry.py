@@ -112,7 +112,7 @@ class Telemetry:
         for (account, region, name, unit, _how, dims), (value, when) in folded.items():
             points.append(Datapoint(account, region, NAMESPACE, name, value, when, dict(dims), unit))
         if lines:
-            from ..logs.ingest import put_events
+            from ..logs.internal import put_events
 
             for (account, region, group, stream), events in lines.items():
                 try:

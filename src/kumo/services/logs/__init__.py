@@ -1,6 +1,6 @@
 """CloudWatch Logs: log groups and streams (store records), events (a table of their own), filter patterns.
 
-Other services append to logs through ``kumo.services.logs.ingest.put_events``
+Other services append to logs through ``kumo.services.logs.internal.put_events``
 (EC2 console output, Lambda and API Gateway logs), which creates the group and
 stream on demand.
 """

@@ -6,7 +6,7 @@ import secrets
 
 from ...core import pagination
 from . import patterns
-from .ingest import record_batch
+from .internal import record_batch
 from .model import group_name, groups, invalid, need_group, need_stream, stream_key, streams
 from .runtime import service
 

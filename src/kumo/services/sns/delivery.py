@@ -262,16 +262,12 @@ class Deliveries(Controller):
             return False, True, str(exc) or type(exc).__name__
 
     async def _invoke(self, rec: dict) -> tuple[bool, bool, str]:
-        lam = self.kumo.services.get("lambda_")
-        invoke = getattr(lam, "invoke_async", None)
-        if invoke is None:
-            # As for a deleted function: a client-side error, not retried.
-            return False, False, "Lambda is not available in this kumo"
-        event = lambda_event(rec)
+        from ..lambda_ import internal as lambda_
+
         try:
-            await invoke(rec["endpoint"], event, source_arn=rec["topic"])
+            await lambda_.invoke_async(self.kumo, rec["endpoint"], lambda_event(rec), source_arn=rec["topic"])
             return True, False, ""
-        except LookupError as exc:
+        except LookupError as exc:  # a deleted function, or no Lambda: a client-side error, not retried
             return False, False, str(exc)
         except Exception as exc:
             return False, True, str(exc)

@@ -1,4 +1,4 @@
-"""SNS filter policies: AWS's pattern language (kumo.services.events.patterns) over attributes or payload.
+"""SNS filter policies: AWS's pattern language (kumo.services.events.internal) over attributes or payload.
 
 With FilterPolicyScope ``MessageAttributes`` (the default) the policy's keys
 name message attributes: String values match as strings, Number values as
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ...aws.errors import AwsError
-from ..events import patterns
+from ..events import internal as events
 
 MAX_KEYS = 5
 MAX_COMBINATIONS = 150
@@ -20,8 +20,8 @@ MAX_COMBINATIONS = 150
 
 def check(text: str, scope: str) -> dict:
     try:
-        policy = patterns.parse(text)
-    except patterns.PatternError as exc:
+        policy = events.parse_pattern(text)
+    except events.PatternError as exc:
         raise AwsError("InvalidParameter", f"Invalid parameter: FilterPolicy: {exc}")
     if scope == "MessageAttributes" and any(isinstance(v, dict) for k, v in policy.items() if k != "$or"):
         raise AwsError("InvalidParameter", "Invalid parameter: FilterPolicy: Filter policy scope MessageAttributes "
@@ -84,5 +84,5 @@ def matches(policy: dict, scope: str, attributes: dict | None, message: str) -> 
             body = json.loads(message)
         except ValueError:
             return False
-        return isinstance(body, dict) and patterns.matches(policy, body)
-    return patterns.matches(policy, attribute_values(attributes))
+        return isinstance(body, dict) and events.matches(policy, body)
+    return events.matches(policy, attribute_values(attributes))

@@ -34,6 +34,10 @@ def publish(kumo, topic_arn: str, message: str, subject: str | None = None, attr
         return _publish.publish_prepared(kumo, topic, _publish.prepare(kumo, topic, entry))
 
 
+def exists(kumo, topic_arn: str) -> bool:
+    return by_arn(kumo.store, topic_arn) is not None
+
+
 def is_topic_arn(arn: str) -> bool:
     return isinstance(arn, str) and arn.startswith("arn:aws:sns:") and arn.count(":") == 5
 

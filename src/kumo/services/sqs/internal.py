@@ -9,6 +9,8 @@ returns.  See docs/messaging.md.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from . import engine, queues
 
 
@@ -21,6 +23,25 @@ def find(kumo, queue_arn: str) -> dict:
     if queue is None:
         raise QueueNotFound(queue_arn)
     return queue
+
+
+def exists(kumo, queue_arn: str) -> bool:
+    return queues.by_arn(kumo.store, queue_arn) is not None
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    arn: str
+    fifo: bool
+    visibility_timeout: int  # seconds
+
+
+def describe(kumo, queue_arn: str) -> QueueInfo | None:
+    """What a poller needs to know of the queue; None if there is no such queue."""
+    queue = queues.by_arn(kumo.store, queue_arn)
+    if queue is None:
+        return None
+    return QueueInfo(queue_arn, queues.is_fifo(queue), queues.attr_int(queue, "VisibilityTimeout"))
 
 
 def send(kumo, queue_arn: str, body: str, attributes: dict | None = None, *, group_id: str | None = None,

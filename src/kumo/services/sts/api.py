@@ -13,7 +13,7 @@ import re
 from ...aws.auth import account_from_access_key
 from ...aws.errors import AwsError
 from ...core import credentials, ids
-from ..iam.model import role_from_arn
+from ..iam import internal as iam
 from .sessions import federated_name, session_fields
 
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -43,21 +43,24 @@ def assume_role(ctx, p):
         raise AwsError("ValidationError",
                        f"1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy "
                        "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*")
-    account, role = role_from_arn(ctx.store, p["RoleArn"])
+    if iam.split_role_arn(p["RoleArn"]) is None:
+        raise AwsError("ValidationError", f"{p['RoleArn']} is invalid")
+    role = iam.role_named_by(ctx.store, p["RoleArn"])
     if role is None:
         raise AwsError("AccessDenied",
                        f"User: {ctx.identity.arn} is not authorized to perform: sts:AssumeRole on resource: "
                        f"{p['RoleArn']}", status=403)
     duration = p.get("DurationSeconds") or 3600
-    limit = role.get("MaxSessionDuration", 3600)
+    limit = role.max_session_duration
     if ":assumed-role/" in ctx.identity.arn:
         limit = min(limit, MAX_CHAINED_SECONDS)  # role chaining is capped at one hour
     if duration > limit:
         raise AwsError("ValidationError",
                        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    account = role.account
     fields, packed = session_fields(ctx, p, account)
-    assumed_id = f"{role['RoleId']}:{session}"
-    arn = f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session}"
+    assumed_id = f"{role.role_id}:{session}"
+    arn = f"arn:aws:sts::{account}:assumed-role/{role.name}/{session}"
     creds = _issue(ctx, account=account, arn=arn, user_id=assumed_id, duration=duration, **fields)
     out = {
         "Credentials": creds,

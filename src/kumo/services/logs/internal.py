@@ -1,6 +1,7 @@
-"""The seam other services write logs through (EC2 console output, Lambda, API Gateway).
+"""CloudWatch Logs for the rest of kumo: the seam other services write logs through (EC2 console output,
+Lambda, API Gateway).
 
-    from kumo.services.logs.ingest import put_events
+    from kumo.services.logs.internal import put_events
     put_events(kumo, account, region, "/aws/lambda/fn", "2026/11/27/[$LATEST]abc", [(ts_ms, "START ...")])
 
 Creates the group and stream when missing, appends the events (which need not be

@@ -1,4 +1,4 @@
-"""The seam other kumo services use to serve TLS with ACM certificates (see docs/acm.md).
+"""ACM for the rest of kumo: certificate material to serve TLS with, and InUseBy (see docs/acm.md).
 
 Load balancers (and later API Gateway, CloudFront-like front ends) call
 these on kumo's event loop with the ``Kumo`` object.  The certificate is
