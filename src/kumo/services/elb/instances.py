@@ -41,7 +41,9 @@ def register(ctx, lb: dict, wanted: list[str]) -> None:
     rt = runtime_of(ctx.kumo)
     for iid in new:
         lb["_draining"].pop(iid, None)  # registering a draining instance again keeps it
-        rt.forget_target(group_arn(lb), iid)
+        # Its health checks start afresh, but only once the registration is committed: a request that
+        # rolls back leaves the health it had.
+        ctx.store.after_commit(lambda key=(group_arn(lb), iid): rt.forget_target(*key))
         lb["Instances"].append({"InstanceId": iid})
     save(ctx, lb)
     check_now(ctx.kumo, lb)
@@ -74,7 +76,7 @@ def deregister(ctx, lb: dict, wanted: list[str], *, missing_ok: bool = False) ->
             zone = inst.zone if inst else None
             lb["_draining"][iid] = {"until": now + int(draining.get("Timeout", 300)), "zone": zone}
         else:
-            rt.forget_target(group_arn(lb), iid)
+            ctx.store.after_commit(lambda key=(group_arn(lb), iid): rt.forget_target(*key))
     save(ctx, lb)
     if lb["_draining"]:
         ctx.controllers.enqueue(DRAIN, (ctx.scope, lb["LoadBalancerName"]),

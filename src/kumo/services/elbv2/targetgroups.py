@@ -221,7 +221,8 @@ def add_targets(ctx, tg: dict, targets: list[dict]) -> None:
         key = target_key(t, tg)
         tg["_draining"].pop(key, None)
         if key not in tg["_targets"]:
-            rt.forget_target(tg["TargetGroupArn"], key)
+            # A new registration starts its checks afresh, once the registration is committed.
+            ctx.store.after_commit(lambda key=key: rt.forget_target(tg["TargetGroupArn"], key))
         tg["_targets"][key] = t
     table(ctx, TG).put(tg["TargetGroupArn"], tg)
     ctx.controllers.enqueue(HEALTH, tg["TargetGroupArn"])
