@@ -17,6 +17,7 @@ throttles 429.  InvokeMode RESPONSE_STREAM is accepted and answered buffered.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as _dt
 import json
@@ -44,7 +45,14 @@ def _url_id() -> str:
 
 
 class UrlServer:
-    """One aiohttp application serving every function URL, one site per URL address."""
+    """One aiohttp application serving every function URL, one site per URL address.
+
+    Only the controller (``Urls.reconcile`` -> ``sync``) opens and closes the sites; handlers record the URL,
+    enqueue its address and, after their transaction committed, wait (``settled``) for the controller to
+    have served it, so a URL answers as soon as CreateFunctionUrlConfig does.
+    """
+
+    SETTLE_WAIT = 10.0  # simulated seconds a handler waits for the controller at most
 
     def __init__(self, service):
         self.service = service
@@ -52,6 +60,7 @@ class UrlServer:
         self.pool = LoopbackPool(network(self.kumo.settings.loopback_base, 3), "lambda.loopback")
         self._runner: web.AppRunner | None = None
         self._sites: dict[str, web.TCPSite] = {}
+        self._waiters: dict[str, list[asyncio.Future]] = {}
 
     def port(self) -> int:
         return int(self.kumo.port or self.kumo.settings.port)
@@ -64,8 +73,37 @@ class UrlServer:
         self.pool.release(self.kumo.store, record.get("_address"))
         self.kumo.controllers.enqueue(NAME, record.get("_address"))
 
+    def _wanted(self, address: str) -> bool:
+        return any(rec.get("_address") == address for _sc, _k, rec in self.kumo.store.all(URL))
+
+    async def settled(self, address: str) -> None:
+        """Wait until the controller has served ``address`` as the records now want it (bounded)."""
+        if self._wanted(address) == (address in self._sites):
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(address, []).append(done)
+        try:
+            await self.kumo.clock.wait_for(asyncio.shield(done), self.SETTLE_WAIT)
+        except asyncio.TimeoutError:
+            pass  # answer anyway: the controller keeps trying, as after any failure
+        finally:
+            waiting = self._waiters.get(address, [])
+            if done in waiting:
+                waiting.remove(done)
+            if not waiting:
+                self._waiters.pop(address, None)
+
     async def sync(self, address: str) -> None:
-        wanted = any(rec.get("_address") == address for _sc, _k, rec in self.kumo.store.all(URL))
+        """Open or close the site of ``address`` as the records want it (the controller's work only)."""
+        try:
+            await self._sync(address)
+        finally:
+            for done in self._waiters.pop(address, []):
+                if not done.done():
+                    done.set_result(None)
+
+    async def _sync(self, address: str) -> None:
+        wanted = self._wanted(address)
         if wanted and address not in self._sites:
             if self._runner is None:
                 app = web.Application(client_max_size=7 * 1024 * 1024)
@@ -268,11 +306,7 @@ def create_function_url_config(ctx, p):
         rec["Cors"] = p["Cors"]
     table.put(key, rec)
     ctx.controllers.enqueue(NAME, address)
-
-    async def served():
-        await urls.sync(address)
-
-    ctx.after(served)
+    ctx.after(lambda: urls.settled(address))
     return rec
 
 
@@ -303,11 +337,7 @@ def delete_function_url_config(ctx, p):
     ctx.store.table(ctx.scope, URL).delete(key)
     urls = ctx.kumo.services["lambda_"].urls
     urls.forget(rec)
-
-    async def unserved():
-        await urls.sync(rec["_address"])
-
-    ctx.after(unserved)
+    ctx.after(lambda: urls.settled(rec["_address"]))
     return {}
 
 
