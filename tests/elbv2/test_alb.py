@@ -4,6 +4,8 @@ import concurrent.futures
 import email.utils
 import http.client
 import json
+import os
+import signal
 import socket
 import ssl
 import time
@@ -200,7 +202,8 @@ def test_idle_timeout_and_trace_ids_follow_kumos_clock(aws, kumo_server, endpoin
     web = launch_web(ec2, 1)
     _, elb, lb, groups, _ = _alb(aws, {"front": web})
     settle_health(kumo_server, elb, groups["front"])
-    now = _advance(endpoint, 86400)  # a day ahead of the host's clock
+    now = _advance(endpoint, 300)  # kumo's clock now runs minutes ahead of the host's
+    assert now > time.time() + 250
     doc = json.loads(get(node(lb))[2])
     stamp = int(doc["trace"].split("-")[1], 16)  # Root=1-<epoch seconds in hex>-<random>
     assert now - 2 <= stamp <= now + 5
@@ -260,6 +263,29 @@ def test_no_targets_503_all_unhealthy_fails_open_dead_target_502_hang_504(aws, k
     started = time.monotonic()
     assert get(node(lb), "/slow")[0] == 504
     assert time.monotonic() - started < 4
+
+
+def test_a_worker_that_dies_is_replaced_and_traffic_serves_again(aws, kumo_server):
+    ec2 = aws("ec2")
+    web = launch_web(ec2, 1)
+    _, elb, lb, groups, _ = _alb(aws, {"front": web})
+    settle_health(kumo_server, elb, groups["front"])
+    assert served_by(node(lb)) == web[0]["InstanceId"]
+    dataplane = kumo_server.kumo.services["_elb"].dataplane
+    before = kumo_server.run(lambda: [p.pid for p in dataplane.procs])
+    os.kill(before[0], signal.SIGKILL)
+    # The worker's exit wakes the control plane (its pidfd): a replacement starts and gets the config.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if served_by(node(lb)) == web[0]["InstanceId"]:
+                break
+        except (OSError, AssertionError):
+            pass
+        assert time.monotonic() < deadline, "no worker served again within 10 s"
+        time.sleep(0.05)  # waiting on a real process to start, not on kumo's time
+    after = kumo_server.run(lambda: [p.pid for p in dataplane.procs])
+    assert before[0] not in after and len(after) == len(before)
 
 
 def test_malformed_request_gets_400(aws, kumo_server):
