@@ -56,6 +56,7 @@ class DataPlane:
         self._news = asyncio.Event()  # set whenever a worker says hello or acknowledges a config
         self._born: dict[int, float] = {}
         self._respawn: asyncio.TimerHandle | None = None
+        self._stopping = False
         self.version = 0
         self.applied: dict[int, int] = {}  # worker pid -> last config version it applied
         # worker pid -> {group arn: {target key: requests or connections in flight}} of its draining targets
@@ -77,8 +78,12 @@ class DataPlane:
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         self.procs.append(proc)
         self._born[proc.pid] = time.monotonic()  # real-time measurement: how long the process lived
-        # A worker's exit wakes us through its pidfd: no polling, and a replacement starts at once.
-        fd = os.pidfd_open(proc.pid)
+        # A worker's exit wakes us through its pidfd: no polling, and a replacement starts at once.  Without
+        # pidfds (Linux < 5.3) the end of its control session tells instead (_session).
+        try:
+            fd = os.pidfd_open(proc.pid)
+        except (OSError, AttributeError):  # AttributeError: a Python built without os.pidfd_open
+            return
         self._pidfds[proc.pid] = fd
         asyncio.get_running_loop().add_reader(fd, self._exited, proc)
 
@@ -90,9 +95,9 @@ class DataPlane:
 
     def _exited(self, proc: subprocess.Popen) -> None:
         self._unwatch(proc)
-        if proc not in self.procs:
+        if self._stopping or proc not in self.procs or proc.poll() is None:
             return
-        proc.wait()  # reaps it: the pidfd said it has exited
+        proc.wait()  # reaps it: it has exited
         log.warning("load balancer worker %d exited (%s); starting another", proc.pid, proc.returncode)
         self.procs.remove(proc)
         lived = time.monotonic() - self._born.pop(proc.pid, 0.0)  # real-time measurement
@@ -103,7 +108,7 @@ class DataPlane:
 
     def _respawn_one(self) -> None:
         self._respawn = None
-        if self.running:
+        if self.running and not self._stopping:
             self._spawn()
 
     async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
@@ -152,6 +157,13 @@ class DataPlane:
             self.draining.pop(pid, None)
             self._news.set()
             writer.close()
+            gone = next((p for p in self.procs if p.pid == pid and p.pid not in self._pidfds), None)
+            if gone is not None and self.running and not self._stopping:
+                try:
+                    await asyncio.to_thread(gone.wait, 5)  # its session ended: it is exiting
+                except subprocess.TimeoutExpired:
+                    return
+                self._exited(gone)
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, message: dict) -> None:
@@ -181,6 +193,7 @@ class DataPlane:
         await self._until(lambda: len(self.writers) >= self.count, timeout)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._respawn is not None:
             self._respawn.cancel()
             self._respawn = None
