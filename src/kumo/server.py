@@ -43,7 +43,8 @@ class Kumo:
         self.actions = ActionDispatch()
         self.gateway = Gateway(self)
         self.guard = Guard(settings)
-        self.started_at = time.time()
+        self.started_at = self.clock.now()  # kumo's clock (the root user's CreateDate)
+        self._started_real = time.monotonic()  # real-time measurement: the process's uptime
         self.ready_at: float | None = None
         self._loopback: LoopbackClaim | None = None
         self.services: dict[str, Any] = {}
@@ -64,6 +65,8 @@ class Kumo:
 
     def _save_clock(self) -> None:
         self.store.table(CLOCK_SCOPE, CLOCK_KIND).put(CLOCK_KEY, {"now": self.clock.now()})
+        # Every real second, not every simulated one: it bounds what a kill -9 loses in real time, and on
+        # kumo's clock it would never run while time stands still, or run a thousand times a second at scale 1000.
         loop = asyncio.get_running_loop()
         self._clock_saver = loop.call_later(1.0, self._save_clock)
 
@@ -139,7 +142,7 @@ class Kumo:
             result = hook()
             if asyncio.iscoroutine(result):
                 await result
-        self.ready_at = time.time()
+        self.ready_at = self.clock.now()
         return self.port
 
     async def stop(self) -> None:
@@ -179,7 +182,7 @@ class Kumo:
     def health(self) -> dict:
         return {
             "version": __version__,
-            "uptime": round(time.time() - self.started_at, 3),
+            "uptime": round(time.monotonic() - self._started_real, 3),  # real-time measurement
             "endpoint": f"http://{self.settings.host}:{self.port or self.settings.port}",
             "services": self.gateway.service_states(),
             "clock": {"now": self.clock.now(), "scale": self.clock.scale},

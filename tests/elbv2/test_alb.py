@@ -1,10 +1,15 @@
 """Application Load Balancers carry real HTTP: rules, round robin, health, draining, stickiness, errors."""
 
 import concurrent.futures
+import email.utils
+import http.client
 import json
+import os
+import signal
 import socket
 import ssl
 import time
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -153,6 +158,70 @@ def test_lb_cookie_stickiness_pins_a_client(aws, kumo_server):
     assert served_by(node(lb), headers={"Cookie": "AWSALB=forged-value"})  # a bad cookie is ignored, not an error
 
 
+def _advance(endpoint: str, seconds: float) -> float:
+    """Move kumo's clock forward through its HTTP endpoint, as a user would; returns the new time."""
+    req = urllib.request.Request(f"{endpoint}/_kumo/clock", data=json.dumps({"advance": seconds}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())["now"]
+
+
+def _expires(headers, name: str) -> tuple[str, float]:
+    cookie = next(v for v in headers.get_all("Set-Cookie") if v.startswith(name + "="))
+    attrs = dict(part.strip().partition("=")[::2] for part in cookie.split(";")[1:])
+    return cookie.split(";")[0], email.utils.parsedate_to_datetime(attrs["Expires"]).timestamp()
+
+
+def test_lb_cookie_goes_stale_after_its_duration_on_kumos_clock(aws, kumo_server, endpoint):
+    ec2 = aws("ec2")
+    web = launch_web(ec2, 2)
+    _, elb, lb, groups, _ = _alb(aws, {"front": web})
+    arn = groups["front"]
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "lb_cookie"},
+        {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "600"}])
+    settle_health(kumo_server, elb, arn)
+    now = _advance(endpoint, 0)
+    status, headers, body = get(node(lb))
+    jar, expires = _expires(headers, "AWSALB")
+    assert now + 600 - 2 <= expires <= now + 600 + 5  # Expires counts the duration on kumo's clock
+    first = json.loads(body)["id"]
+    _advance(endpoint, 590)  # ten seconds short of the duration: the cookie still pins the client
+    assert {served_by(node(lb), headers={"Cookie": jar}) for _ in range(6)} == {first}
+    now = _advance(endpoint, 11)  # past it: the cookie is stale, and the client is balanced like any other
+    assert {served_by(node(lb), headers={"Cookie": jar}) for _ in range(12)} == {w["InstanceId"] for w in web}
+    # The cookie it is given now counts from the advanced clock, and pins the client again.
+    status, headers, body = get(node(lb), headers={"Cookie": jar})
+    fresh, expires = _expires(headers, "AWSALB")
+    assert now + 600 - 2 <= expires <= now + 600 + 5
+    assert {served_by(node(lb), headers={"Cookie": fresh}) for _ in range(6)} == {json.loads(body)["id"]}
+
+
+def test_idle_timeout_and_trace_ids_follow_kumos_clock(aws, kumo_server, endpoint):
+    ec2 = aws("ec2")
+    web = launch_web(ec2, 1)
+    _, elb, lb, groups, _ = _alb(aws, {"front": web})
+    settle_health(kumo_server, elb, groups["front"])
+    now = _advance(endpoint, 300)  # kumo's clock now runs minutes ahead of the host's
+    assert now > time.time() + 250
+    doc = json.loads(get(node(lb))[2])
+    stamp = int(doc["trace"].split("-")[1], 16)  # Root=1-<epoch seconds in hex>-<random>
+    assert now - 2 <= stamp <= now + 5
+    # A keep-alive connection with nothing under way closes once the idle timeout (60 s) passes on kumo's clock.
+    conn = http.client.HTTPConnection(node(lb), 80, timeout=5)
+    try:
+        conn.request("GET", "/")
+        assert conn.getresponse().read() and conn.sock is not None  # kept alive
+        sock = conn.sock
+        _advance(endpoint, 30)
+        conn.request("GET", "/")  # still open, and its idle time starts again
+        assert conn.getresponse().read() and conn.sock is sock
+        _advance(endpoint, 61)
+        assert sock.recv(1) == b""  # the load balancer closed it (within a sweep, a quarter second)
+    finally:
+        conn.close()
+
+
 def test_no_targets_503_all_unhealthy_fails_open_dead_target_502_hang_504(aws, kumo_server, tcp_server):
     ec2, elb, vpc, subnets = default_setup(aws)
     lb = elb.create_load_balancer(Name="errors", Subnets=subnets)["LoadBalancers"][0]
@@ -194,6 +263,29 @@ def test_no_targets_503_all_unhealthy_fails_open_dead_target_502_hang_504(aws, k
     started = time.monotonic()
     assert get(node(lb), "/slow")[0] == 504
     assert time.monotonic() - started < 4
+
+
+def test_a_worker_that_dies_is_replaced_and_traffic_serves_again(aws, kumo_server):
+    ec2 = aws("ec2")
+    web = launch_web(ec2, 1)
+    _, elb, lb, groups, _ = _alb(aws, {"front": web})
+    settle_health(kumo_server, elb, groups["front"])
+    assert served_by(node(lb)) == web[0]["InstanceId"]
+    dataplane = kumo_server.kumo.services["_elb"].dataplane
+    before = kumo_server.run(lambda: [p.pid for p in dataplane.procs])
+    os.kill(before[0], signal.SIGKILL)
+    # The worker's exit wakes the control plane (its pidfd): a replacement starts and gets the config.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if served_by(node(lb)) == web[0]["InstanceId"]:
+                break
+        except (OSError, AssertionError):
+            pass
+        assert time.monotonic() < deadline, "no worker served again within 10 s"
+        time.sleep(0.05)  # waiting on a real process to start, not on kumo's time
+    after = kumo_server.run(lambda: [p.pid for p in dataplane.procs])
+    assert before[0] not in after and len(after) == len(before)
 
 
 def test_malformed_request_gets_400(aws, kumo_server):

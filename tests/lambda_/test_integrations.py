@@ -3,6 +3,7 @@ function URLs serving real HTTP."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import urllib.error
 import urllib.request
@@ -127,6 +128,20 @@ def test_function_url_serves_real_http(fns, lam):
     lam.delete_function_url_config(FunctionName="web")
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=5)
+
+
+def test_function_url_event_is_stamped_on_kumos_clock(fns, lam, kumo_server):
+    fns.python("web-time", "def handler(event, context):\n"
+                           "    return {'epoch': event['requestContext']['timeEpoch'], "
+                           "'time': event['requestContext']['time']}\n")
+    url = lam.create_function_url_config(FunctionName="web-time", AuthType="NONE")["FunctionUrl"]
+    kumo_server.advance(3 * 86400)  # kumo's clock now runs days ahead of the host's
+    now = kumo_server.run(kumo_server.kumo.clock.now)
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        doc = json.loads(resp.read())
+    assert now * 1000 - 1000 <= doc["epoch"] <= now * 1000 + 5000
+    day = datetime.datetime.fromtimestamp(doc["epoch"] / 1000, datetime.timezone.utc).strftime("%d/%b/%Y")
+    assert doc["time"].startswith(day)
 
 
 def test_function_url_of_a_failing_function_answers_502(fns, lam):

@@ -104,10 +104,25 @@ def test_source_ip_stickiness_is_stable():
 def test_sticky_tokens_cannot_be_forged():
     tokens = StickyTokens(b"secret")
     token = tokens.make("tg", "i-1:80")
-    assert tokens.read("tg", token) == "i-1:80"
-    assert tokens.read("other-group", token) is None
-    assert tokens.read("tg", token[:-2] + "AA") is None
-    assert tokens.read("tg", "!!garbage") is None
+    assert tokens.read("tg", token, 1e9) == "i-1:80"
+    assert tokens.read("other-group", token, 1e9) is None
+    assert tokens.read("tg", token[:-2] + "AA", 1e9) is None
+    assert tokens.read("tg", "!!garbage", 1e9) is None
+
+
+def test_sticky_tokens_go_stale_at_their_expiry_on_the_clock_given():
+    tokens = StickyTokens(b"secret")
+    token = tokens.make("tg", "i-1:80", until=1000.0)
+    assert tokens.read("tg", token, 999.5) == "i-1:80"
+    assert tokens.read("tg", token, 1000.0) is None  # stale from its expiry on
+    # The expiry is signed: a client cannot extend its stickiness by rewriting it.
+    import base64
+    import struct
+
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    longer = base64.urlsafe_b64encode(raw[:12] + struct.pack("!Q", 10**9) + raw[20:]).decode().rstrip("=")
+    assert tokens.read("tg", longer, 1500.0) is None
+    assert tokens.read("tg", tokens.make("tg", "i-1:80", until=None), 1e12) == "i-1:80"  # a session cookie
 
 
 def test_health_thresholds():

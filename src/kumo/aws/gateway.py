@@ -87,7 +87,7 @@ class Gateway:
         refused = self.kumo.guard.screen(request)  # a web page's request, or /_kumo/* under a foreign host
         if refused is not None:
             return refused
-        started = time.perf_counter()
+        started = time.perf_counter()  # real-time measurement: the request's latency, for the log
         self.requests += 1
         rid = new_request_id()
         headers = request.headers
@@ -134,7 +134,7 @@ class Gateway:
             response = self._error(protocol, model, errors.internal_failure(), rid)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%.2f ms)", request.method, request.path, response.status,
-                      (time.perf_counter() - started) * 1000)
+                      (time.perf_counter() - started) * 1000)  # real-time measurement
         response.headers.setdefault("x-amzn-RequestId", rid)
         answer = web.Response(status=response.status, headers=response.headers, body=response.body)
         if response.close:

@@ -188,17 +188,19 @@ class ControllerManager:
             slot.timer.cancel()
 
     async def idle(self, timeout: float = 10.0) -> None:
-        """Wait until no reconcile is running (tests use this after advancing the clock)."""
+        """Wait until no reconcile is running (tests use this after advancing the clock).
+
+        ``timeout`` is in real seconds: it bounds a wait for real work, whatever kumo's clock does."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
+        deadline = loop.time() + timeout  # real time: see above
+        while loop.time() < deadline:  # real time
             running = [s.task for s in self._slots.values() if s.task is not None and not s.task.done()]
             if not running:
                 await asyncio.sleep(0)
                 running = [s.task for s in self._slots.values() if s.task is not None and not s.task.done()]
                 if not running:
                     return
-            await asyncio.wait(running, timeout=max(0.0, deadline - loop.time()))
+            await asyncio.wait(running, timeout=max(0.0, deadline - loop.time()))  # real time
 
     async def stop(self) -> None:
         self._running = False

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import random
+import struct
 from dataclasses import dataclass, field
 
 ROUTABLE = ("healthy",)
@@ -99,22 +100,36 @@ def _ramp(target: Target, now: float, window: float) -> float:
 
 
 class StickyTokens:
-    """Cookie values that name a target, signed so a client cannot steer traffic by forging them."""
+    """Cookie values that name a target until an expiry, signed so a client cannot steer traffic by forging them.
+
+    The expiry (kumo's clock, whole seconds; 0 for a browser-session cookie) is inside the signed value:
+    AWS considers a stickiness cookie stale after its duration even when a client keeps sending it, and a
+    test can step past it by advancing the clock.
+    """
 
     def __init__(self, secret: bytes):
         self.secret = secret
 
-    def make(self, scope: str, target_key: str) -> str:
-        mac = hmac.new(self.secret, f"{scope}|{target_key}".encode(), hashlib.sha256).digest()[:12]
-        return base64.urlsafe_b64encode(mac + target_key.encode()).decode().rstrip("=")
+    def _mac(self, scope: str, target_key: str, until: int) -> bytes:
+        return hmac.new(self.secret, f"{scope}|{until}|{target_key}".encode(), hashlib.sha256).digest()[:12]
 
-    def read(self, scope: str, token: str | None) -> str | None:
+    def make(self, scope: str, target_key: str, until: float | None = None) -> str:
+        """A token for ``target_key`` that is stale from simulated time ``until`` on (None: never)."""
+        stamp = int(until) if until else 0
+        raw = self._mac(scope, target_key, stamp) + struct.pack("!Q", stamp) + target_key.encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def read(self, scope: str, token: str | None, now: float) -> str | None:
+        """The target a token names, or None when it is forged, from another scope, or stale at ``now``."""
         if not token:
             return None
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, TypeError):
             return None
-        mac, key = raw[:12], raw[12:].decode(errors="replace")
-        good = hmac.new(self.secret, f"{scope}|{key}".encode(), hashlib.sha256).digest()[:12]
-        return key if hmac.compare_digest(mac, good) else None
+        if len(raw) < 20:
+            return None
+        mac, (stamp,), key = raw[:12], struct.unpack("!Q", raw[12:20]), raw[20:].decode(errors="replace")
+        if not hmac.compare_digest(mac, self._mac(scope, key, stamp)):
+            return None
+        return key if not stamp or now < stamp else None

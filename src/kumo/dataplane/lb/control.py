@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Callable, Protocol
 
 from ...core.controllers import Controller
@@ -29,6 +30,7 @@ from .stats import merge
 log = logging.getLogger("kumo.dataplane.lb")
 DATAPLANE = "elb.dataplane"
 HEALTH = "elb.health"
+RESPAWN_PAUSE = 1.0  # real seconds: a worker that lived less than this is replaced only after this pause
 
 
 class Provider(Protocol):
@@ -39,9 +41,10 @@ class Provider(Protocol):
 class DataPlane:
     """The worker processes and the Unix socket they are steered through."""
 
-    def __init__(self, workers: int, on_stats: Callable[[int, dict], None]):
+    def __init__(self, workers: int, on_stats: Callable[[int, dict], None], clock: Callable[[], dict]):
         self.count = max(1, workers)
         self.on_stats = on_stats
+        self.clock = clock  # kumo's clock as workers take it: {"sim": now, "scale": scale}
         self.dir = tempfile.mkdtemp(prefix="kumo-elb-")
         self.path = os.path.join(self.dir, "control.sock")
         self.procs: list[subprocess.Popen] = []
@@ -49,7 +52,11 @@ class DataPlane:
         self.server = None
         self.config: dict | None = None
         self.bind_errors: dict[str, str] = {}
-        self._watch: asyncio.Task | None = None
+        self._pidfds: dict[int, int] = {}  # worker pid -> pidfd, readable once the worker exits
+        self._news = asyncio.Event()  # set whenever a worker says hello or acknowledges a config
+        self._born: dict[int, float] = {}
+        self._respawn: asyncio.TimerHandle | None = None
+        self._stopping = False
         self.version = 0
         self.applied: dict[int, int] = {}  # worker pid -> last config version it applied
         # worker pid -> {group arn: {target key: requests or connections in flight}} of its draining targets
@@ -63,22 +70,64 @@ class DataPlane:
         self.server = await asyncio.start_unix_server(self._session, self.path)
         for _ in range(self.count):
             self._spawn()
-        self._watch = asyncio.get_running_loop().create_task(self._watch_workers())
 
     def _spawn(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUMO_WORKLOAD")}
         env.pop("LD_PRELOAD", None)
-        self.procs.append(subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path], env=env,
-                                           stdin=subprocess.DEVNULL, start_new_session=True))
+        proc = subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path], env=env,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        self.procs.append(proc)
+        self._born[proc.pid] = time.monotonic()  # real-time measurement: how long the process lived
+        # A worker's exit wakes us through its pidfd: no polling, and a replacement starts at once.  Without
+        # pidfds (Linux < 5.3) the end of its control session tells instead (_session).
+        try:
+            fd = os.pidfd_open(proc.pid)
+        except (OSError, AttributeError):  # AttributeError: a Python built without os.pidfd_open
+            return
+        self._pidfds[proc.pid] = fd
+        asyncio.get_running_loop().add_reader(fd, self._exited, proc)
 
-    async def _watch_workers(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            for proc in list(self.procs):
-                if proc.poll() is not None:
-                    log.warning("load balancer worker %d exited (%s); starting another", proc.pid, proc.returncode)
-                    self.procs.remove(proc)
-                    self._spawn()
+    def _unwatch(self, proc: subprocess.Popen) -> None:
+        fd = self._pidfds.pop(proc.pid, None)
+        if fd is not None:
+            asyncio.get_running_loop().remove_reader(fd)
+            os.close(fd)
+
+    def _exited(self, proc: subprocess.Popen) -> None:
+        self._unwatch(proc)
+        if self._stopping or proc not in self.procs or proc.poll() is None:
+            return
+        proc.wait()  # reaps it: it has exited
+        log.warning("load balancer worker %d exited (%s); starting another", proc.pid, proc.returncode)
+        self.procs.remove(proc)
+        lived = time.monotonic() - self._born.pop(proc.pid, 0.0)  # real-time measurement
+        if lived >= RESPAWN_PAUSE:
+            self._spawn()
+        else:  # a worker that dies at once would die again: pause in real time, to spare the host's CPU
+            self._respawn = asyncio.get_running_loop().call_later(RESPAWN_PAUSE, self._respawn_one)
+
+    def _respawn_one(self) -> None:
+        self._respawn = None
+        if self.running and not self._stopping:
+            self._spawn()
+
+    async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``done()`` holds, re-checked on each hello or acknowledgement of a worker.
+
+        ``timeout`` is in real seconds, on purpose: it bounds a wait for real processes to answer, which a
+        frozen or accelerated kumo clock must neither stretch nor shorten."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout  # real time: see above
+        while not done():
+            left = deadline - loop.time()  # real time: see above
+            if left <= 0:
+                return False
+            self._news.clear()
+            try:
+                await asyncio.wait_for(self._news.wait(), left)  # real-time bound: see above
+            except asyncio.TimeoutError:
+                return done()
+        return True
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         pid = None
@@ -89,10 +138,14 @@ class DataPlane:
                 if message.get("type") == "hello":
                     pid = message["pid"]
                     self.writers[pid] = writer
+                    self._news.set()
                     if self.config is not None:
-                        await self._send(writer, self.config)
+                        # With the clock as it is now, not as when the config was made: so it stands for every
+                        # message so far, and carries the current version.
+                        await self._send(writer, {**self.config, "clock": self.clock(), "version": self.version})
                 elif message.get("type") == "applied":
                     self.applied[pid] = message.get("version") or 0
+                    self._news.set()
                 elif message.get("type") == "stats":
                     self.bind_errors.update(message.get("bind_errors") or {})
                     self.draining[pid] = message.get("draining") or {}
@@ -102,7 +155,15 @@ class DataPlane:
         finally:
             self.writers.pop(pid, None)
             self.draining.pop(pid, None)
+            self._news.set()
             writer.close()
+            gone = next((p for p in self.procs if p.pid == pid and p.pid not in self._pidfds), None)
+            if gone is not None and self.running and not self._stopping:
+                try:
+                    await asyncio.to_thread(gone.wait, 5)  # its session ended: it is exiting
+                except subprocess.TimeoutExpired:
+                    return
+                self._exited(gone)
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, message: dict) -> None:
@@ -111,37 +172,33 @@ class DataPlane:
         await writer.drain()
 
     async def push(self, message: dict) -> None:
+        """Send a config snapshot or a clock update to every worker, and wait until each has applied it."""
+        self.version += 1
+        message["version"] = self.version
         if message.get("type") == "config":
-            self.version += 1
-            message["version"] = self.version
             self.config = message
         for writer in list(self.writers.values()):
             try:
                 await self._send(writer, message)
             except (ConnectionError, RuntimeError):
                 pass
-        if message.get("type") == "config":
-            await self._acknowledged(message["version"])
+        await self._acknowledged(message["version"])
 
     async def _acknowledged(self, version: int, timeout: float = 5.0) -> None:
         """Wait until every worker serves this version, so what the API reports is what traffic sees."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            if all(self.applied.get(pid, 0) >= version for pid in self.writers):
-                return
-            await asyncio.sleep(0.005)
-        log.warning("load balancer workers did not apply config %d in %.0fs", version, timeout)
+        if not await self._until(lambda: all(self.applied.get(pid, 0) >= version for pid in self.writers), timeout):
+            log.warning("load balancer workers did not apply config %d in %.0fs", version, timeout)
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.writers) < self.count and loop.time() < deadline:
-            await asyncio.sleep(0.02)
+        await self._until(lambda: len(self.writers) >= self.count, timeout)
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
+        self._stopping = True
+        if self._respawn is not None:
+            self._respawn.cancel()
+            self._respawn = None
+        for proc in self.procs:
+            self._unwatch(proc)
         for proc in self.procs:
             if proc.poll() is None:
                 proc.terminate()
@@ -168,12 +225,13 @@ class ElbRuntime:
         # per core preempts them and its sibling (on 2 cores one worker measured both more requests/s and a
         # p99 half as long as two; bench/RESULTS.md).
         workers = int(os.environ.get("KUMO_ELB_WORKERS") or max(1, min((os.cpu_count() or 1) // 2, 4)))
-        self.dataplane = DataPlane(workers, self._on_stats)
+        self.dataplane = DataPlane(workers, self._on_stats, self._clock_state)
         self.minute: dict = {}
         self.active: dict[int, dict[str, int]] = {}
         self.drain_watchers: list[Callable[[], None]] = []  # told when workers report on draining targets
         self._minute_timer = None
         self._last_applied: str | None = None
+        self._clock_moved = False  # time jumped or changed pace since the workers were last told
         self._requested = 0
         self._applied = 0
         self._applied_event = asyncio.Event()
@@ -187,26 +245,29 @@ class ElbRuntime:
         self.kumo.controllers.enqueue(DATAPLANE, "config")
 
     async def settle(self, timeout: float = 10.0) -> None:
-        """Wait until the workers serve every change requested so far (bounded)."""
+        """Wait until the workers serve every change requested so far, at most ``timeout`` real seconds
+        (a bound on waiting for real processes, not a duration of kumo's world)."""
         wanted = self._requested
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._applied < wanted and loop.time() < deadline:
+        deadline = loop.time() + timeout  # real time: see above
+        while self._applied < wanted and loop.time() < deadline:  # real time
             self._applied_event.clear()
             try:
-                await asyncio.wait_for(self._applied_event.wait(), max(0.0, deadline - loop.time()))
+                await asyncio.wait_for(self._applied_event.wait(), max(0.0, deadline - loop.time()))  # real time
             except asyncio.TimeoutError:
                 break
 
+    def _clock_state(self) -> dict:
+        return {"sim": self.kumo.clock.now(), "scale": self.kumo.clock.scale}
+
     def on_clock_change(self) -> None:
+        """Time jumped or changed pace: the workers' views follow, through the data plane controller, so that
+        once an advance has settled (``ServerThread.advance``) every worker judges cookies and idle timeouts
+        by the new time."""
         if not self.dataplane.running:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        loop.create_task(self.dataplane.push({"type": "clock", "sim": self.kumo.clock.now(),
-                                              "scale": self.kumo.clock.scale}))
+        self._clock_moved = True
+        self.kumo.controllers.enqueue(DATAPLANE, "config")
 
     def start_metrics(self) -> None:
         now = self.kumo.clock.now()
@@ -254,9 +315,12 @@ class ElbRuntime:
             if not self.dataplane.running:
                 await self.dataplane.start()
                 await self.dataplane.wait_ready()
+            moved, self._clock_moved = self._clock_moved, False
             if key != self._last_applied:
                 self._last_applied = key
                 await self.dataplane.push(message)
+            elif moved:
+                await self.dataplane.push({"type": "clock", **self._clock_state()})
         for provider in self.providers:
             served = getattr(provider, "served", None)
             if served is not None:
@@ -271,8 +335,10 @@ class ElbRuntime:
         targets = [t for t in group["targets"] if not t.get("state") and t.get("host")]
         if not hc.get("enabled", True) or not targets:
             return False
-        scale = self.kumo.clock.scale
-        timeout = hc["timeout"] / scale if scale > 0 else min(float(hc["timeout"]), 2.0)
+        # HealthCheckTimeoutSeconds at the clock's pace, in real seconds: a probe waits on a real target, which
+        # answers in real time, so an advance must not time out a probe in flight (a frozen clock allows 2 s).
+        timeout = self.kumo.clock.real_delay(float(hc["timeout"]))
+        timeout = min(float(hc["timeout"]), 2.0) if timeout is None else timeout
         outcomes = await asyncio.gather(*[probes.probe(hc, t, timeout) for t in targets])
         changed = False
         now = self.kumo.clock.now()
@@ -368,7 +434,8 @@ class DataPlaneController(Controller):
     async def reset(self) -> None:
         self.runtime.health.clear()
         await self.runtime.stop()
-        self.runtime.dataplane = DataPlane(self.runtime.dataplane.count, self.runtime._on_stats)
+        self.runtime.dataplane = DataPlane(self.runtime.dataplane.count, self.runtime._on_stats,
+                                           self.runtime._clock_state)
         self.runtime._last_applied = None
 
 

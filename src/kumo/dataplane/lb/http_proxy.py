@@ -94,7 +94,7 @@ class ClientConnection(asyncio.Protocol):
         self.zone = None
         # The worker's sweep turns `seen` into `last_activity` and collects `nbytes` into the stats: the hot
         # path then costs neither a clock read nor a stats call per read.
-        self.last_activity = time.monotonic()
+        self.last_activity = worker.clock.now()  # kumo's clock, as the idle timeout it is judged by
         self.seen = False
         self.nbytes = 0
         self.write_ready = asyncio.Event()
@@ -232,7 +232,7 @@ class ClientConnection(asyncio.Protocol):
 
     def _start(self, req: ParsedRequest) -> bool:
         """Begin serving one request; True when the answer is already written."""
-        started = time.monotonic()
+        started = time.monotonic()  # real-time measurement: TargetResponseTime is the target's real latency
         lst = self.listener
         if lst.default_actions is not None:  # only the default rule: nothing to match
             view, actions = None, lst.default_actions
@@ -282,7 +282,7 @@ class ClientConnection(asyncio.Protocol):
         if wg.sticky:
             cookies = self._cookies(req, view)
             if cookies.get("AWSALBTG"):
-                chosen = self.worker.tokens.read(lst.lb + "|tg", cookies["AWSALBTG"])
+                chosen = self.worker.tokens.read(lst.lb + "|tg", cookies["AWSALBTG"], self.worker.clock.now())
                 if chosen and any(arn == chosen for arn, _ in wg.groups):
                     group_arn = chosen
         if group_arn is None:
@@ -298,9 +298,10 @@ class ClientConnection(asyncio.Protocol):
 
             return lambda_target.forward(self, req, group, target, keep, started)
         if wg.sticky:
-            token = self.worker.tokens.make(lst.lb + "|tg", group_arn)
-            set_cookies.append(_cookie("AWSALBTG", token, wg.sticky_seconds))
-            set_cookies.append(_cookie("AWSALBTGCORS", token, wg.sticky_seconds, cors=True))
+            now = self.worker.clock.now()
+            token = self.worker.tokens.make(lst.lb + "|tg", group_arn, _until(now, wg.sticky_seconds))
+            set_cookies.append(_cookie("AWSALBTG", token, wg.sticky_seconds, now))
+            set_cookies.append(_cookie("AWSALBTGCORS", token, wg.sticky_seconds, now, cors=True))
         payload = self._upstream_request(req)
         self.exchange = Exchange(req, keep, target, group, set_cookies, started)
         target.outstanding += 1
@@ -331,7 +332,7 @@ class ClientConnection(asyncio.Protocol):
 
     def _send(self, conn, payload: bytes) -> None:
         ex = self.exchange
-        conn.start(payload, ex.head_only, self, self.worker.clock.real_timeout(self.listener.idle_timeout))
+        conn.start(payload, ex.head_only, self, self.worker.clock.real_delay(self.listener.idle_timeout))
 
     # -- what the target answers (called by the upstream connection) ---------------------------
     def upstream_head(self, conn, status: int, resp_headers: list, no_body: bool) -> None:
@@ -342,9 +343,10 @@ class ClientConnection(asyncio.Protocol):
             app_name = sticky.get("cookie_name", "").lower().encode()
             if any(n.lower() == b"set-cookie" and v.split(b"=", 1)[0].strip().lower() == app_name
                    for n, v in resp_headers):
+                now, seconds = self.worker.clock.now(), sticky.get("duration", 86400)
                 ex.set_cookies.append(_cookie(sticky.get("cookie", "AWSALBAPP-0"),
-                                              self.worker.tokens.make(group.arn, ex.target.key),
-                                              sticky.get("duration", 86400)))
+                                              self.worker.tokens.make(group.arn, ex.target.key, _until(now, seconds)),
+                                              seconds, now))
         lines = [_status_line(status)]
         length = None
         for name, value in resp_headers:
@@ -374,7 +376,7 @@ class ClientConnection(asyncio.Protocol):
             return
         ex.target.outstanding -= 1
         self.worker.stats.target_response(self.listener.lb, ex.group.arn, ex.target.key, self._status,
-                                          time.monotonic() - ex.started)
+                                          time.monotonic() - ex.started)  # real-time measurement (latency)
         if conn.reusable():
             self.worker.pool.release(conn)
         else:
@@ -405,22 +407,24 @@ class ClientConnection(asyncio.Protocol):
         chosen = None
         scope = group.arn
         kind = sticky.get("type")
+        now = self.worker.clock.now()
         if cookies is None and kind in ("lb_cookie", "app_cookie"):
             cookies = self._cookies(req, view)
         if kind == "lb_cookie":
-            key = self.worker.tokens.read(scope, cookies.get(sticky.get("cookie", "AWSALB")))
+            key = self.worker.tokens.read(scope, cookies.get(sticky.get("cookie", "AWSALB")), now)
             chosen = next((t for t in candidates if t.key == key), None) if key else None
         elif kind == "app_cookie":
-            key = self.worker.tokens.read(scope, cookies.get(sticky.get("cookie", "AWSALBAPP-0")))
+            key = self.worker.tokens.read(scope, cookies.get(sticky.get("cookie", "AWSALBAPP-0")), now)
             chosen = next((t for t in candidates if t.key == key), None) if key else None
         if chosen is None:
-            chosen = group.pick(candidates, self.worker.clock.now(), random)
+            chosen = group.pick(candidates, now, random)
         if chosen is not None and kind == "lb_cookie":
-            token = self.worker.tokens.make(scope, chosen.key)
+            seconds = sticky.get("duration", 86400)
+            token = self.worker.tokens.make(scope, chosen.key, _until(now, seconds))
             name = sticky.get("cookie", "AWSALB")
-            set_cookies.append(_cookie(name, token, sticky.get("duration", 86400)))
+            set_cookies.append(_cookie(name, token, seconds, now))
             if name in ("AWSALB", "AWSELB"):  # ALB and Classic both add a SameSite=None twin for CORS
-                set_cookies.append(_cookie(name + "CORS", token, sticky.get("duration", 86400), cors=True))
+                set_cookies.append(_cookie(name + "CORS", token, seconds, now, cors=True))
         return chosen, set_cookies
 
     def _upstream_request(self, req: ParsedRequest) -> bytes:
@@ -440,7 +444,7 @@ class ClientConnection(asyncio.Protocol):
         xff = forwarded_for + b", " + client if forwarded_for else client
         parts += (b"X-Forwarded-For: ", xff, lst.forwarded_proto_port)
         if lst.kind != "classic":
-            parts += [b"X-Amzn-Trace-Id: ", trace_id(trace, time.time()).encode(), b"\r\n"]
+            parts += [b"X-Amzn-Trace-Id: ", trace_id(trace, self.worker.clock.now()).encode(), b"\r\n"]
         if lst.tls_headers and self.tls:
             parts += [b"x-amzn-tls-version: ", self.tls[0].encode(), b"\r\nx-amzn-tls-cipher-suite: ",
                       self.tls[1].encode(), b"\r\n"]
@@ -468,10 +472,16 @@ def _cookies(lines: list[str]) -> dict[str, str]:
     return out
 
 
-def _cookie(name: str, value: str, seconds: int | None, cors: bool = False) -> str:
+def _until(now: float, seconds: int | None) -> float | None:
+    """When a stickiness cookie set at ``now`` goes stale (None: a session cookie, stale never)."""
+    return None if seconds is None else now + seconds
+
+
+def _cookie(name: str, value: str, seconds: int | None, now: float, cors: bool = False) -> str:
+    """A Set-Cookie value whose Expires counts ``seconds`` from ``now`` on kumo's clock."""
     cookie = f"{name}={value}; Path=/"
     if seconds is not None:  # None: a session cookie (Classic's stickiness without CookieExpirationPeriod)
-        expires = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + seconds))
+        expires = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now + seconds))
         cookie = f"{name}={value}; Expires={expires}; Path=/"
     if cors:
         cookie += "; SameSite=None; Secure"

@@ -165,7 +165,8 @@ async def _exchange(conn, doc: dict, group, target, keep: bool, started: float, 
             conn._error(502, keep)
         else:
             conn.transport.write(raw if req_not_head(doc) else raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")
-            stats.target_response(conn.listener.lb, group.arn, target.key, code, time.monotonic() - started)
+            stats.target_response(conn.listener.lb, group.arn, target.key, code,
+                                  time.monotonic() - started)  # real-time measurement (latency)
     else:
         conn._error(503 if status == 429 else 502, keep)
     conn._complete(keep)

@@ -11,6 +11,8 @@ USER_AGENT = "ELB-HealthChecker/2.0"
 
 
 async def probe(hc: dict, target: dict, timeout: float) -> Outcome:
+    """One check of one target, given ``timeout`` real seconds to answer (the caller converts the check's
+    timeout at the clock's pace: a target answers in real time)."""
     port = target["port"] if hc.get("port") in (None, "traffic-port") else int(hc["port"])
     host = target["host"]
     protocol = (hc.get("protocol") or "HTTP").upper()

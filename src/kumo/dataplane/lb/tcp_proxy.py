@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from typing import TYPE_CHECKING
 
 from . import ppv2
@@ -33,7 +32,7 @@ class TcpClient(asyncio.Protocol):
         self.pending: list[bytes] = []
         self.closed = False
         # As on HTTP connections, the worker's sweep reads `seen` and collects `nbytes`.
-        self.last_activity = time.monotonic()
+        self.last_activity = worker.clock.now()  # kumo's clock, as the idle timeout it is judged by
         self.seen = False
         self.nbytes = 0
         self.busy = False
@@ -191,8 +190,12 @@ class UdpListener(asyncio.DatagramProtocol):
         flow.send(data)
 
     def sweep(self) -> None:
-        now = time.monotonic()
+        now = self.worker.clock.now()
         for addr, flow in list(self.flows.items()):
+            if flow.seen:
+                flow.seen = False
+                flow.last_activity = now
+                continue
             if flow.closed or now - flow.last_activity > UDP_IDLE:
                 flow.close()
                 self.flows.pop(addr, None)
@@ -207,7 +210,8 @@ class UdpFlow(asyncio.DatagramProtocol):
         self.transport = None
         self.pending: list[bytes] = []
         self.closed = False
-        self.last_activity = time.monotonic()
+        self.last_activity = listener.worker.clock.now()  # kumo's clock; datagrams set `seen`, the sweep stamps
+        self.seen = False
 
     async def open(self, host: str, port: int):
         loop = asyncio.get_running_loop()
@@ -224,7 +228,7 @@ class UdpFlow(asyncio.DatagramProtocol):
         self.transport = transport
 
     def send(self, data: bytes):
-        self.last_activity = time.monotonic()
+        self.seen = True
         if self.transport is None:
             self.pending.append(data)
         else:
@@ -236,7 +240,7 @@ class UdpFlow(asyncio.DatagramProtocol):
         self.transport.sendto(data)
 
     def datagram_received(self, data: bytes, addr):
-        self.last_activity = time.monotonic()
+        self.seen = True
         self.listener.worker.stats.processed(self.listener.listener.lb, len(data))
         self.listener.transport.sendto(data, self.client)
 

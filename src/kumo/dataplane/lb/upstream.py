@@ -3,7 +3,9 @@
 An exchange runs on callbacks, without a task in between: what one read of
 the target yields (the response head, body bytes, the end) leaves for the
 client in one write, and the worker's periodic sweep enforces the idle
-timeout, so an exchange costs no timer.  Completion is handed back once the
+timeout (in real seconds at the clock's pace: a target answers in real time),
+so an exchange costs no timer and no clock read (a read only sets ``seen``,
+which the sweep turns into a time).  Completion is handed back once the
 read is parsed and flushed, so the client can start its next request on this
 same connection without re-entering the parser.
 """
@@ -11,7 +13,6 @@ same connection without re-entering the parser.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httptools
 
@@ -33,8 +34,9 @@ class Upstream(asyncio.Protocol):
         self._headers: list = []
         self._head_seen = False
         self._complete = False
-        self._idle = None
-        self._last = 0.0
+        self._idle = None  # the idle timeout of the exchange under way, in real seconds (None: none)
+        self._last = 0.0  # when the target last sent something (real time, stamped by the sweep)
+        self.seen = False
         self._out: list[bytes] = []  # bytes for the client, flushed once per read
         self._done = None  # the client to hand the finished exchange back to, after this read
 
@@ -50,7 +52,7 @@ class Upstream(asyncio.Protocol):
         if not self.active:
             self.transport.close()  # data out of turn: the connection cannot be trusted
             return
-        self._last = time.monotonic()
+        self.seen = True
         client = self.client
         if client is not None:
             client.nbytes += len(data)
@@ -90,13 +92,18 @@ class Upstream(asyncio.Protocol):
         self._complete = False
         self.active = True
         self._idle = idle
-        self._last = time.monotonic()
+        self.seen = True
         self._out = []
         self.pool.busy.add(self)
         self.transport.write(payload)
 
     def check_idle(self, now: float) -> None:
-        """Called by the worker's sweep: a target silent past the idle timeout fails the exchange."""
+        """Called by the worker's sweep (``now`` in real time): a target silent past the idle timeout
+        fails the exchange."""
+        if self.seen:
+            self.seen = False
+            self._last = now
+            return
         if self.active and not self._complete and self._idle is not None and now - self._last > self._idle:
             self._fail(TimeoutError("target idle past the idle timeout"))
 

@@ -25,14 +25,18 @@ from .balance import Group, StickyTokens, Target
 from .stats import Stats
 
 log = logging.getLogger("kumo.dataplane.lb.worker")
-TICK = 0.25  # real seconds between idle-timeout sweeps
+TICK = 0.25  # real seconds between idle-timeout sweeps (how soon a timeout is noticed, not how long it is)
+REPORT_EVERY = 1.0  # real seconds between counter reports to the control plane
 
 
 class ClockView:
-    """kumo's simulated clock as this process sees it (the control plane sends updates)."""
+    """kumo's simulated clock (core/clock.py) as this process sees it: every timestamp, expiry and
+    timeout of a worker reads it.  The control plane sends it with each config snapshot and whenever
+    time jumps or changes pace; in between it runs on from the last update at the last scale."""
 
     def __init__(self):
-        self.sim, self.real, self.scale = time.time(), time.monotonic(), 1.0
+        # Frozen at 0 until the first update: nothing serves before the first config, which carries the clock.
+        self.sim, self.real, self.scale = 0.0, time.monotonic(), 0.0
 
     def update(self, sim: float, scale: float) -> None:
         self.sim, self.real, self.scale = sim, time.monotonic(), scale
@@ -40,8 +44,8 @@ class ClockView:
     def now(self) -> float:
         return self.sim + (time.monotonic() - self.real) * self.scale
 
-    def real_timeout(self, sim_seconds: float) -> float | None:
-        """Real seconds for a simulated timeout (None: the clock is frozen, wait for ever)."""
+    def real_delay(self, sim_seconds: float) -> float | None:
+        """Real seconds that ``sim_seconds`` take at the clock's current pace (None: frozen, never)."""
         return None if self.scale == 0 else max(0.05, sim_seconds / self.scale)
 
 
@@ -113,7 +117,8 @@ class Worker:
                 await self.apply(message)
                 await self._send({"type": "applied", "version": message.get("version")})
             elif kind == "clock":
-                self.clock.update(message["sim"], message["scale"])
+                self._set_clock(message)
+                await self._send({"type": "applied", "version": message.get("version")})
             elif kind == "stop":
                 return
 
@@ -124,7 +129,10 @@ class Worker:
 
     async def _report_forever(self) -> None:
         while True:
-            await asyncio.sleep(1.0)
+            # Real time on purpose: counters cross to the control plane at a steady real pace, so the in-flight
+            # counts that end a Classic drain arrive on a frozen clock too; the control plane files them under
+            # minutes of kumo's clock.
+            await asyncio.sleep(REPORT_EVERY)
             for conn in self.connections:
                 conn.collect()
             snapshot = self.stats.drain()
@@ -136,27 +144,40 @@ class Worker:
                                   "draining": draining})
 
     async def _sweep_forever(self) -> None:
+        """Idle timeouts.  A connection with nothing under way is judged on kumo's clock: a jump of the clock
+        (advance) expires it as time running would, and a frozen clock expires none.  An exchange waiting on a
+        target gets the idle timeout at the clock's pace in real seconds instead (``real_delay``): the target
+        answers in real time, so an advance must not time out a request in flight.  The sweep itself polls in
+        real time (TICK), because the view of the clock can jump at any moment."""
         while True:
             await asyncio.sleep(TICK)
-            now = time.monotonic()
+            now = self.clock.now()
+            self._stamp(now)
             for conn in list(self.connections):
-                if conn.seen:
-                    conn.seen = False
-                    conn.last_activity = now
-                    continue
                 lst = conn.listener
-                limit = self.clock.real_timeout(lst.idle_timeout if lst.kind != "network" else 350.0)
-                if limit is not None and not conn.busy and now - conn.last_activity > limit:
+                limit = lst.idle_timeout if lst.kind != "network" else 350.0
+                if not conn.busy and now - conn.last_activity > limit:
                     conn.transport.close()
             for lst in self.listeners.values():
                 for server in lst.servers:
                     if hasattr(server, "sweep"):
                         server.sweep()
-            self.pool.sweep(now)
+            self.pool.sweep(time.monotonic())  # real time: exchanges in flight wait on real targets
 
     # -- config ---------------------------------------------------------------------------------------
+    def _set_clock(self, state: dict) -> None:
+        # Activity seen since the last sweep happened before this jump: stamp it with the time before.
+        self._stamp(self.clock.now())
+        self.clock.update(state["sim"], state["scale"])
+
+    def _stamp(self, now: float) -> None:
+        for conn in self.connections:
+            if conn.seen:
+                conn.seen = False
+                conn.last_activity = now
+
     async def apply(self, message: dict) -> None:
-        self.clock.update(message["clock"]["sim"], message["clock"]["scale"])
+        self._set_clock(message["clock"])
         self.tokens = StickyTokens(bytes.fromhex(message["secret"]))
         groups = {}
         for arn, spec in message["groups"].items():

@@ -21,7 +21,7 @@ from .lifecycle import KIND, handle_of
 
 log = logging.getLogger("kumo.ec2.monitor")
 
-SAMPLE_EVERY = 1.0  # real seconds
+SAMPLE_EVERY = 1.0  # real seconds: a real-time measurement of real processes (CPU seconds per real second)
 MINUTE = 60.0
 CONSOLE_GROUP = "/aws/ec2/console"  # instance console output, one stream per instance
 
@@ -106,7 +106,7 @@ class Monitor:
             put_events(self.kumo, account, region, CONSOLE_GROUP, iid, lines)
 
     def sample(self) -> None:
-        now = time.monotonic()
+        now = time.monotonic()  # real-time measurement: CPU rates are per real second
         seen = set()
         for scope, iid, inst in self.running():
             seen.add(iid)
@@ -146,7 +146,7 @@ class Monitor:
             self._schedule()
 
     def publish(self, minute_end: float) -> None:
-        now = time.monotonic()
+        now = time.monotonic()  # real-time measurement: CPU rates are per real second
         points: list[Datapoint] = []
         minute_start = minute_end - MINUTE
         for scope, iid, inst in self.running():

@@ -75,12 +75,12 @@ class Limiter:
         return self.function[(account, region, name)]
 
     async def wait_release(self, account: str, region: str, timeout: float) -> None:
-        """Until some invocation of the account and region ends (or ``timeout`` real seconds)."""
+        """Until some invocation of the account and region ends (or ``timeout`` seconds of kumo's clock)."""
         event = self._released.get((account, region))
         if event is None:
             event = self._released[(account, region)] = asyncio.Event()
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            await self.kumo.clock.wait_for(event.wait(), timeout)
         except asyncio.TimeoutError:
             pass
 

@@ -24,7 +24,6 @@ import json
 import logging
 import secrets
 import string
-import time
 import uuid
 
 from aiohttp import web
@@ -159,7 +158,7 @@ class UrlServer:
                 return web.json_response({"Message": exc.message}, status=exc.status,
                                          headers={"x-amzn-ErrorType": exc.code})
         request_id = str(uuid.uuid4())
-        event = _event(request, body, rec, account, request_id)
+        event = _event(request, body, rec, account, request_id, self.kumo.clock.now())
         engine = self.service.engine
         try:
             r = engine.resolve(account, region, rec["_function"], rec.get("_qualifier"))
@@ -182,7 +181,8 @@ class UrlServer:
         return response
 
 
-def _event(request: web.Request, body: bytes, rec: dict, account: str, request_id: str) -> dict:
+def _event(request: web.Request, body: bytes, rec: dict, account: str, request_id: str, now: float) -> dict:
+    """The function URL's event (payload format 2.0); ``now`` is the request's time on kumo's clock."""
     headers: dict[str, str] = {}
     for k, v in request.headers.items():
         key = k.lower()
@@ -191,7 +191,6 @@ def _event(request: web.Request, body: bytes, rec: dict, account: str, request_i
     query: dict[str, str] = {}
     for k, v in request.query.items():
         query[k] = f"{query[k]},{v}" if k in query else v
-    now = time.time()
     url_id = rec["_url_id"]
     ctype = request.headers.get("Content-Type", "")
     textual = any(t in ctype for t in _TEXT_TYPES) or not ctype
