@@ -192,6 +192,9 @@ class InstanceController(Controller):
             tree.write(f".kumo/scripts/files/{n}", f["content"])
         tree.write(".kumo/scripts/runcmd", userdata.runcmd_script(plan).encode())
         tree.write(".kumo/boot.sh", userdata.boot_script(plan, root, iid, seen_dir, within).encode())
+        from .clock_view import write as write_clock_view
+
+        write_clock_view(self.kumo, disk)  # console timestamps read kumo's clock
         if self.rt.shim is not None:
             with open(self.rt.shim, "rb") as shim:
                 tree.write(".kumo/netshim.so", shim, 0o755)
