@@ -122,3 +122,28 @@ def test_console_timestamps_follow_kumos_clock(aws, kumo_server):
     last = re.findall(r"finished at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000)", out)[-1]
     when = dt.datetime.strptime(last, "%a, %d %b %Y %H:%M:%S %z").timestamp()
     assert abs(when - kumo_server.kumo.clock.now()) < 60
+
+
+# Waits (at most 30 s of real time) until the instance is tagged Go, then lets the boot finish.
+WAITS_FOR_A_TAG = """#!/bin/sh
+for i in $(seq 300); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' http://169.254.169.254/latest/meta-data/tags/instance/Go)" = 200 ] && break
+  sleep 0.1
+done
+echo tagged
+"""
+
+
+def test_a_running_instance_follows_a_jump_of_kumos_clock(aws, kumo_server):
+    ec2 = aws("ec2")
+    iid = ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=1, MaxCount=1, UserData=WAITS_FOR_A_TAG,
+                            MetadataOptions={"HttpTokens": "optional", "InstanceMetadataTags": "enabled"}
+                            )["Instances"][0]["InstanceId"]
+    console(ec2, iid, BOOT_MARK)
+    kumo_server.advance(5 * 3600)  # while the boot waits
+    ec2.create_tags(Resources=[iid], Tags=[{"Key": "Go", "Value": "1"}])
+    out = console(ec2, iid, "Up 1 boot(s)", timeout=40)
+    assert "tagged" in out
+    stamp = re.findall(r"finished at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000)", out)[-1]
+    when = dt.datetime.strptime(stamp, "%a, %d %b %Y %H:%M:%S %z").timestamp()
+    assert abs(when - kumo_server.kumo.clock.now()) < 60, (stamp, kumo_server.kumo.clock.now())
