@@ -63,7 +63,9 @@ def run(kumo, rt, now: float) -> None:
         record = {"boot": _boot_at(inst)}
         for name, result in zip(("instance", "system"), results):
             held = before.get(name) if same_boot else None
-            record[name] = held if held and held[0] == result else [result, now]
+            # An instance impaired from its launch on is impaired since it was launched, as EC2 reports it.
+            since = now if held else _boot_at(inst)
+            record[name] = held if held and held[0] == result else [result, since]
         if record != before:
             inst["_checks"] = record
             changed.append((scope, iid, inst))
