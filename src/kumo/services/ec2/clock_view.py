@@ -3,8 +3,9 @@
 A workload reads the host's wall clock; the boot script places it in kumo's
 simulated time with this view (``userdata.clock_view``), so what it prints on
 the console (cloud-init's "running" and "finished" lines, the semaphores'
-times) carries kumo's time.  The view is written at every boot and again on
-every running disk whenever kumo's time jumps or changes pace.
+times) carries kumo's time.  The view is written at every boot, and again on
+every live instance's disk whenever kumo's time jumps or changes pace and
+when kumo starts (it adopts instances that kept running).
 """
 
 from __future__ import annotations
@@ -40,3 +41,6 @@ def follow(kumo, rt) -> None:
                         log.debug("%s: clock view not written: %s", iid, exc)
 
     kumo.clock.observe(changed)
+    # A restarted kumo resumes its clock where it left off, not where the views of the instances it adopts
+    # would have carried on to.
+    kumo.on_start(changed)
