@@ -147,3 +147,31 @@ def test_a_running_instance_follows_a_jump_of_kumos_clock(aws, kumo_server):
     stamp = re.findall(r"finished at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000)", out)[-1]
     when = dt.datetime.strptime(stamp, "%a, %d %b %Y %H:%M:%S %z").timestamp()
     assert abs(when - kumo_server.kumo.clock.now()) < 60, (stamp, kumo_server.kumo.clock.now())
+
+
+def test_an_adopted_instance_reads_the_restarted_kumos_clock(kumo_process):
+    import json
+    import urllib.request
+
+    # A fast clock, then kill -9: the instance keeps running on the fast view; the restarted kumo's clock is
+    # frozen where the first one left it, and the adopted instance must read that clock, not run on.
+    k = kumo_process("--time-scale", "1000").start()
+    ec2 = k.client("ec2")
+    iid = ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=1, MaxCount=1, UserData=WAITS_FOR_A_TAG,
+                            MetadataOptions={"HttpTokens": "optional", "InstanceMetadataTags": "enabled"}
+                            )["Instances"][0]["InstanceId"]
+    console(ec2, iid, BOOT_MARK)
+    k.kill9()
+    k2 = kumo_process("--time-scale", "0", like=k).start()
+    ec2 = k2.client("ec2")
+    try:
+        ec2.create_tags(Resources=[iid], Tags=[{"Key": "Go", "Value": "1"}])
+        out = console(ec2, iid, "Up 1 boot(s)", timeout=40)
+        assert "tagged" in out and out.count(BOOT_MARK) == 1  # adopted, not booted again
+        now = json.loads(urllib.request.urlopen(f"{k2.endpoint}/_kumo/clock", timeout=10).read())["now"]
+        stamp = re.findall(r"finished at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000)", out)[-1]
+        when = dt.datetime.strptime(stamp, "%a, %d %b %Y %H:%M:%S %z").timestamp()
+        assert abs(when - now) < 60, (stamp, now)
+    finally:
+        ec2.terminate_instances(InstanceIds=[iid])
+        wait_state(ec2, [iid], "terminated")
