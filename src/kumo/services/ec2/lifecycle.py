@@ -188,13 +188,13 @@ class InstanceController(Controller):
         tree.mkdir(".kumo/scripts/files")
         for name, body, _ in plan.scripts:  # names are single file names (userdata.script_name)
             tree.write(f".kumo/scripts/user/{name}", body, 0o755)
+        from .clock_view import write as write_clock_view
+
+        write_clock_view(self.kumo, disk)  # console timestamps read kumo's clock
         for n, f in enumerate(plan.files):
             tree.write(f".kumo/scripts/files/{n}", f["content"])
         tree.write(".kumo/scripts/runcmd", userdata.runcmd_script(plan).encode())
         tree.write(".kumo/boot.sh", userdata.boot_script(plan, root, iid, seen_dir, within).encode())
-        from .clock_view import write as write_clock_view
-
-        write_clock_view(self.kumo, disk)  # console timestamps read kumo's clock
         if self.rt.shim is not None:
             with open(self.rt.shim, "rb") as shim:
                 tree.write(".kumo/netshim.so", shim, 0o755)

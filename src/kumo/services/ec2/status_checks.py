@@ -20,7 +20,7 @@ check's ``ImpairedSince``).
 
 from __future__ import annotations
 
-from .lifecycle import KIND, handle_of
+from .lifecycle import KIND
 
 CHECK_EVERY = 60.0  # EC2 runs its status checks every minute
 BOOT_GRACE = 60.0  # a check reports "initializing" while the boot has not finished, for at most this long
@@ -40,7 +40,7 @@ def check(rt, inst: dict, now: float) -> tuple[str, str]:
     """(instance check, system check) of a running instance at this moment: passed, failed or initializing."""
     booting = now - _boot_at(inst) < BOOT_GRACE and not _boot_finished(rt, inst)
     killed = inst.get("_boot") is not None and inst.get("_killed_boot") == _boot_at(inst)  # faults.py
-    if killed or inst.get("_frozen") or not rt.backend.alive(handle_of(inst)):
+    if killed or inst.get("_frozen") or not rt.backend.alive(rt.controller.handle(inst)):
         instance = "failed"
     else:
         instance = "initializing" if booting else "passed"
