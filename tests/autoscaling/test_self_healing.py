@@ -120,7 +120,10 @@ def test_a_crashed_instance_fails_its_status_check_and_is_replaced(aws, kumo_ser
                                   LaunchTemplate={"LaunchTemplateName": "web"}, AvailabilityZones=["us-east-1a"])
     g = wait_group(kumo_server, asg, "g", in_service(2))
     victim = g["Instances"][0]["InstanceId"]
+    kumo_server.advance(60 - kumo_server.kumo.clock.now() % 60 + 1)  # just past a minute's status checks
     _fault(endpoint, victim, "kill")
+    kumo_server.advance(30)  # EC2 checks once a minute: the crash is not seen yet, so the group keeps it
+    assert next(i for i in group(asg, "g")["Instances"] if i["InstanceId"] == victim)["HealthStatus"] == "Healthy"
     g = wait_group(kumo_server, asg, "g", lambda g: victim not in [i["InstanceId"] for i in g["Instances"]]
                    and in_service(2)(g), step=5)
     gone = next(a for a in asg.describe_scaling_activities(AutoScalingGroupName="g")["Activities"]

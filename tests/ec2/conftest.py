@@ -70,6 +70,13 @@ def console(ec2, instance_id: str, contains: str, timeout: float = 15.0) -> str:
         time.sleep(0.2)
 
 
+def next_status_check(kumo_server) -> None:
+    """Advance kumo's clock just past its next minute, when EC2 runs its status checks; the next one is then
+    most of a minute away (in real time too, on a clock at scale 1)."""
+    now = kumo_server.kumo.clock.now()
+    kumo_server.advance(60 - now % 60 + 1)
+
+
 @pytest.fixture(autouse=True)
 def terminate_instances_afterwards(aws):
     """Every instance a test starts is terminated when it ends (its processes stop with it)."""

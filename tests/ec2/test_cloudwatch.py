@@ -130,3 +130,35 @@ def test_console_output_flows_into_cloudwatch_logs(aws, kumo_server):
             break
         assert time.monotonic() < deadline, events
         time.sleep(0.2)
+
+
+def test_status_check_metrics_follow_the_minute_checks(aws, kumo_server, endpoint):
+    import json
+    import urllib.request
+
+    from .conftest import next_status_check
+
+    ec2, cw = aws("ec2"), aws("cloudwatch")
+    iid = ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=1, MaxCount=1,
+                            UserData="#!/bin/sh\ntrue\n")["Instances"][0]["InstanceId"]
+    console(ec2, iid, "Up 1 boot(s)")
+    next_status_check(kumo_server)
+    passed_at = kumo_server.kumo.clock.now() // 60 * 60  # the check that passed
+    req = urllib.request.Request(f"{endpoint}/_kumo/faults/instances/{iid}", method="POST",
+                                 data=json.dumps({"action": "kill"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+    next_status_check(kumo_server)
+    next_status_check(kumo_server)
+
+    def points(name):
+        found = cw.get_metric_statistics(Namespace="AWS/EC2", MetricName=name,
+                                         Dimensions=[{"Name": "InstanceId", "Value": iid}],
+                                         StartTime=passed_at - 60, EndTime=passed_at + 120, Period=60,
+                                         Statistics=["Maximum"])["Datapoints"]
+        return {int(p["Timestamp"].timestamp()) - passed_at: p["Maximum"] for p in found}
+
+    # Each minute's datapoint is the check that closes it: the minute of the kill fails at the next check.
+    assert points("StatusCheckFailed_Instance") == {-60: 0.0, 0: 1.0, 60: 1.0}
+    assert points("StatusCheckFailed") == {-60: 0.0, 0: 1.0, 60: 1.0}
+    assert points("StatusCheckFailed_System") == {-60: 0.0, 0: 0.0, 60: 0.0}

@@ -9,7 +9,8 @@ import sys
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import AMI, WEB_EVERY_BOOT, WEB_ONCE, answers, console, http_get, refuses, wait_state
+from .conftest import (AMI, WEB_EVERY_BOOT, WEB_ONCE, answers, console, http_get, next_status_check, refuses,
+                       wait_state)
 
 
 def test_three_web_servers_stop_start_terminate(aws, kumo_server):
@@ -193,20 +194,30 @@ def test_killed_processes_fail_the_instance_check(aws, kumo_server):
     wait_state(ec2, [iid], "running")
     console(ec2, iid, "Up 1 boot(s)")
     status = ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"][0]
+    # No check has run since the boot yet.
+    assert status["InstanceStatus"]["Status"] == "initializing" and status["SystemStatus"]["Status"] == "initializing"
+    next_status_check(kumo_server)
+    status = ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"][0]
     assert status["InstanceStatus"]["Status"] == "ok" and status["SystemStatus"]["Status"] == "ok"
     out = subprocess.run([sys.executable, "-m", "kumo.cli", "fault", "instance", iid, "--kill",
                           "--port", str(kumo_server.kumo.port)], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
+    # The instance is dead, but EC2 has not checked it yet: its checks run once a minute.
+    status = ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"][0]
+    assert status["InstanceStatus"]["Status"] == "ok"
+    next_status_check(kumo_server)
+    checked_at = kumo_server.kumo.clock.now() // 60 * 60
     status = ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"][0]
     assert status["InstanceState"]["Name"] == "running"
     assert status["InstanceStatus"]["Status"] == "impaired"
     assert status["InstanceStatus"]["Details"][0]["Status"] == "failed"
+    assert status["InstanceStatus"]["Details"][0]["ImpairedSince"].timestamp() == checked_at
     assert status["SystemStatus"]["Status"] == "ok"
     impaired = ec2.describe_instance_status(Filters=[{"Name": "instance-status.status", "Values": ["impaired"]}])
     assert [s["InstanceId"] for s in impaired["InstanceStatuses"]] == [iid]
 
 
-def test_system_check_fault_and_status_of_stopped_instances(aws, endpoint):
+def test_system_check_fault_and_status_of_stopped_instances(aws, endpoint, kumo_server):
     import json
     import urllib.request
 
@@ -218,6 +229,7 @@ def test_system_check_fault_and_status_of_stopped_instances(aws, endpoint):
                                  data=json.dumps({"action": "fail-system-check"}).encode(),
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
+    next_status_check(kumo_server)  # the system check sees the impaired host at its next run
     assert ec2.describe_instance_status(InstanceIds=[a])["InstanceStatuses"][0]["SystemStatus"]["Status"] == "impaired"
     ec2.stop_instances(InstanceIds=[b])
     wait_state(ec2, [b], "stopped")

@@ -38,6 +38,9 @@ http.server.ThreadingHTTPServer(("", 8080), H).serve_forever()
 PY
 printf '#!/bin/sh\nnohup python3 /opt/app/web.py >/dev/null 2>&1 &\n' > /var/lib/cloud/scripts/per-boot/web.sh
 chmod +x /var/lib/cloud/scripts/per-boot/web.sh
+# cloud-init ran the per-boot scripts before this one: as on EC2, the server starts here at the first boot and
+# from the per-boot script at every later one.
+/var/lib/cloud/scripts/per-boot/web.sh
 '''
 
 

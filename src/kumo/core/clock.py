@@ -87,6 +87,14 @@ class Clock:
         w, sim, scale = self._anchors[0]
         return sim - (w - wall) * scale
 
+    def wall_view(self) -> tuple[float, float, float]:
+        """(simulated time, wall-clock time, scale) now.
+
+        A process that reads only the host's wall clock (a workload's shell) places itself in simulated
+        time as ``sim + (its wall time - wall) * scale``, until time jumps or changes pace (``observe``).
+        """
+        return self.now(), time.time(), self._scale
+
     def _anchor(self) -> None:
         self._anchors.append((time.time(), self.now(), self._scale))
 

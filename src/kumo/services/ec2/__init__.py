@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def setup(kumo):
-    from . import actions, faults
+    from . import actions, clock_view, faults
     from .image_builder import ImageBuilder
     from .lifecycle import InstanceController
     from .monitor import Monitor
@@ -24,6 +24,7 @@ def setup(kumo):
     monitor = Monitor(kumo, rt)
     kumo.on_start(monitor.start)
     kumo.on_stop(monitor.stop)
+    clock_view.follow(kumo, rt)
     rt.controller = controller
     rt.monitor = monitor
     return rt

@@ -1,9 +1,12 @@
 """Fault injection: break an instance and watch the cloud react (``kumo fault instance ...``).
 
-* ``kill``: every process of the instance dies at once (a crash); its status check fails;
+* ``kill``: every process of the instance dies at once (a crash);
 * ``fail-instance-check``: the instance's processes are frozen (SIGSTOP), as in a hung OS;
 * ``fail-system-check``: its simulated host is impaired;
 * ``clear``: thaw the processes and heal the host.
+
+The fault happens at once; the status checks see it at their next run, within
+a minute of kumo's clock, as EC2's do (``status_checks.py``).
 """
 
 from __future__ import annotations
@@ -32,20 +35,19 @@ def apply(kumo, rt, instance_id: str, action: str) -> dict:
     if action not in ACTIONS:
         raise ValueError(f"unknown fault {action!r}; choose one of {', '.join(ACTIONS)}")
     workload = rt.workload(instance_id)
-    now = kumo.clock.now()
     if action == "kill":
         rt.backend.kill_now(workload, handle_of(inst))
-        inst["_impaired_since"] = now
+        # SIGKILL cannot be undone, but a process takes a moment of real time to die: the checks count this
+        # boot as dead from now on, however soon kumo's clock reaches the next one.
+        inst["_killed_boot"] = (inst.get("_boot") or {}).get("at")
     elif action == "fail-instance-check":
         _signal(rt, workload, signal.SIGSTOP)
         inst["_frozen"] = True
-        inst["_impaired_since"] = inst.get("_impaired_since") or now
     elif action == "fail-system-check":
-        inst["_system_impaired"] = now
+        inst["_system_impaired"] = kumo.clock.now()
     elif action == "clear":
         if inst.pop("_frozen", None):
             _signal(rt, workload, signal.SIGCONT)
-            inst.pop("_impaired_since", None)
         inst.pop("_system_impaired", None)
     with kumo.store.transaction():
         kumo.store.table(scope, KIND).put(instance_id, inst)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 from ...aws.errors import AwsError
-from . import instance_types
-from .lifecycle import CONTROLLER, console_output, handle_of, publish_state, set_state, user_time
+from . import instance_types, status_checks
+from .lifecycle import CONTROLLER, console_output, publish_state, set_state, user_time
 from .model import apply_filters, find, invalid, page, table
 from .runtime import runtime
 
@@ -227,45 +227,31 @@ def modify_instance_metadata_options(ctx, p):
 
 def get_console_output(ctx, p):
     inst = find(ctx, "i", p["InstanceId"])
-    return {"InstanceId": inst["InstanceId"], "Timestamp": ctx.now(),
-            "Output": console_output(runtime(ctx), inst["InstanceId"], bool(p.get("Latest", True)))}
+    rt = runtime(ctx)
+    # Timestamp is when the output was last written: the kernel stamps the console file with the host's wall
+    # time, which kumo's clock places in its own time.
+    try:
+        updated = min(ctx.now(), ctx.kumo.clock.at_wall(console_path(rt, inst["InstanceId"]).stat().st_mtime))
+    except OSError:
+        updated = ctx.now()
+    return {"InstanceId": inst["InstanceId"], "Timestamp": updated,
+            "Output": console_output(rt, inst["InstanceId"], bool(p.get("Latest", True)))}
+
+
+def console_path(rt, instance_id: str):
+    return rt.disk(instance_id).parent / f"{instance_id}.console.log"  # as lifecycle's Spec names it
 
 
 # -- status checks -------------------------------------------------------------------------------
 
-STATUS_GRACE = 60.0  # checks report "initializing" until the boot finishes, for at most this long
-
-
 def status_of(ctx, inst: dict) -> dict:
-    name = inst["State"]["Name"]
-    zone = inst["Placement"]["AvailabilityZone"]
-    entry = {"InstanceId": inst["InstanceId"], "AvailabilityZone": zone, "InstanceState": dict(inst["State"]),
-             "Events": []}
-    if name != "running":
+    """The instance's entry of DescribeInstanceStatus: its last status checks (``status_checks.py``)."""
+    entry = {"InstanceId": inst["InstanceId"], "AvailabilityZone": inst["Placement"]["AvailabilityZone"],
+             "InstanceState": dict(inst["State"]), "Events": []}
+    if inst["State"]["Name"] != "running":
         na = {"Status": "not-applicable", "Details": []}
         return {**entry, "InstanceStatus": na, "SystemStatus": dict(na)}
-    rt = runtime(ctx)
-    alive = rt.backend.alive(handle_of(inst))
-    stopped = inst.get("_frozen")
-    booted_at = (inst.get("_boot") or {}).get("at", inst["LaunchTime"])
-    cloud = ("var", "lib", "cloud", "instances", inst["InstanceId"], "boot-finished")
-    disk = rt.disk(inst["InstanceId"])
-    finished = disk.joinpath("upper", *cloud).exists() or disk.joinpath(*cloud).exists()
-    initializing = not finished and ctx.now() - booted_at < STATUS_GRACE
-    if not alive or stopped:
-        instance_status = {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed",
-                                                               "ImpairedSince": inst.get("_impaired_since") or ctx.now()}]}
-    elif initializing:
-        instance_status = {"Status": "initializing", "Details": [{"Name": "reachability", "Status": "initializing"}]}
-    else:
-        instance_status = {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
-    if inst.get("_system_impaired"):
-        system_status = {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed",
-                                                             "ImpairedSince": inst["_system_impaired"]}]}
-    elif initializing:
-        system_status = {"Status": "initializing", "Details": [{"Name": "reachability", "Status": "initializing"}]}
-    else:
-        system_status = {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
+    instance_status, system_status = status_checks.described(inst)
     return {**entry, "InstanceStatus": instance_status, "SystemStatus": system_status,
             "AttachedEbsStatus": {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}}
 

@@ -188,6 +188,9 @@ class InstanceController(Controller):
         tree.mkdir(".kumo/scripts/files")
         for name, body, _ in plan.scripts:  # names are single file names (userdata.script_name)
             tree.write(f".kumo/scripts/user/{name}", body, 0o755)
+        from .clock_view import write as write_clock_view
+
+        write_clock_view(self.kumo, disk)  # console timestamps read kumo's clock
         for n, f in enumerate(plan.files):
             tree.write(f".kumo/scripts/files/{n}", f["content"])
         tree.write(".kumo/scripts/runcmd", userdata.runcmd_script(plan).encode())

@@ -3,7 +3,8 @@
 Workloads run in real time, so rates are measured in real time (a sample
 each real second); datapoints are stamped and published on kumo's clock, per
 minute with detailed monitoring and per five minutes with basic monitoring,
-as EC2 does.  Status-check metrics are published every minute either way.
+as EC2 does.  Status checks run every minute (``status_checks.py``) and their
+metrics are published every minute either way.
 There is no memory metric, as on AWS, and no network metric while instances
 share the host's network (nothing per-process measures it).
 """
@@ -16,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from ...core.hub import Datapoint
-from . import instance_types
-from .lifecycle import KIND, handle_of
+from . import instance_types, status_checks
+from .lifecycle import KIND
 
 log = logging.getLogger("kumo.ec2.monitor")
 
@@ -127,11 +128,6 @@ class Monitor:
                 # accounting, not the load: keep the rate of the last real window instead.
                 m.rate = max(0.0, usage.cpu_seconds - m.cpu) / elapsed
             m.cpu, m.real, m.disk = usage.cpu_seconds, now, disk
-            if not self.rt.backend.alive(handle_of(inst)) and not inst.get("_impaired_since"):
-                # The instance's init died: its status check fails from now on.
-                inst["_impaired_since"] = self.kumo.clock.now()
-                with self.kumo.store.transaction():
-                    self.kumo.store.table(scope, KIND).put(iid, inst)
         for gone in set(self.meters) - seen:
             del self.meters[gone]
 
@@ -139,6 +135,7 @@ class Monitor:
     def _on_minute(self, minute_end: float) -> None:
         try:
             self.sample()
+            status_checks.run(self.kumo, self.rt, minute_end)  # EC2 checks every instance once a minute
             self.publish(minute_end)
         except Exception:
             log.exception("publishing EC2 metrics failed")
@@ -160,8 +157,7 @@ class Monitor:
             cpu = min(100.0, 100.0 * rate / vcpus)
             disk = tuple(a - b for a, b in zip(m.disk, m.period_disk))
             m.period_cpu, m.period_real, m.period_disk = m.cpu, now, m.disk
-            status_instance = 1.0 if inst.get("_impaired_since") or inst.get("_frozen") else 0.0
-            status_system = 1.0 if inst.get("_system_impaired") else 0.0
+            status_instance, status_system = status_checks.failed(inst)
             dims = [{"InstanceId": iid}]
             group = next((t["Value"] for t in inst.get("Tags", []) if t["Key"] == "aws:autoscaling:groupName"), None)
             if group:

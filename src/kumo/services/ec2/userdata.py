@@ -2,16 +2,25 @@
 
 Supported, as on EC2's Linux images:
 
-* a script starting with ``#!`` runs once, at first boot;
+* a script starting with ``#!`` runs once per instance, at its first boot;
 * ``#cloud-boothook`` runs at every boot;
 * ``#cloud-config``: ``bootcmd`` (every boot), ``write_files`` and ``runcmd``
-  (first boot), and ``cloud_final_modules: [[scripts-user, always]]`` to run
-  user scripts at every boot;
+  (once per instance), and ``cloud_final_modules: [[scripts-user, always]]`` to
+  run user scripts (runcmd included) at every boot;
 * gzip-compressed user data and MIME multi-part archives of the above.
 
-Scripts in ``/var/lib/cloud/scripts/per-boot``, ``per-instance`` and ``per-once``
-run as cloud-init runs them.  Anything else is reported as a warning on the
-console, as cloud-init would.  Pure logic: no files, no processes.
+The boot runs cloud-init's stages in cloud-init's order (its default
+``cloud.cfg``): the init stage runs boothooks, then ``bootcmd``, then
+``write_files``; the final stage runs ``scripts_per_once``,
+``scripts_per_boot``, ``scripts_per_instance`` and ``scripts_user`` (the user
+scripts and runcmd's script, by name).  So a per-boot script that user data
+writes runs from the second boot on, and one ``write_files`` delivers runs at
+the first.  Frequencies are kept as cloud-init keeps them, in semaphore files
+on the instance's disk, written before the module runs: per instance in
+``/var/lib/cloud/instances/<id>/sem`` (an image of the disk boots new
+instances as new), once ever in ``/var/lib/cloud/sem`` (an image of the disk
+carries it to new instances too).  Anything else is reported as a warning on
+the console, as cloud-init would.  Pure logic: no files, no processes.
 
 Names from the user data never reach the host: a MIME part's filename becomes
 one plain file name as cloud-init cleans it (``../../x`` is ``.._.._x``), kept
@@ -37,9 +46,10 @@ from ...core import paths
 
 @dataclass
 class BootPlan:
-    every_boot: list[str] = field(default_factory=list)  # shell snippets
-    first_boot: list[str] = field(default_factory=list)
-    scripts: list[tuple[str, bytes, bool]] = field(default_factory=list)  # (name, body, every boot)
+    every_boot: list[str] = field(default_factory=list)  # bootcmd, as shell snippets
+    first_boot: list[str] = field(default_factory=list)  # runcmd, as shell snippets
+    scripts: list[tuple[str, bytes, bool]] = field(default_factory=list)  # (name, body, is a boothook)
+    user_always: bool = False  # cloud_final_modules: [[scripts-user, always]]
     files: list[dict] = field(default_factory=list)  # write_files entries, normalised
     warnings: list[str] = field(default_factory=list)
 
@@ -86,10 +96,10 @@ def _part(data: bytes, out: BootPlan, name: str) -> None:
                             f"'{data[:20].decode(errors='replace')}...'")
 
 
-def _script(out: BootPlan, name: str, body: bytes, every_boot: bool) -> None:
+def _script(out: BootPlan, name: str, body: bytes, boothook: bool) -> None:
     # Two parts of one name are one file on the instance: the later one is what runs.
     out.scripts[:] = [s for s in out.scripts if s[0] != name]
-    out.scripts.append((name, body, every_boot))
+    out.scripts.append((name, body, boothook))
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.()-]")
@@ -161,8 +171,7 @@ def _cloud_config(data: bytes, out: BootPlan) -> None:
         out.first_boot.append(_command(cmd))
     for module in doc.get("cloud_final_modules") or []:
         if isinstance(module, list) and module[:1] == ["scripts-user"] and "always" in module[1:]:
-            out.scripts[:] = [(n, b, True) for n, b, _ in out.scripts]
-            out.every_boot.append("#scripts-user-always")
+            out.user_always = True
     for key in doc:
         if key not in _KNOWN:
             out.warnings.append(f"cloud-config module '{key}' is not supported by kumo; ignored")
@@ -187,12 +196,13 @@ def boot_script(bp: BootPlan, root: str, instance_id: str, script_dir: str, with
 
     ``root`` prefixes absolute paths of the instance's disk ("" when the instance
     has a mount namespace of its own).  ``script_dir`` holds the files kumo wrote
-    out (user scripts as ``user/<name>``, ``write_files`` contents as ``files/<n>``).
+    out (user scripts as ``user/<name>``, ``write_files`` contents as ``files/<n>``);
+    its parent holds ``clock``, kumo's clock as the instance reads it (``clock_view``).
     ``within`` are the directories, as the boot script sees them, where a write
     lands on the instance's disk: a ``write_files`` path that resolves (symlinks
     followed) anywhere else is not written.
     """
-    always = "#scripts-user-always" in bp.every_boot
+    user = script_dir + "/user/"
     lines = [
         "#!/bin/sh",
         f"# kumo boot script of {instance_id}, generated from its user data",
@@ -200,45 +210,82 @@ def boot_script(bp: BootPlan, root: str, instance_id: str, script_dir: str, with
         # As cloud-init does, per-instance state is kept by instance id, so an image of this disk
         # still boots new instances as new.
         f'INST="$CLOUD/instances/{instance_id}"',
-        'mkdir -p "$INST/scripts" "$CLOUD/scripts/per-boot" "$CLOUD/scripts/per-instance" '
+        # Disks booted before semaphores were kept: a finished first boot stands for every per-instance module.
+        'if [ -e "$INST/boot-finished" ] && [ ! -d "$INST/sem" ]; then mkdir -p "$INST/sem"; '
+        'touch "$INST/sem/config_write_files" "$INST/sem/config_scripts_per_instance" '
+        '"$INST/sem/config_scripts_user"; fi',
+        'if [ -e "$CLOUD/data/once-done" ]; then mkdir -p "$CLOUD/sem"; '
+        'touch "$CLOUD/sem/config_scripts_per_once.once"; fi',
+        'mkdir -p "$INST/sem" "$CLOUD/sem" "$CLOUD/scripts/per-boot" "$CLOUD/scripts/per-instance" '
         '"$CLOUD/scripts/per-once" "$CLOUD/data"',
         'rm -f "$CLOUD/instance"; ln -s "$INST" "$CLOUD/instance"',
         'BOOT=$(( $(cat "$INST/boot-count" 2>/dev/null || echo 0) + 1 )); echo $BOOT > "$INST/boot-count"',
-        f'echo "Cloud-init v. kumo running boot $BOOT of {instance_id} at $(date -u)"',
+        *_clock_function(script_dir.rsplit("/", 1)[0] + "/clock"),
+        # A module's semaphore is taken before it runs, as cloud-init takes it: a boot cut short in the
+        # middle of a module does not run it again.
+        'kumo_sem() { [ -e "$1" ] && return 1; kumo_now > "$1"; }',
+        'kumo_run_parts() { for s in "$1"/*; do [ -f "$s" ] && [ -x "$s" ] && "$s"; done; }',
+        f'echo "Cloud-init v. kumo running \'init\' at $(kumo_now). Boot $BOOT of {instance_id}."',
     ]
     for warning in bp.warnings:
         lines.append(f"echo {shlex.quote('[kumo] WARNING: ' + warning)}")
+    # init stage: user data is consumed (boothooks run as they are met, at every boot), then the init
+    # modules: bootcmd (every boot) and write_files (once per instance).
+    for name, _, boothook in bp.scripts:
+        if boothook:
+            lines.append(shlex.quote(user + name))
     for cmd in bp.every_boot:
-        if cmd != "#scripts-user-always":
-            lines.append(f"( {cmd} )")
-    user = script_dir + "/user/"
-    for name, _, every in bp.scripts:
-        if every or always:
-            lines.append(f"{shlex.quote(user + name)}")
+        lines.append(f"( {cmd} )")
     if bp.files:
         lines += _write_files_function(within)
-    lines.append('if [ ! -e "$INST/boot-finished" ]; then')
-    for n, f in enumerate(bp.files):
-        target = shlex.quote(root + f["path"])
-        src = shlex.quote(f"{script_dir}/files/{n}")
-        how = "append" if f["append"] else "replace"
-        lines.append(f'  kumo_write_file {src} {target} {f["mode"] & 0o7777:o} {how} {shlex.quote(f["path"])}')
-    if bp.first_boot:
-        lines.append(f"  sh {shlex.quote(script_dir + '/runcmd')}")
-    for name, _, every in bp.scripts:
-        if not (every or always):
-            lines.append(f"  {shlex.quote(user + name)}")
-    lines.append('  for s in "$CLOUD"/scripts/per-instance/*; do [ -x "$s" ] && "$s"; done')
-    lines.append('  if [ ! -e "$CLOUD/data/once-done" ]; then')
-    lines.append('    for s in "$CLOUD"/scripts/per-once/*; do [ -x "$s" ] && "$s"; done; touch "$CLOUD/data/once-done"')
-    lines.append("  fi")
-    lines.append("fi")
-    lines.append('for s in "$CLOUD"/scripts/per-boot/*; do [ -x "$s" ] && "$s"; done')
-    lines.append('date -u > "$INST/boot-finished"')
-    lines.append(f'echo "Cloud-init v. kumo finished at $(date -u). Datasource DataSourceEc2. Up $BOOT boot(s)"')
+        lines.append('if kumo_sem "$INST/sem/config_write_files"; then')
+        for n, f in enumerate(bp.files):
+            target = shlex.quote(root + f["path"])
+            src = shlex.quote(f"{script_dir}/files/{n}")
+            how = "append" if f["append"] else "replace"
+            lines.append(f'  kumo_write_file {src} {target} {f["mode"] & 0o7777:o} {how} {shlex.quote(f["path"])}')
+        lines.append("fi")
+    # final stage: scripts_per_once, scripts_per_boot, scripts_per_instance, scripts_user.
+    lines.append('if kumo_sem "$CLOUD/sem/config_scripts_per_once.once"; then '
+                 'kumo_run_parts "$CLOUD/scripts/per-once"; fi')
+    lines.append('kumo_run_parts "$CLOUD/scripts/per-boot"')
+    lines.append('if kumo_sem "$INST/sem/config_scripts_per_instance"; then '
+                 'kumo_run_parts "$CLOUD/scripts/per-instance"; fi')
+    # scripts_user runs the instance's scripts directory in name order: the user data's scripts and the
+    # script the runcmd module wrote there.
+    user_scripts = sorted([(name, shlex.quote(user + name)) for name, _, boothook in bp.scripts if not boothook]
+                          + ([("runcmd", "sh " + shlex.quote(script_dir + "/runcmd"))] if bp.first_boot else []))
+    if user_scripts:
+        guard = "true" if bp.user_always else 'kumo_sem "$INST/sem/config_scripts_user"'
+        lines.append(f"if {guard}; then")
+        lines += [f"  {command}" for _, command in user_scripts]
+        lines.append("fi")
+    lines.append('kumo_now > "$INST/boot-finished"')
+    lines.append('echo "Cloud-init v. kumo finished at $(kumo_now). Datasource DataSourceEc2. Up $BOOT boot(s)"')
     # The instance's init stays alive for as long as the instance runs (its status check watches it).
     lines.append("exec sleep infinity")
     return "\n".join(lines) + "\n"
+
+
+def clock_view(sim: float, wall: float, scale: float) -> str:
+    """The instance's view of kumo's clock: simulated time ``sim`` was wall time ``wall``, and since then it
+    has run ``scale`` times as fast (the boot script's ``kumo_now`` reads it)."""
+    return f"{sim:.3f} {wall:.3f} {scale:g}\n"
+
+
+def _clock_function(path: str) -> list[str]:
+    # Console timestamps follow kumo's clock, not the host's: the host's wall clock is placed in simulated
+    # time with the view kumo keeps on the disk (rewritten whenever time jumps or changes pace).
+    return [
+        f"KUMO_CLOCK_FILE={shlex.quote(path)}",
+        "kumo_now() {",
+        '  set -- $(cat "$KUMO_CLOCK_FILE" 2>/dev/null)',
+        '  if [ $# -eq 3 ]; then',
+        '    t=$(awk -v s="$1" -v w="$2" -v k="$3" -v now="$(date +%s)" \'BEGIN { printf "%d", s + (now - w) * k }\')',
+        "  else t=$(date +%s); fi",
+        "  date -u -d \"@$t\" \'+%a, %d %b %Y %H:%M:%S +0000\' 2>/dev/null || python3 -c "
+        "\'import sys,time; print(time.strftime(\"%a, %d %b %Y %H:%M:%S +0000\", time.gmtime(int(sys.argv[1]))))\' \"$t\"; }",
+    ]
 
 
 def _write_files_function(within: list[str]) -> list[str]:
