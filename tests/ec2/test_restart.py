@@ -1,0 +1,147 @@
+"""A world that survives any restart: SIGTERM or kill -9 kumo, start it again on the same data directory, and
+the instances behind a load balancer keep running (same processes, no reboot) while traffic comes back."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import threading
+import time
+
+import pytest
+
+from tests.ec2.conftest import AMI, wait_state
+
+# First-boot user data: a rebooted instance would not serve again, so an answer after a restart is the old process.
+WEB = """#!/bin/sh
+mkdir -p /tmp/www && cd /tmp/www
+nohup python3 -m http.server 8080 >/dev/null 2>&1 &
+echo $! > pid
+"""
+LB_PORT = 8090
+
+
+def _get(host: str, port: int, path: str = "/", timeout: float = 1.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+class Traffic:
+    """A bounded request loop through the load balancer: each outcome with the (real) time it ended."""
+
+    def __init__(self, host: str, port: int, limit: float = 90.0):
+        self.host, self.port, self.limit = host, port, limit
+        self.outcomes: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "Traffic":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        end = time.monotonic() + self.limit  # real time: the loop's bound
+        while not self._stop.is_set() and time.monotonic() < end:
+            try:
+                ok = _get(self.host, self.port, "/pid", timeout=0.5)[0] == 200
+            except OSError:
+                ok = False
+            self.outcomes.append((time.monotonic(), ok))
+            if not ok:
+                time.sleep(0.01)  # a refused connection fails at once: do not spin
+
+    def failures_since(self, t: float) -> int:
+        return sum(1 for at, ok in list(self.outcomes) if at >= t and not ok)
+
+    def first_success_after(self, t: float, within: float) -> float | None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            for at, ok in list(self.outcomes):
+                if at >= t and ok:
+                    return at
+            time.sleep(0.01)
+        return None
+
+
+def _world(k):
+    """An Auto Scaling group of two web instances behind an ALB; returns the ALB's node address and the
+    instances' public addresses."""
+    ec2, elb, asg = k.client("ec2"), k.client("elbv2"), k.client("autoscaling")
+    subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"],
+                     key=lambda s: s["AvailabilityZone"])[:2]
+    vpc, nets = subnets[0]["VpcId"], [s["SubnetId"] for s in subnets]
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=8080, VpcId=vpc, HealthCheckPath="/pid",
+                                 HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                 HealthyThresholdCount=2)["TargetGroups"][0]
+    lb = elb.create_load_balancer(Name="front", Subnets=nets, Type="application")["LoadBalancers"][0]
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=LB_PORT,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    elb.get_waiter("load_balancer_available").wait(LoadBalancerArns=[lb["LoadBalancerArn"]],
+                                                   WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lb = elb.describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]])["LoadBalancers"][0]
+    ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={
+        "ImageId": AMI, "InstanceType": "t3.micro", "UserData": __import__("base64").b64encode(WEB.encode()).decode()})
+    asg.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=2, MaxSize=2, DesiredCapacity=2,
+                                  LaunchTemplate={"LaunchTemplateName": "web"}, VPCZoneIdentifier=",".join(nets),
+                                  TargetGroupARNs=[tg["TargetGroupArn"]])
+    deadline = time.monotonic() + 30
+    while True:
+        members = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"]
+        if len(members) == 2 and all(m["LifecycleState"] == "InService" for m in members):
+            break
+        assert time.monotonic() < deadline, members
+        time.sleep(0.2)
+    ids = [m["InstanceId"] for m in members]
+    addresses = [i["PublicIpAddress"] for i in wait_state(ec2, ids, "running")]
+    deadline = time.monotonic() + 30
+    while True:
+        health = elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]
+        if len(health) == 2 and all(h["TargetHealth"]["State"] == "healthy" for h in health):
+            break
+        assert time.monotonic() < deadline, health
+        time.sleep(0.2)
+    return lb["AvailabilityZones"][0]["LoadBalancerAddresses"][0]["IpAddress"], addresses
+
+
+def _pids(addresses: list[str]) -> list[bytes]:
+    """The process id of each instance's web server, as the instance itself reports it."""
+    return [_get(ip, 8080, "/pid", timeout=5)[1].strip() for ip in addresses]
+
+
+@pytest.mark.parametrize("how", ["sigterm", "kill9"])
+def test_instances_and_traffic_survive_a_restart(kumo_process, how):
+    k = kumo_process().start()
+    node, addresses = _world(k)
+    before = _pids(addresses)
+    assert all(p.isdigit() for p in before)
+    with Traffic(node, LB_PORT) as traffic:
+        assert traffic.first_success_after(0, within=10) is not None
+        stopped_at = time.monotonic()  # real time, as the traffic's outcomes are
+        if how == "sigterm":
+            assert k.terminate(signal.SIGTERM) == 0
+            assert "2 instances keep running" in k.proc.stderr.read()
+        else:
+            k.kill9()
+        restarted_at = time.monotonic()
+        again = kumo_process(like=k).start()
+        served_at = traffic.first_success_after(restarted_at, within=10)
+        failed = traffic.failures_since(stopped_at)
+        print(f"\n{how}: {failed} failed requests during the gap; traffic served again "
+              f"{(served_at or float('nan')) - restarted_at:.2f} s after the restart began")
+    assert served_at is not None and served_at - restarted_at < 2.0, "traffic did not come back within 2 s"
+    assert _pids(addresses) == before  # the same processes: adopted, not rebooted
+    ec2 = again.client("ec2")
+    ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+    assert len(ids) == 2 and all(i["State"]["Name"] == "running"
+                                 for r in ec2.describe_instances()["Reservations"] for i in r["Instances"])
+    assert again.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"][0][
+        "HealthStatus"] == "Healthy"
