@@ -4,6 +4,7 @@ the instances behind a load balancer keep running (same processes, no reboot) wh
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import threading
 import time
@@ -112,6 +113,23 @@ def _world(k):
     return lb["AvailabilityZones"][0]["LoadBalancerAddresses"][0]["IpAddress"], addresses
 
 
+def _lb_workers(base: int) -> dict[int, int]:
+    """The load balancer workers serving kumo's networks from ``base`` on: pid -> parent pid."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                if f"\0KUMO_LB_WORKER={base}\0".encode() not in b"\0" + fh.read() + b"\0":
+                    continue
+            with open(f"/proc/{entry.name}/stat") as fh:
+                found[int(entry.name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def _pids(addresses: list[str]) -> list[bytes]:
     """The process id of each instance's web server, as the instance itself reports it."""
     return [_get(ip, 8080, "/pid", timeout=5)[1].strip() for ip in addresses]
@@ -131,12 +149,24 @@ def test_instances_and_traffic_survive_a_restart(kumo_process, how):
             assert "2 instances keep running" in k.proc.stderr.read()
         else:
             k.kill9()
+        # The stopped kumo's load balancer workers serve on alone meanwhile.
+        assert _lb_workers(k.loopback_base) and all(parent != k.proc.pid
+                                                    for parent in _lb_workers(k.loopback_base).values())
         restarted_at = time.monotonic()
         again = kumo_process(like=k).start()
+        ready_at = time.monotonic()
+        # Within 1 s of the new kumo's ready line its own workers serve and the old ones are retired.
+        while set(_lb_workers(k.loopback_base).values()) != {again.proc.pid}:
+            assert time.monotonic() - ready_at < 1.0, (_lb_workers(k.loopback_base), again.proc.pid)
+            time.sleep(0.02)
+        time.sleep(0.5)  # traffic through the new workers only
         served_at = traffic.first_success_after(restarted_at, within=10)
         failed = traffic.failures_since(stopped_at)
+        fails = [at - stopped_at for at, ok in list(traffic.outcomes) if at >= stopped_at and not ok]
         print(f"\n{how}: {failed} failed requests during the gap; traffic served again "
-              f"{(served_at or float('nan')) - restarted_at:.2f} s after the restart began")
+              f"{(served_at or float('nan')) - restarted_at:.2f} s after the restart began"
+              + (f" (failures from {fails[0]:.2f} s to {fails[-1]:.2f} s after the stop; restart at "
+                 f"{restarted_at - stopped_at:.2f} s)" if fails else ""))
     assert served_at is not None and served_at - restarted_at < 2.0, "traffic did not come back within 2 s"
     assert _pids(addresses) == before  # the same processes: adopted, not rebooted
     ec2 = again.client("ec2")

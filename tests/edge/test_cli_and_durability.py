@@ -1,6 +1,7 @@
 """``kumo start`` as users run it: ready line, health, status, reset, signals, and kill -9."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def test_configuration_from_environment(tmp_path):
     port = free_port()
     claim = claim_loopback(60, 229)
     env = {"KUMO_PORT": str(port), "KUMO_ACCOUNT_ID": "111122223333", "KUMO_DATA_DIR": str(tmp_path / "d"),
-           "KUMO_LOOPBACK_BASE": str(claim.base), "PATH": "/usr/bin:/bin"}
+           "KUMO_LOOPBACK_BASE": str(claim.base), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # kumo runs from a checkout too
     proc = subprocess.Popen([sys.executable, "-m", "kumo.cli", "start"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -37,11 +38,22 @@ class Provider(Protocol):
 
 
 class DataPlane:
-    """The worker processes and the Unix socket they are steered through."""
+    """The worker processes and the Unix socket they are steered through.
 
-    def __init__(self, workers: int, on_stats: Callable[[int, dict], None]):
+    Workers carry ``KUMO_LB_WORKER=<tag>`` (the loopback base, which one kumo holds at a time).  A stopped kumo's
+    workers serve on alone for a while (worker.py); the next kumo on the same networks retires them once its own
+    workers serve, so traffic through a load balancer does not wait for kumo to start again.
+    """
+
+    def __init__(self, workers: int, on_stats: Callable[[int, dict], None], tag: str = "",
+                 log_path: str | None = None):
         self.count = max(1, workers)
         self.on_stats = on_stats
+        self.tag = tag
+        # Workers that outlive kumo must not hold its stdout/stderr open (a pipe reader would wait for them):
+        # they log to this file instead; None: kumo's own stderr (workers that never outlive it).
+        self.log_path = log_path
+        self.retired = False  # the previous kumo's workers, once ours serve
         self.dir = tempfile.mkdtemp(prefix="kumo-elb-")
         self.path = os.path.join(self.dir, "control.sock")
         self.procs: list[subprocess.Popen] = []
@@ -68,8 +80,15 @@ class DataPlane:
     def _spawn(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUMO_WORKLOAD")}
         env.pop("LD_PRELOAD", None)
-        self.procs.append(subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path], env=env,
-                                           stdin=subprocess.DEVNULL, start_new_session=True))
+        env["KUMO_LB_WORKER"] = self.tag
+        out = open(self.log_path, "ab") if self.log_path else None
+        try:
+            self.procs.append(subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path],
+                                               env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                               start_new_session=True))
+        finally:
+            if out is not None:
+                out.close()
 
     async def _watch_workers(self) -> None:
         while True:
@@ -139,9 +158,34 @@ class DataPlane:
         while len(self.writers) < self.count and loop.time() < deadline:
             await asyncio.sleep(0.02)
 
-    async def stop(self) -> None:
+    def retire_orphans(self) -> None:
+        """Retire the workers a previous kumo on these networks left serving (ours now serve, or nothing does)."""
+        if self.retired:
+            return
+        self.retired = True
+        ours = {proc.pid for proc in self.procs}
+        marker = f"\0KUMO_LB_WORKER={self.tag}\0".encode()
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit() or int(entry.name) in ours:
+                continue
+            try:
+                with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                    if marker not in b"\0" + fh.read() + b"\0":
+                        continue
+                os.kill(int(entry.name), signal.SIGTERM)
+                log.info("retired load balancer worker %s of the previous kumo", entry.name)
+            except (OSError, ValueError):
+                continue
+
+    async def stop(self, keep: bool = False) -> None:
+        """Stop the workers; ``keep``: leave them serving for the next kumo to retire (a durable kumo's stop)."""
         if self._watch is not None:
             self._watch.cancel()
+        if keep:
+            # Closing the control socket tells them kumo is gone; they serve on until the next one retires them.
+            for writer in list(self.writers.values()):
+                writer.close()
+            self.procs = []
         for proc in self.procs:
             if proc.poll() is None:
                 proc.terminate()
@@ -168,7 +212,7 @@ class ElbRuntime:
         # per core preempts them and its sibling (on 2 cores one worker measured both more requests/s and a
         # p99 half as long as two; bench/RESULTS.md).
         workers = int(os.environ.get("KUMO_ELB_WORKERS") or max(1, min((os.cpu_count() or 1) // 2, 4)))
-        self.dataplane = DataPlane(workers, self._on_stats)
+        self.dataplane = DataPlane(workers, self._on_stats, str(kumo.settings.loopback_base), self._log_path())
         self.minute: dict = {}
         self.active: dict[int, dict[str, int]] = {}
         self.drain_watchers: list[Callable[[], None]] = []  # told when workers report on draining targets
@@ -177,6 +221,13 @@ class ElbRuntime:
         self._requested = 0
         self._applied = 0
         self._applied_event = asyncio.Event()
+
+    def _log_path(self) -> str | None:
+        settings = self.kumo.settings
+        if settings.ephemeral:
+            return None
+        os.makedirs(settings.work_dir, exist_ok=True)
+        return os.path.join(settings.work_dir, "lb-workers.log")
 
     # -- wiring --------------------------------------------------------------------------------------
     def register(self, provider: Provider) -> None:
@@ -212,10 +263,10 @@ class ElbRuntime:
         now = self.kumo.clock.now()
         self._minute_timer = self.kumo.clock.call_at((now // 60 + 1) * 60, self._on_minute)
 
-    async def stop(self) -> None:
+    async def stop(self, keep: bool = False) -> None:
         if self._minute_timer is not None:
             self._minute_timer.cancel()
-        await self.dataplane.stop()
+        await self.dataplane.stop(keep)
 
     # -- the snapshot ------------------------------------------------------------------------------
     def target_state(self, group: dict, target: dict) -> tuple[str, str, str]:
@@ -257,6 +308,7 @@ class ElbRuntime:
             if key != self._last_applied:
                 self._last_applied = key
                 await self.dataplane.push(message)
+        self.dataplane.retire_orphans()
         for provider in self.providers:
             served = getattr(provider, "served", None)
             if served is not None:
@@ -363,12 +415,15 @@ class DataPlaneController(Controller):
         return None
 
     async def stop(self) -> None:
-        await self.runtime.stop()
+        # A durable kumo's load balancers serve on while it restarts, as its instances run on.
+        await self.runtime.stop(keep=not self.runtime.kumo.stop_workloads)
 
     async def reset(self) -> None:
         self.runtime.health.clear()
         await self.runtime.stop()
-        self.runtime.dataplane = DataPlane(self.runtime.dataplane.count, self.runtime._on_stats)
+        old = self.runtime.dataplane
+        self.runtime.dataplane = DataPlane(old.count, old.on_stats,
+                                           old.tag, old.log_path)
         self.runtime._last_applied = None
 
 
