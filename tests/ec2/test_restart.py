@@ -6,6 +6,8 @@ from __future__ import annotations
 import http.client
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -175,3 +177,62 @@ def test_instances_and_traffic_survive_a_restart(kumo_process, how):
                                  for r in ec2.describe_instances()["Reservations"] for i in r["Instances"])
     assert again.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"][0][
         "HealthStatus"] == "Healthy"
+
+
+def _one_web_instance(k) -> tuple[str, str]:
+    ec2 = k.client("ec2")
+    iid = ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                            UserData=WEB)["Instances"][0]["InstanceId"]
+    address = wait_state(ec2, [iid], "running")[0]["PublicIpAddress"]
+    deadline = time.monotonic() + 15
+    while not _serves(address):
+        assert time.monotonic() < deadline, "the instance never served"
+        time.sleep(0.1)
+    return iid, address
+
+
+def _serves(address: str) -> bool:
+    try:
+        return _get(address, 8080, "/pid", timeout=1)[0] == 200
+    except OSError:
+        return False
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("KUMO_URL", "AWS_ENDPOINT_URL")}
+    return subprocess.run([sys.executable, "-m", "kumo.cli", *args], capture_output=True, text=True, timeout=60,
+                          env=env)
+
+
+def test_kumo_stop_all_stops_the_instances_a_stopped_kumo_left_running(kumo_process):
+    from tests.conftest import free_port
+
+    k = kumo_process().start()
+    iid, address = _one_web_instance(k)
+    out = _cli("stop", "--port", str(k.port))  # kumo stops; its instance runs on
+    assert out.returncode == 0 and "keep running" in out.stdout
+    assert k.proc.wait(10) == 0 and _serves(address)
+    out = _cli("stop", "--all", "--port", str(free_port()), "--data-dir", str(k.data_dir))
+    assert out.returncode == 0 and "stopped 1 instance it left running" in out.stdout, out
+    assert not _serves(address)
+    # Its record still says running: the next kumo boots it again (first-boot user data does not run twice).
+    again = kumo_process(like=k).start()
+    assert wait_state(again.client("ec2"), [iid], "running")
+
+
+def test_kumo_stop_all_stops_a_running_kumo_and_its_instances(kumo_process):
+    k = kumo_process().start()
+    _, address = _one_web_instance(k)
+    out = _cli("stop", "--all", "--port", str(k.port))
+    assert out.returncode == 0 and "its instances stopped too" in out.stdout
+    assert k.proc.wait(10) == 0 and not _serves(address)
+    assert "keep running" not in k.proc.stderr.read()
+
+
+@pytest.mark.parametrize("flags", [("--stop-instances-on-exit",), ("--ephemeral",)])
+def test_instances_stop_with_kumo_when_asked_or_ephemeral(kumo_process, flags):
+    k = kumo_process(*flags).start()
+    _, address = _one_web_instance(k)
+    assert k.terminate(signal.SIGTERM) == 0
+    assert not _serves(address)
+    assert "keep running" not in k.proc.stderr.read()
