@@ -321,6 +321,7 @@ def _stop_left_running(args, url: str) -> int:
     from .config import Settings
     from .core.store import Store
     from .dataplane.compute.process import ProcessBackend
+    from .dataplane.lb.control import retire_workers
     from .server import DataDirInUse, claim_data_dir
     from .services.ec2.lifecycle import stop_left_running
 
@@ -339,6 +340,8 @@ def _stop_left_running(args, url: str) -> int:
             stopped = asyncio.run(stop_left_running(store, ProcessBackend()))
         finally:
             store.close()
+        # Its load balancer workers, still serving alone, go too.
+        retire_workers("KUMO_LB_OWNER", os.path.abspath(data_dir))
     finally:
         lock.release()
     print(f"kumo is not running at {url}; stopped {stopped} instance{'s' if stopped != 1 else ''} it left running "

@@ -46,10 +46,11 @@ class DataPlane:
     """
 
     def __init__(self, workers: int, on_stats: Callable[[int, dict], None], tag: str = "",
-                 log_path: str | None = None):
+                 log_path: str | None = None, owner: str = ""):
         self.count = max(1, workers)
         self.on_stats = on_stats
         self.tag = tag
+        self.owner = owner  # the data directory, so `kumo stop --all` finds a stopped kumo's workers
         # Workers that outlive kumo must not hold its stdout/stderr open (a pipe reader would wait for them):
         # they log to this file instead; None: kumo's own stderr (workers that never outlive it).
         self.log_path = log_path
@@ -81,6 +82,7 @@ class DataPlane:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUMO_WORKLOAD")}
         env.pop("LD_PRELOAD", None)
         env["KUMO_LB_WORKER"] = self.tag
+        env["KUMO_LB_OWNER"] = self.owner
         out = open(self.log_path, "ab") if self.log_path else None
         try:
             self.procs.append(subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path],
@@ -163,19 +165,8 @@ class DataPlane:
         if self.retired:
             return
         self.retired = True
-        ours = {proc.pid for proc in self.procs}
-        marker = f"\0KUMO_LB_WORKER={self.tag}\0".encode()
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit() or int(entry.name) in ours:
-                continue
-            try:
-                with open(f"/proc/{entry.name}/environ", "rb") as fh:
-                    if marker not in b"\0" + fh.read() + b"\0":
-                        continue
-                os.kill(int(entry.name), signal.SIGTERM)
-                log.info("retired load balancer worker %s of the previous kumo", entry.name)
-            except (OSError, ValueError):
-                continue
+        for pid in retire_workers("KUMO_LB_WORKER", self.tag, spare={proc.pid for proc in self.procs}):
+            log.info("retired load balancer worker %d of the previous kumo", pid)
 
     async def stop(self, keep: bool = False) -> None:
         """Stop the workers; ``keep``: leave them serving for the next kumo to retire (a durable kumo's stop)."""
@@ -201,6 +192,24 @@ class DataPlane:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def retire_workers(name: str, value: str, spare: set[int] = frozenset()) -> list[int]:
+    """SIGTERM every load balancer worker whose environment has ``name=value`` (but those in ``spare``)."""
+    marker = f"\0{name}={value}\0".encode()
+    retired = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) in spare:
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                if marker not in b"\0" + fh.read() + b"\0":
+                    continue
+            os.kill(int(entry.name), signal.SIGTERM)
+            retired.append(int(entry.name))
+        except OSError:
+            continue
+    return retired
+
+
 class ElbRuntime:
     def __init__(self, kumo):
         self.kumo = kumo
@@ -212,7 +221,8 @@ class ElbRuntime:
         # per core preempts them and its sibling (on 2 cores one worker measured both more requests/s and a
         # p99 half as long as two; bench/RESULTS.md).
         workers = int(os.environ.get("KUMO_ELB_WORKERS") or max(1, min((os.cpu_count() or 1) // 2, 4)))
-        self.dataplane = DataPlane(workers, self._on_stats, str(kumo.settings.loopback_base), self._log_path())
+        self.dataplane = DataPlane(workers, self._on_stats, str(kumo.settings.loopback_base), self._log_path(),
+                                   "" if kumo.settings.ephemeral else os.path.abspath(kumo.settings.data_dir))
         self.minute: dict = {}
         self.active: dict[int, dict[str, int]] = {}
         self.drain_watchers: list[Callable[[], None]] = []  # told when workers report on draining targets
@@ -422,8 +432,7 @@ class DataPlaneController(Controller):
         self.runtime.health.clear()
         await self.runtime.stop()
         old = self.runtime.dataplane
-        self.runtime.dataplane = DataPlane(old.count, old.on_stats,
-                                           old.tag, old.log_path)
+        self.runtime.dataplane = DataPlane(old.count, old.on_stats, old.tag, old.log_path, old.owner)
         self.runtime._last_applied = None
 
 
