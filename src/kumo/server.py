@@ -315,6 +315,11 @@ class ServerThread:
             await self.kumo.start()
         except BaseException as exc:  # report start failures to the caller
             self._error = exc
+            if self.kumo is not None:  # let go of its data directory and networks
+                try:
+                    await self.kumo.stop()
+                except Exception:
+                    log.exception("stopping a kumo that failed to start")
             self._ready.set()
             return
         self._ready.set()
