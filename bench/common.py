@@ -112,7 +112,9 @@ def _tree(pid: int) -> list[int]:
 def kumo(*extra: str) -> Server:
     port = free_port()
     tmp = tempfile.mkdtemp(prefix="kumo-bench-")
-    cmd = [sys.executable, "-m", "kumo.cli", "start", "--port", str(port), "--data-dir", tmp, *extra]
+    # Its instances and load balancer workers end with it: nothing adopts them after a benchmark.
+    cmd = [sys.executable, "-m", "kumo.cli", "start", "--port", str(port), "--data-dir", tmp, "--stop-instances-on-exit",
+           *extra]
     return Server("kumo", cmd, port, tmp=tmp)
 
 

@@ -195,7 +195,6 @@ class KumoProcess:
 
     def close(self) -> None:
         if self.proc and self.proc.poll() is None:
-            # A clean stop first: kumo stops the instances it runs before it exits.
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(20)
@@ -204,6 +203,11 @@ class KumoProcess:
                 self.proc.wait(10)
         for stream in (self.proc.stdout, self.proc.stderr) if self.proc else ():
             stream.close()
+        if self.proc and "--ephemeral" not in self.extra:
+            # A stopped (or killed) durable kumo leaves its instances running for the next one: none comes.
+            # (A kumo restarted on the same data dir still holds it: its own close stops them.)
+            subprocess.run([sys.executable, "-m", "kumo.cli", "stop", "--all", "--port", str(free_port()),
+                            "--data-dir", str(self.data_dir)], capture_output=True, timeout=60)
         if self.claim is not None:
             self.claim.release()
 

@@ -12,6 +12,9 @@ def _default_data_dir() -> str:
     return str(Path(base) / "kumo")
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
 @dataclass
 class Settings:
     host: str = "127.0.0.1"
@@ -37,10 +40,18 @@ class Settings:
     enforce_signatures: bool = False
     # Evaluate every AWS API request against IAM policies, as AWS does (docs/iam.md); off: everything is allowed.
     enforce_iam: bool = False
+    # A durable kumo leaves its running instances running when it stops, and adopts them when it starts again
+    # (docs/compute.md); this stops them with it.  An ephemeral kumo always stops them.
+    stop_instances_on_exit: bool = False
 
     def __post_init__(self) -> None:
         if not self.data_dir:
             self.data_dir = _default_data_dir()
+        self.log_level = self.log_level.lower()
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, not {self.port}")
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
             raise ValueError(f"account id must be 12 digits, not {self.account_id!r}")
         if self.time_scale < 0:
@@ -61,14 +72,17 @@ class Settings:
             raw = env.get(f"KUMO_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            if f.type in ("bool", bool):
-                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            elif f.type in ("int", int):
-                values[f.name] = int(raw)
-            elif f.type in ("float", float):
-                values[f.name] = float(raw)
-            else:
-                values[f.name] = raw
+            try:
+                if f.type in ("bool", bool):
+                    values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                elif f.type in ("int", int):
+                    values[f.name] = int(raw)
+                elif f.type in ("float", float):
+                    values[f.name] = float(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError:
+                raise ValueError(f"KUMO_{f.name.upper()} must be a number, not {raw!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import json
 import logging
+import os
 import threading
 import time
 from typing import Any, Callable
@@ -22,6 +23,7 @@ from .core.clock import Clock
 from .core.controllers import ControllerManager
 from .core.hub import ActionDispatch, EventHub, MetricSink
 from .core.loopback import LoopbackClaim
+from .core.pidlock import Held, PidLock
 from .core.store import Store
 
 log = logging.getLogger("kumo")
@@ -31,10 +33,31 @@ CLOCK_SCOPE, CLOCK_KIND, CLOCK_KEY = "", "kumo.clock", "now"
 KEEP_ON_RESET = (CLOCK_KIND,)
 
 
+class DataDirInUse(RuntimeError):
+    """Another kumo runs on this data directory."""
+
+
+def claim_data_dir(data_dir: str) -> PidLock:
+    """One kumo per data directory: two would each run (and, stopping, kill) the same instances."""
+    os.makedirs(data_dir, exist_ok=True)
+    try:
+        return PidLock(os.path.join(data_dir, "kumo.lock"))
+    except Held as held:
+        raise DataDirInUse(f"{data_dir} is in use by another kumo{f' (pid {held.pid})' if held.pid else ''}; "
+                           f"stop that one (kumo stop) or give this one another --data-dir") from None
+
+
 class Kumo:
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
-        self.store = Store(settings.db_path)
+        # Taken before the store opens, so a refused kumo never touches the holder's state.
+        self._data_lock = None if settings.ephemeral else claim_data_dir(settings.data_dir)
+        try:
+            self.store = Store(settings.db_path)
+        except BaseException:
+            if self._data_lock is not None:
+                self._data_lock.release()
+            raise
         self.clock = clock or Clock(settings.time_scale)
         self._resume_clock()
         self.controllers = ControllerManager(self.clock)
@@ -56,6 +79,13 @@ class Kumo:
         self._runner: web.AppRunner | None = None
         self._clock_saver: asyncio.TimerHandle | None = None
         self.port: int | None = None
+        # Set by a signal, ServerThread.stop or POST /_kumo/stop: the owner of the loop then calls stop().
+        self.stop_requested = asyncio.Event()
+        # Whether instances stop with kumo: an ephemeral kumo's could never be adopted; a durable one's keep
+        # running (as after kill -9) unless asked (--stop-instances-on-exit, kumo stop --all).
+        self.stop_workloads = settings.ephemeral or settings.stop_instances_on_exit
+        # What stop hooks left running, by kind ("instance": 2), for the line kumo prints as it exits.
+        self.left_running: dict[str, int] = {}
 
     # -- lifecycle ---------------------------------------------------------------
     def _resume_clock(self) -> None:
@@ -116,6 +146,7 @@ class Kumo:
         app.router.add_post("/_kumo/reset", guard(self._reset))
         app.router.add_get("/_kumo/clock", guard(self._clock_get))
         app.router.add_post("/_kumo/clock", guard(self._clock_post))
+        app.router.add_post("/_kumo/stop", guard(self._stop_post))
         for method, path, handler in self._routes:
             app.router.add_route(method, path, guard(handler))
         # [\s\S], not ".": a path may decode to a newline (%0A), and a route that misses answers a plain 404.
@@ -168,6 +199,9 @@ class Kumo:
         if self._loopback is not None:
             self._loopback.release()
             self._loopback = None
+        if self._data_lock is not None:
+            self._data_lock.release()
+            self._data_lock = None
 
     async def reset(self) -> None:
         """Wipe all state: tear the running world down, then empty the store."""
@@ -200,6 +234,21 @@ class Kumo:
     async def _reset(self, request: web.Request) -> web.Response:
         await self.reset()
         return web.json_response({"reset": True})
+
+    async def _stop_post(self, request: web.Request) -> web.Response:
+        """Stop this kumo (``kumo stop``); ``{"instances": "stop"}`` stops its instances too (``--all``)."""
+        try:
+            body = await request.json() if request.can_read_body else {}
+            if not isinstance(body, dict) or body.get("instances", "keep") not in ("keep", "stop"):
+                raise ValueError('expected {"instances": "keep" | "stop"}')
+        except (ValueError, json.JSONDecodeError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        if body.get("instances") == "stop":
+            self.stop_workloads = True
+        # Answered first: the stop itself closes this connection's server.
+        asyncio.get_running_loop().call_soon(self.stop_requested.set)
+        return web.json_response({"stopping": True, "pid": os.getpid(), "instances": (
+            "stop" if self.stop_workloads else "keep")})
 
     async def _clock_get(self, request: web.Request) -> web.Response:
         return web.json_response({"now": self.clock.now(), "scale": self.clock.scale})
@@ -265,10 +314,15 @@ class ServerThread:
     async def _main(self) -> None:
         try:
             self.kumo = Kumo(self.settings, self._clock)
-            self._stop = asyncio.Event()
+            self._stop = self.kumo.stop_requested
             await self.kumo.start()
         except BaseException as exc:  # report start failures to the caller
             self._error = exc
+            if self.kumo is not None:  # let go of its data directory and networks
+                try:
+                    await self.kumo.stop()
+                except Exception:
+                    log.exception("stopping a kumo that failed to start")
             self._ready.set()
             return
         self._ready.set()

@@ -1,6 +1,7 @@
 """``kumo start`` as users run it: ready line, health, status, reset, signals, and kill -9."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def test_configuration_from_environment(tmp_path):
     port = free_port()
     claim = claim_loopback(60, 229)
     env = {"KUMO_PORT": str(port), "KUMO_ACCOUNT_ID": "111122223333", "KUMO_DATA_DIR": str(tmp_path / "d"),
-           "KUMO_LOOPBACK_BASE": str(claim.base), "PATH": "/usr/bin:/bin"}
+           "KUMO_LOOPBACK_BASE": str(claim.base), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # kumo runs from a checkout too
     proc = subprocess.Popen([sys.executable, "-m", "kumo.cli", "start"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -118,6 +120,133 @@ def test_bad_account_id_is_refused(tmp_path):
 
 def test_clock_endpoint_advances_time(kumo_process):
     k = kumo_process("--time-scale", "0").start()
-    before = json.loads(kumo_cli("clock", port=k.port).stdout)["now"]
-    after = json.loads(kumo_cli("clock", "--advance", "300", port=k.port).stdout)["now"]
+    before = json.loads(kumo_cli("clock", "--json", port=k.port).stdout)["now"]
+    after = json.loads(kumo_cli("clock", "--advance", "300", "--json", port=k.port).stdout)["now"]
     assert after - before == pytest.approx(300, abs=0.01)
+
+
+# -- one kumo per data directory --------------------------------------------------------------------------------
+
+
+def test_a_second_kumo_on_the_same_data_dir_refuses_naming_the_first(kumo_process):
+    first = kumo_process().start()
+    second = kumo_process(data_dir=first.data_dir)  # networks of its own: only the data directory is shared
+    with pytest.raises(RuntimeError) as e:
+        second.start()
+    assert f"{first.data_dir} is in use by another kumo (pid {first.proc.pid})" in str(e.value)
+    assert "Traceback" not in str(e.value) and second.proc.returncode == 1
+    assert first.client("sts").get_caller_identity()["Account"]  # the first one serves on
+    first.kill9()  # the kernel drops a dead kumo's hold at once
+    assert kumo_process(data_dir=first.data_dir).start().client("sts").get_caller_identity()["Account"]
+
+
+def test_kumo_stop_stops_the_running_kumo(kumo_process):
+    k = kumo_process().start()
+    out = kumo_cli("stop", port=k.port)
+    assert out.returncode == 0 and f"kumo (pid {k.proc.pid})" in out.stdout and "stopped" in out.stdout
+    assert k.proc.wait(10) == 0
+    again = kumo_cli("stop", port=k.port)
+    assert again.returncode == 1 and "not running" in again.stdout and again.stderr == ""
+
+
+# -- CLI polish: one line, never a traceback ---------------------------------------------------------------------
+
+
+def _run(*args: str, env: dict | None = None, shell: str | None = None) -> subprocess.CompletedProcess:
+    full = dict(os.environ, **(env or {}))
+    for name in ("KUMO_URL", "AWS_ENDPOINT_URL", "KUMO_HOST", "KUMO_PORT"):
+        if not (env and name in env):
+            full.pop(name, None)
+    if shell:
+        return subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=60, env=full)
+    return subprocess.run([sys.executable, "-m", "kumo.cli", *args], capture_output=True, text=True, timeout=60,
+                          env=full)
+
+
+def test_status_piped_into_head_ends_quietly(kumo_process):
+    k = kumo_process().start()
+    cli = f"{sys.executable} -m kumo.cli status --port {k.port}"
+    out = _run(shell=f"{cli} | head -1")
+    assert out.stdout.startswith("kumo ") and out.stdout.count("\n") == 1 and out.stderr == ""
+    out = _run(shell=f"{cli} --json | true")  # the reader is gone before kumo writes: EPIPE
+    assert out.stderr == ""
+
+
+def test_a_data_dir_that_cannot_be_used_is_one_line():
+    out = _run("start", "--data-dir", "/proc/x", "--port", "0")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "kumo: cannot keep state in /proc/x: No such file or directory; give --data-dir a directory you can write"]
+
+
+def test_log_level_choices_are_validated(tmp_path):
+    out = _run("start", "--log-level", "loud", "--data-dir", str(tmp_path))
+    assert out.returncode == 2 and "usage: kumo start" in out.stderr
+    assert "argument --log-level: invalid choice: 'loud'" in out.stderr and "Traceback" not in out.stderr
+    out = _run("start", "--data-dir", str(tmp_path), env={"KUMO_LOG_LEVEL": "loud"})
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        "kumo: log level must be one of debug, info, warning, error, not 'loud'"]
+    out = _run("start", "--data-dir", str(tmp_path), env={"KUMO_PORT": "many"})
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == ["kumo: KUMO_PORT must be a number, not 'many'"]
+
+
+def test_an_unknown_option_prints_the_commands_own_usage():
+    out = _run("start", "--bogus")
+    assert out.returncode == 2 and out.stderr.startswith("usage: kumo start ")
+    assert "kumo start: error: unrecognized arguments: --bogus" in out.stderr
+    out = _run("fault", "instance", "i-1", "--kill", "--bogus")
+    assert out.returncode == 2 and out.stderr.startswith("usage: kumo fault instance ")
+
+
+@pytest.mark.parametrize("command", [["status"], ["reset"], ["clock"], ["stop"], ["fault", "instance"]])
+def test_client_commands_say_where_kumo_is_asked(command):
+    out = _run(*command, "--help")
+    assert out.returncode == 0
+    assert "address of the running kumo" in out.stdout and "to serve on" not in out.stdout
+    assert "KUMO_URL" in out.stdout and "AWS_ENDPOINT_URL" in out.stdout
+
+
+def test_client_commands_honour_kumo_url_then_aws_endpoint_url(kumo_process):
+    from tests.conftest import free_port
+
+    k = kumo_process("--time-scale", "0").start()
+    dead = f"http://127.0.0.1:{free_port()}"
+    for env in ({"KUMO_URL": k.endpoint}, {"AWS_ENDPOINT_URL": k.endpoint},
+                {"KUMO_URL": k.endpoint, "AWS_ENDPOINT_URL": dead}):
+        out = _run("clock", "--json", env=env)
+        assert out.returncode == 0 and json.loads(out.stdout)["scale"] == 0, (env, out.stderr)
+    out = _run("clock", env={"KUMO_URL": dead, "AWS_ENDPOINT_URL": k.endpoint})
+    assert out.returncode == 1 and f"kumo is not running at {dead}" in out.stdout and out.stderr == ""
+    out = _run("clock", "--port", str(k.port), env={"KUMO_URL": dead})  # a flag wins over the environment
+    assert out.returncode == 0
+    out = _run("status", env={"KUMO_URL": "localhost:4566"})
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        "kumo: KUMO_URL is 'localhost:4566', not a URL like http://127.0.0.1:4566; fix or unset it"]
+
+
+def test_clock_prints_human_time_and_epoch(kumo_process):
+    import datetime as dt
+    import re
+
+    k = kumo_process("--time-scale", "0").start()
+    out = kumo_cli("clock", port=k.port)
+    found = re.fullmatch(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC \(epoch (\d+\.\d{3})\), frozen\n", out.stdout)
+    assert found, out.stdout
+    human = dt.datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc).timestamp()
+    assert int(float(found[2])) == int(human)
+
+
+def test_a_server_that_is_not_kumo_is_one_line():
+    import http.server
+    import threading
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        out = _run("clock", "--port", str(server.server_address[1]))
+        assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+        assert "is it a kumo?" in out.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -25,17 +25,6 @@ def _answers_503(ip: str, port: int, within: float = 10.0) -> bool:
     return False
 
 
-def _refuses(ip: str, port: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            get(ip, port, timeout=1.0)
-        except OSError:
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_load_balancer_survives_kill_9(kumo_process):
     k = kumo_process().start()
     elb = k.client("elb")
@@ -45,7 +34,8 @@ def test_load_balancer_survives_kill_9(kumo_process):
     node = _node(k.endpoint)
     assert _answers_503(node, 8100)
     k.kill9()  # right after the responses: no clean shutdown
-    assert _refuses(node, 8100)  # its data plane workers follow it
+    # Its data plane workers serve on alone (until the next kumo retires them), so traffic does not wait for it.
+    assert _answers_503(node, 8100)
 
     k2 = kumo_process(like=k).start()
     elb = k2.client("elb")

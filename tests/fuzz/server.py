@@ -43,7 +43,7 @@ class FuzzServer:
         self._log = open(self.log_path, "wb")
         cmd = [sys.executable, "-m", "kumo.cli", "start", "--port", str(self.port), "--data-dir",
                str(self.data_dir / "state"), "--loopback-base", str(self.claim.base), "--time-scale",
-               str(self.time_scale)]
+               str(self.time_scale), "--stop-instances-on-exit"]  # what it ran ends with it (stop())
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

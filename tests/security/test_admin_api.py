@@ -44,6 +44,7 @@ def test_a_foreign_host_is_refused_even_with_a_json_body(endpoint, aws):
     ("GET", "/_kumo/health"),
     ("GET", "/_kumo/clock"),
     ("POST", "/_kumo/clock"),
+    ("POST", "/_kumo/stop"),
     ("POST", "/_kumo/faults/instances/i-0123456789abcdef0"),
     ("GET", "/_kumo/dataplane/lb/classic"),
     ("GET", "/_kumo/lambda/code/" + "0" * 64 + ".zip"),
@@ -118,17 +119,19 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kumo.cli", *args], capture_output=True, text=True, timeout=60)
 
 
-def test_cli_reset_clock_and_fault_keep_working(kumo_process):
+def test_cli_reset_clock_fault_and_stop_keep_working(kumo_process):
     k = kumo_process("--ephemeral").start()
     port = str(k.port)
     k.client("iam").create_role(RoleName="wiped", AssumeRolePolicyDocument=TRUST)
-    moved = run_cli("clock", "--port", port, "--advance", "30")
+    moved = run_cli("clock", "--port", port, "--advance", "30", "--json")
     assert moved.returncode == 0 and "now" in json.loads(moved.stdout)
     fault = run_cli("fault", "instance", "--port", port, "i-0123456789abcdef0", "--kill")
     assert fault.returncode == 2 and "no instance" in fault.stderr  # reached the route: refused by it, not the guard
     reset = run_cli("reset", "--port", port)
     assert reset.returncode == 0, reset.stderr
     assert k.client("iam").list_roles()["Roles"] == []
+    stop = run_cli("stop", "--port", port)
+    assert stop.returncode == 0 and "stopped" in stop.stdout and k.proc.wait(10) == 0
 
 
 def test_admin_hosts_adds_names(kumo_process):

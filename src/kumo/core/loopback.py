@@ -7,12 +7,12 @@ account), because private ranges of different VPCs and accounts overlap.
 
 from __future__ import annotations
 
-import fcntl
 import ipaddress
 import os
 import tempfile
 
 from ..aws.errors import AwsError
+from .pidlock import Held, PidLock
 
 SCOPE = ""
 NETWORKS = 4  # instances, metadata services, load balancer nodes, Lambda function URLs
@@ -32,32 +32,24 @@ class LoopbackClaim:
     """
 
     def __init__(self, base: int):
-        self.files = []
+        self.locks: list[PidLock] = []
         try:
             for n in range(base, base + NETWORKS):
-                path = os.path.join(tempfile.gettempdir(), f"kumo-net-127.{n}.lock")
-                f = open(path, "a+")
-                self.files.append(f)
                 try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    f.seek(0)
-                    holder = f.read().strip()
+                    self.locks.append(PidLock(os.path.join(tempfile.gettempdir(), f"kumo-net-127.{n}.lock")))
+                except Held as held:
                     raise LoopbackInUse(
-                        f"127.{n}.0.0/16 is in use by another kumo{f' (pid {holder})' if holder else ''}; "
+                        f"127.{n}.0.0/16 is in use by another kumo{f' (pid {held.pid})' if held.pid else ''}; "
                         f"give this one other networks with --loopback-base (it uses {NETWORKS} from the base on)"
                     ) from None
-                f.truncate(0)
-                f.write(str(os.getpid()))
-                f.flush()
         except BaseException:
             self.release()
             raise
 
     def release(self) -> None:
-        for f in self.files:
-            f.close()  # closing the file drops its lock
-        self.files = []
+        for lock in self.locks:
+            lock.release()
+        self.locks = []
 
 
 class LoopbackPool:

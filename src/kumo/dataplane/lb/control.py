@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -39,12 +40,24 @@ class Provider(Protocol):
 
 
 class DataPlane:
-    """The worker processes and the Unix socket they are steered through."""
+    """The worker processes and the Unix socket they are steered through.
 
-    def __init__(self, workers: int, on_stats: Callable[[int, dict], None], clock: Callable[[], dict]):
+    Workers carry ``KUMO_LB_WORKER=<tag>`` (the loopback base, which one kumo holds at a time).  A stopped kumo's
+    workers serve on alone for a while (worker.py); the next kumo on the same networks retires them once its own
+    workers serve, so traffic through a load balancer does not wait for kumo to start again.
+    """
+
+    def __init__(self, workers: int, on_stats: Callable[[int, dict], None], tag: str = "",
+                 log_path: str | None = None, owner: str = "", clock: Callable[[], dict] | None = None):
         self.count = max(1, workers)
         self.on_stats = on_stats
-        self.clock = clock  # kumo's clock as workers take it: {"sim": now, "scale": scale}
+        self.clock = clock or (lambda: {})  # kumo's clock as workers take it: {"sim": now, "scale": scale}
+        self.tag = tag
+        self.owner = owner  # the data directory, so `kumo stop --all` finds a stopped kumo's workers
+        # Workers that outlive kumo must not hold its stdout/stderr open (a pipe reader would wait for them):
+        # they log to this file instead; None: kumo's own stderr (workers that never outlive it).
+        self.log_path = log_path
+        self.retired = False  # the previous kumo's workers, once ours serve
         self.dir = tempfile.mkdtemp(prefix="kumo-elb-")
         self.path = os.path.join(self.dir, "control.sock")
         self.procs: list[subprocess.Popen] = []
@@ -74,8 +87,15 @@ class DataPlane:
     def _spawn(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUMO_WORKLOAD")}
         env.pop("LD_PRELOAD", None)
-        proc = subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path], env=env,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        env["KUMO_LB_WORKER"] = self.tag
+        env["KUMO_LB_OWNER"] = self.owner
+        out = open(self.log_path, "ab") if self.log_path else None
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "kumo.dataplane.lb.worker", self.path], env=env,
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        finally:
+            if out is not None:
+                out.close()
         self.procs.append(proc)
         self._born[proc.pid] = time.monotonic()  # real-time measurement: how long the process lived
         # A worker's exit wakes us through its pidfd: no polling, and a replacement starts at once.  Without
@@ -192,13 +212,27 @@ class DataPlane:
     async def wait_ready(self, timeout: float = 10.0) -> None:
         await self._until(lambda: len(self.writers) >= self.count, timeout)
 
-    async def stop(self) -> None:
+    def retire_orphans(self) -> None:
+        """Retire the workers a previous kumo on these networks left serving (ours now serve, or nothing does)."""
+        if self.retired:
+            return
+        self.retired = True
+        for pid in retire_workers("KUMO_LB_WORKER", self.tag, spare={proc.pid for proc in self.procs}):
+            log.info("retired load balancer worker %d of the previous kumo", pid)
+
+    async def stop(self, keep: bool = False) -> None:
+        """Stop the workers; ``keep``: leave them serving for the next kumo to retire (a durable kumo's stop)."""
         self._stopping = True
         if self._respawn is not None:
             self._respawn.cancel()
             self._respawn = None
         for proc in self.procs:
             self._unwatch(proc)
+        if keep:
+            # Closing the control socket tells them kumo is gone; they serve on until the next one retires them.
+            for writer in list(self.writers.values()):
+                writer.close()
+            self.procs = []
         for proc in self.procs:
             if proc.poll() is None:
                 proc.terminate()
@@ -214,6 +248,24 @@ class DataPlane:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def retire_workers(name: str, value: str, spare: set[int] = frozenset()) -> list[int]:
+    """SIGTERM every load balancer worker whose environment has ``name=value`` (but those in ``spare``)."""
+    marker = f"\0{name}={value}\0".encode()
+    retired = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) in spare:
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                if marker not in b"\0" + fh.read() + b"\0":
+                    continue
+            os.kill(int(entry.name), signal.SIGTERM)
+            retired.append(int(entry.name))
+        except OSError:
+            continue
+    return retired
+
+
 class ElbRuntime:
     def __init__(self, kumo):
         self.kumo = kumo
@@ -225,7 +277,9 @@ class ElbRuntime:
         # per core preempts them and its sibling (on 2 cores one worker measured both more requests/s and a
         # p99 half as long as two; bench/RESULTS.md).
         workers = int(os.environ.get("KUMO_ELB_WORKERS") or max(1, min((os.cpu_count() or 1) // 2, 4)))
-        self.dataplane = DataPlane(workers, self._on_stats, self._clock_state)
+        self.dataplane = DataPlane(workers, self._on_stats, str(kumo.settings.loopback_base), self._log_path(),
+                                   "" if kumo.settings.ephemeral else os.path.abspath(kumo.settings.data_dir),
+                                   self._clock_state)
         self.minute: dict = {}
         self.active: dict[int, dict[str, int]] = {}
         self.drain_watchers: list[Callable[[], None]] = []  # told when workers report on draining targets
@@ -235,6 +289,13 @@ class ElbRuntime:
         self._requested = 0
         self._applied = 0
         self._applied_event = asyncio.Event()
+
+    def _log_path(self) -> str | None:
+        settings = self.kumo.settings
+        if settings.ephemeral:
+            return None
+        os.makedirs(settings.work_dir, exist_ok=True)
+        return os.path.join(settings.work_dir, "lb-workers.log")
 
     # -- wiring --------------------------------------------------------------------------------------
     def register(self, provider: Provider) -> None:
@@ -273,10 +334,10 @@ class ElbRuntime:
         now = self.kumo.clock.now()
         self._minute_timer = self.kumo.clock.call_at((now // 60 + 1) * 60, self._on_minute)
 
-    async def stop(self) -> None:
+    async def stop(self, keep: bool = False) -> None:
         if self._minute_timer is not None:
             self._minute_timer.cancel()
-        await self.dataplane.stop()
+        await self.dataplane.stop(keep)
 
     # -- the snapshot ------------------------------------------------------------------------------
     def target_state(self, group: dict, target: dict) -> tuple[str, str, str]:
@@ -321,6 +382,7 @@ class ElbRuntime:
                 await self.dataplane.push(message)
             elif moved:
                 await self.dataplane.push({"type": "clock", **self._clock_state()})
+        self.dataplane.retire_orphans()
         for provider in self.providers:
             served = getattr(provider, "served", None)
             if served is not None:
@@ -429,13 +491,14 @@ class DataPlaneController(Controller):
         return None
 
     async def stop(self) -> None:
-        await self.runtime.stop()
+        # A durable kumo's load balancers serve on while it restarts, as its instances run on.
+        await self.runtime.stop(keep=not self.runtime.kumo.stop_workloads)
 
     async def reset(self) -> None:
         self.runtime.health.clear()
         await self.runtime.stop()
-        self.runtime.dataplane = DataPlane(self.runtime.dataplane.count, self.runtime._on_stats,
-                                           self.runtime._clock_state)
+        old = self.runtime.dataplane
+        self.runtime.dataplane = DataPlane(old.count, old.on_stats, old.tag, old.log_path, old.owner, old.clock)
         self.runtime._last_applied = None
 
 

@@ -6,6 +6,12 @@ control plane sends config snapshots and clock updates over a Unix socket
 (4-byte length + JSON); workers send back their counters every second.
 
     python -m kumo.dataplane.lb.worker <control socket path>
+
+A worker outlives the control plane: when kumo stops (kill -9 included) it keeps
+serving its last snapshot for up to ORPHAN_GRACE, so traffic does not wait for
+kumo to start again.  The next kumo's workers bind beside it, and once they
+serve, the control plane retires it with SIGTERM: it closes its listeners, lets
+exchanges under way finish (at most RETIRE_GRACE) and exits.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import ssl
 import struct
@@ -27,6 +34,10 @@ from .stats import Stats
 log = logging.getLogger("kumo.dataplane.lb.worker")
 TICK = 0.25  # real seconds between idle-timeout sweeps (how soon a timeout is noticed, not how long it is)
 REPORT_EVERY = 1.0  # real seconds between counter reports to the control plane
+# Real seconds: how long a worker whose kumo is gone serves on alone, and how long a retiring one lets
+# exchanges under way finish.  Real time, since no kumo clock runs meanwhile.
+ORPHAN_GRACE = 60.0
+RETIRE_GRACE = 2.0
 
 
 class ClockView:
@@ -140,8 +151,11 @@ class Worker:
             draining = {arn: {t.key: t.outstanding for t in g.targets if t.state == "draining"}
                         for arn, g in self.groups.items() if any(t.state == "draining" for t in g.targets)}
             if snapshot or self.bind_errors or draining:
-                await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors,
-                                  "draining": draining})
+                try:
+                    await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors,
+                                      "draining": draining})
+                except (ConnectionError, RuntimeError):
+                    return  # the control plane is gone: nobody to report to
 
     async def _sweep_forever(self) -> None:
         """Idle timeouts.  A connection with nothing under way is judged on kumo's clock: a jump of the clock
@@ -325,6 +339,34 @@ def _name_matches(pattern: str, host: str) -> bool:
     return pattern == host
 
 
+async def serve(worker: Worker) -> None:
+    """Run until kumo says stop; serve on alone while no kumo is there; retire gracefully on SIGTERM."""
+    loop = asyncio.get_running_loop()
+    retire = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, retire.set)
+    run = loop.create_task(worker.run())
+    retiring = loop.create_task(retire.wait())
+    await asyncio.wait([run, retiring], return_when=asyncio.FIRST_COMPLETED)
+    if run.done() and not retire.is_set():
+        try:
+            run.result()
+            return  # told to stop
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            pass  # the control plane went away: serve on until the next kumo retires us, or the grace ends
+        try:
+            await asyncio.wait_for(retire.wait(), ORPHAN_GRACE)
+        except asyncio.TimeoutError:
+            pass
+    run.cancel()
+    retiring.cancel()
+    for lst in worker.listeners.values():
+        for server in lst.servers:
+            server.close()
+    deadline = time.monotonic() + RETIRE_GRACE  # real time, see RETIRE_GRACE
+    while any(getattr(c, "busy", False) for c in worker.connections) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
 def main() -> None:
     import gc
 
@@ -342,9 +384,9 @@ def main() -> None:
     worker = Worker(sys.argv[1])
     gc.freeze()
     try:
-        loop.run_until_complete(worker.run())
-    except (asyncio.IncompleteReadError, ConnectionError, KeyboardInterrupt):
-        pass  # the control plane went away: so do we
+        loop.run_until_complete(serve(worker))
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -245,9 +245,15 @@ class InstanceController(Controller):
         os.replace(tmp, path)
 
     async def stop(self) -> None:
-        """kumo is shutting down: instances stop with it, and run again when it starts."""
-        await self.rt.backend.stop_many([(self.rt.workload(iid), handle_of(inst))
-                                         for _, iid, inst in self.kumo.store.all(KIND)], grace=1.0)
+        """kumo is shutting down.  A durable kumo leaves its instances running, as kill -9 would, and the next
+        one adopts them without a reboot; an ephemeral one stops them, since nothing could adopt them later."""
+        workloads = [(self.rt.workload(iid), handle_of(inst)) for _, iid, inst in self.kumo.store.all(KIND)]
+        if self.kumo.stop_workloads:
+            await self.rt.backend.stop_many(workloads, grace=1.0)
+        else:
+            kept = sum(1 for _, handle in workloads if self.rt.backend.alive(handle))
+            if kept:
+                self.kumo.left_running["instance"] = kept
         await self.rt.close()
 
     async def reset(self) -> None:
@@ -267,3 +273,18 @@ def console_output(rt: Ec2Runtime, iid: str, latest: bool = True, limit: int = 6
     except OSError:
         data = b""
     return base64.b64encode(data[-limit:] if latest or len(data) <= limit else data[:limit]).decode()
+
+
+async def stop_left_running(store, backend) -> int:
+    """``kumo stop --all`` with no kumo running: stop the instances a durable kumo left running on this data
+    directory.  Their records stay ``running``, so the next kumo boots them again, as after a host restart."""
+    from .runtime import TOKEN_KEY, TOKEN_KIND, TOKEN_SCOPE
+
+    saved = store.table(TOKEN_SCOPE, TOKEN_KIND).get(TOKEN_KEY)
+    if saved is None:
+        return 0
+    # The tag Ec2Runtime.workload gives each instance's processes.
+    workloads = [(f"{saved['token']}/{iid}", handle_of(inst)) for _, iid, inst in store.all(KIND)]
+    left = [(tag, handle) for tag, handle in workloads if backend.pids(tag) or backend.alive(handle)]
+    await backend.stop_many(left, grace=2.0)
+    return len(left)
