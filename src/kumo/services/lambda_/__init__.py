@@ -291,7 +291,7 @@ class Provisioning(Controller):
         missing = wanted - len(ready)
         failure = None
         if missing > 0:
-            envs = [await pool.new_environment(provisioned=True) for _ in range(missing)]
+            envs = [pool.new_environment(provisioned=True) for _ in range(missing)]
             for env in envs:
                 try:
                     await env.ready
