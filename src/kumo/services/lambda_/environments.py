@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from ...dataplane.compute import peers
 from . import runtime_api, telemetry
 from .runtimes import Launch
-from .sandbox import LaunchSpec, Launched
+from .sandbox import LaunchSpec, Launched, install_root
 
 log = logging.getLogger("kumo.lambda")
 INIT_LIMIT = 10.0  # seconds: AWS's limit on the init phase
@@ -168,7 +168,8 @@ class Environment:
         spec = LaunchSpec(self.id, t.launch.argv(runtime_dir, task_root, opt_dir, t.memory_mb, bootstrap), env,
                           t.code_dir, t.layer_dirs, t.memory_mb,
                           int((t.config.get("EphemeralStorage") or {}).get("Size") or 512),
-                          t.launch.address_space_limit)
+                          t.launch.address_space_limit,
+                          install_root(t.launch.program) + ([t.launch.client_dir] if t.launch.client_dir else []))
         self.init_started = time.perf_counter()  # real-time measurement: Init Duration
         try:
             self.launched = sandbox.launch(spec)
@@ -179,7 +180,7 @@ class Environment:
             return
         loop.add_reader(self.launched.output_fd, self._on_output)
         try:
-            self._pidfd = os.pidfd_open(self.launched.proc.pid)
+            self._pidfd = os.pidfd_open(self.launched.pid)
             loop.add_reader(self._pidfd, self._on_exit)
         except (AttributeError, OSError):  # no pidfd: watch the output pipe's end instead
             self._pidfd = None
@@ -380,7 +381,7 @@ class Environment:
 
     def _crash(self, why: str) -> None:
         """The runtime process went away (or broke the protocol) while serving or starting."""
-        returncode = self.launched.proc.poll() if self.launched else None
+        returncode = self.fleet.sandbox.exit_status(self.launched) if self.launched else None
         oom = self.launched is not None and self.fleet.sandbox.oom_killed(self.launched)
         if returncode is None:
             detail = why
@@ -517,10 +518,7 @@ class Environment:
                 except OSError:
                     pass
             self._pidfd = None
-            if launched.proc.poll() is None:
-                # Only without pidfd (the exit was not watched): the process was just killed; reap it off the loop.
-                await asyncio.get_running_loop().run_in_executor(None, launched.proc.wait)
-            self.fleet.sandbox.release(launched)
+            self.fleet.sandbox.release(launched)  # reaps the runtime's process (exited, or just killed)
         self.fleet.closed(self)
         if not self.closed.done():
             self.closed.set_result(None)
