@@ -23,6 +23,8 @@ from pathlib import Path
 from .spec import Mount, Spec
 
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "opt", "srv", "var")
+# Inside a system dir, but never the host's: shared scratch space (another kumo's data directory may be there).
+PRIVATE_DIRS = ("var/tmp",)
 OVERLAID = ("etc", "var", "opt", "srv", "home", "root", "usr/local")  # partial isolation
 STAGE = "/run/kumo/sandbox"  # mounted over (a tmpfs) inside each workload's private mount namespace only
 PRELOAD_INSIDE = "/run/kumo/preload.so"
@@ -61,8 +63,11 @@ def _sources(m: Mount) -> list[str]:
 
 
 def _is_system(path: str) -> bool:
-    first = path.strip("/").split("/", 1)[0]
-    return first in SYSTEM_DIRS
+    """Whether the workload sees the host's ``path`` (through a host system dir laid under its root)."""
+    rel = path.strip("/")
+    if any(rel == d or rel.startswith(d + "/") for d in PRIVATE_DIRS):
+        return False
+    return rel.split("/", 1)[0] in SYSTEM_DIRS
 
 
 # -- full ---------------------------------------------------------------------------------------------
@@ -96,6 +101,12 @@ def _stage_script(spec: Spec) -> str:
     for d in system:
         lowers = [f"{layer}/{d}" for layer in layers if os.path.isdir(f"{layer}/{d}")] + [f"/{d}", f"{skel}/{d}"]
         lines.append(_overlay(lowers, disk and f"{disk}/upper/{d}", disk and f"{disk}/work/{d}", f"{root}/{d}"))
+    for d in PRIVATE_DIRS:
+        if d.split("/", 1)[0] in system:
+            lowers = [f"{layer}/{d}" for layer in layers if os.path.isdir(f"{layer}/{d}")] + [f"{skel}/{d}"]
+            lines.append(f"mkdir -p {skel}/{d} {root}/{d}")
+            lines.append(_overlay(lowers, disk and f"{disk}/upper/{d}", disk and f"{disk}/work/{d.replace('/', '_')}",
+                                  f"{root}/{d}", f"{skel}2"))
     for m in spec.mounts:
         sources = _sources(m)
         if isinstance(m.source, (list, tuple)):  # read-only layers over what the workload sees there
@@ -131,7 +142,7 @@ def _bwrap_args(spec: Spec, hidden: list[str], cwd: str) -> list[str]:
         a += ["--bind" if m.writable else "--ro-bind", str(m.source), m.target]
     if spec.preload:
         a += ["--ro-bind", str(spec.preload), PRELOAD_INSIDE, "--setenv", "LD_PRELOAD", PRELOAD_INSIDE]
-    for path in hidden:  # kumo's data directory, where a host system dir holds it
+    for path in _outermost(hidden):  # kumo's data directory, where a host system dir holds it
         if _is_system(path) and os.path.isdir(path):
             a += ["--tmpfs", path, "--remount-ro", path]
     if spec.hostname:
@@ -142,6 +153,15 @@ def _bwrap_args(spec: Spec, hidden: list[str], cwd: str) -> list[str]:
         a += ["--cap-add", cap]
     a += ["--chdir", cwd, "--", *spec.command]
     return a
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """The paths not inside another of them (a mask over the outer one hides the inner one too)."""
+    out: list[str] = []
+    for p in sorted(paths, key=len):
+        if not any(p == o or p.startswith(o.rstrip("/") + "/") for o in out):
+            out.append(p)
+    return out
 
 
 # -- partial ------------------------------------------------------------------------------------------
@@ -163,6 +183,8 @@ def partial_argv(spec: Spec, hidden: list[str], cwd: str) -> list[str]:
                          f" || echo '[kumo] could not overlay {target}'")
     for m in spec.mounts:
         sources = _sources(m)
+        if disk and m.target == DISK_ALIAS:
+            continue  # bound above
         if not os.path.isfile(sources[0]):
             os.makedirs(m.target, exist_ok=True)
         if isinstance(m.source, (list, tuple)):
