@@ -16,6 +16,7 @@ from kumo.dataplane import compute
 from kumo.dataplane.compute import Handle
 
 from ..ec2.conftest import AMI, console, terminate_all, wait_state
+from ..lambda_.conftest import TRUST, wait_active, zip_of
 
 
 @dataclass
@@ -41,13 +42,34 @@ def start_instance(aws, server) -> Started:
     return Started(handle, stop)
 
 
-STARTERS = {"ec2-instance": start_instance}
+def start_environment(aws, server) -> Started:
+    iam, lam = aws("iam"), aws("lambda")
+    role = iam.create_role(RoleName="one-interface", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    lam.create_function(FunctionName="one-interface", Runtime="python3.12", Role=role,
+                        Handler="lambda_function.handler",
+                        Code={"ZipFile": zip_of({"lambda_function.py": "def handler(e, c):\n    return 'here'\n"})})
+    wait_active(lam, "one-interface")
+    assert lam.invoke(FunctionName="one-interface", Payload=b"{}")["Payload"].read() == b'"here"'
+    # The environment stays warm after its invocation; the service names its compute handle.
+    handles = server.kumo.services["lambda_"].handles(aws.account, aws.region, "one-interface")
+    assert len(handles) == 1
+
+    def stop():  # deleting a function stops its environments before DeleteFunction answers
+        lam.delete_function(FunctionName="one-interface")
+
+    return Started(handles[0], stop)
+
+
+STARTERS = {"ec2-instance": start_instance, "lambda-environment": start_environment}
 
 
 @pytest.fixture(autouse=True)
 def cleanup(aws):
     yield
     terminate_all(aws("ec2"))
+    lam = aws("lambda")
+    for fn in lam.list_functions()["Functions"]:
+        lam.delete_function(FunctionName=fn["FunctionName"])
 
 
 @pytest.mark.parametrize("kind", sorted(STARTERS))
