@@ -222,6 +222,34 @@ def test_a_response_over_six_megabytes_fails(fns):
     assert body["errorType"] == "Function.ResponseSizeTooLarge"
 
 
+def test_the_timeout_runs_on_kumos_clock(fns, lam, kumo_server):
+    import socket
+
+    hung = ("import socket, time\ndef handler(e, c):\n    socket.create_connection(('127.0.0.1', e['port'])).close()\n"
+            "    time.sleep(60)\n")
+    fns.python("hung", hung, Timeout=600)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(20)
+    out: dict = {}
+
+    def call():
+        payload = json.dumps({"port": listener.getsockname()[1]}).encode()
+        out["body"] = json.loads(lam.invoke(FunctionName="hung", Payload=payload)["Payload"].read())
+
+    thread = threading.Thread(target=call)
+    started = time.monotonic()
+    thread.start()
+    try:
+        listener.accept()[0].close()  # the function runs: its invocation is in flight
+    finally:
+        listener.close()
+    kumo_server.advance(600)  # ten minutes of kumo's clock, in no time
+    thread.join(20)
+    assert not thread.is_alive() and time.monotonic() - started < 30
+    assert out["body"]["errorType"] == "Sandbox.Timedout"
+    assert out["body"]["errorMessage"].endswith("Task timed out after 600.00 seconds")
+
+
 def test_idle_environments_are_reaped_on_kumos_clock(fns, kumo_server):
     fns.python("idle", COUNTER)
     assert fns.invoke("idle")[1]["calls"] == 1
