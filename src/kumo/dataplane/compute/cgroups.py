@@ -2,8 +2,8 @@
 
 cgroup v2 where the unified hierarchy has the controllers (``memory.max``, ``cpu.max``), else cgroup v1
 (``memory.limit_in_bytes``, ``cpu.cfs_quota_us``), each hierarchy found in /proc/self/mountinfo and used
-below kumo's own cgroup when that is writable (a container's), else at the hierarchy's root.  A workload
-joins its cgroups before its first program runs (``join``, from the child), so nothing it starts escapes.
+below kumo's own cgroup when that is writable (a container's), else at the hierarchy's root.  A workload's
+shell joins its cgroups before its first program runs (``isolation.enter_lines``), so nothing it starts escapes.
 """
 
 from __future__ import annotations
@@ -66,13 +66,6 @@ class CgroupTree:
                 _try_write(os.path.join(paths["cpu"], "cpu.cfs_period_us"), str(CPU_PERIOD_US))
                 _try_write(os.path.join(paths["cpu"], "cpu.cfs_quota_us"), str(int(cpus * CPU_PERIOD_US)))
         return paths
-
-    @staticmethod
-    def join(paths: dict[str, str]) -> None:
-        """Move the calling process into the workload's cgroups (run in the child, before exec)."""
-        for path in paths.values():
-            with open(os.path.join(path, "cgroup.procs"), "w") as f:
-                f.write("0")
 
     @staticmethod
     def pids(paths: dict[str, str]) -> list[int]:

@@ -71,9 +71,20 @@ def _is_system(path: str) -> bool:
 
 
 # -- full ---------------------------------------------------------------------------------------------
-def full_argv(spec: Spec, hidden: list[str], cwd: str) -> list[str]:
+def enter_lines(cgroups: dict[str, str], rlimit_bytes: int | None) -> list[str]:
+    """Shell lines that put the sandbox into its cgroups (and limits) before its first program runs.
+
+    Done by the sandbox's own shell rather than a preexec function, which would make every start fork
+    kumo's whole address space instead of spawning."""
+    lines = [f"echo $$ > {q(path + '/cgroup.procs')}" for path in cgroups.values()]
+    if rlimit_bytes:
+        lines.append(f"ulimit -v {int(rlimit_bytes) // 1024}")
+    return lines
+
+
+def full_argv(spec: Spec, hidden: list[str], cwd: str, enter: list[str] = ()) -> list[str]:
     """unshare + staging script + bwrap: the argv that starts ``spec`` fully isolated."""
-    script = _stage_script(spec)
+    script = "\n".join([*enter, _stage_script(spec)])
     return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script, "kumo-sandbox",
             *_bwrap_args(spec, hidden, cwd)]
 
@@ -168,8 +179,8 @@ def _outermost(paths: list[str]) -> list[str]:
 DISK_ALIAS = "/run/kumo-disk"  # where partial isolation binds the disk (its overlay layers live there)
 
 
-def partial_argv(spec: Spec, hidden: list[str], cwd: str) -> list[str]:
-    lines = ["set -e"]
+def partial_argv(spec: Spec, hidden: list[str], cwd: str, enter: list[str] = ()) -> list[str]:
+    lines = ["set -e", *enter]
     disk = str(spec.disk) if spec.disk else None
     if disk:
         os.makedirs(DISK_ALIAS, exist_ok=True)

@@ -91,28 +91,25 @@ class ProcessBackend:
             if spec.preload and self.isolation == "partial":
                 with open(spec.preload, "rb") as so:
                     disk.write(".kumo/preload.so", so, 0o755)
-        if self.isolation == "full":
-            cwd = spec.cwd or "/"
-            argv, popen_cwd = isolation.full_argv(spec, self.hidden, cwd), "/"
-        elif self.isolation == "partial":
-            cwd = spec.cwd or "/"
-            argv, popen_cwd = isolation.partial_argv(spec, self.hidden, cwd), "/"
-        else:
-            argv = list(spec.command)
-            popen_cwd = spec.cwd or (str(spec.disk) if spec.disk else None)
-            if spec.preload:
-                env["LD_PRELOAD"] = str(spec.preload)
         groups = self._cgroup(spec)
         limits = spec.limits
         rlimit = None
         if not groups and limits.memory_mb and limits.address_space_fallback:
             rlimit = (max(limits.memory_mb, 128) + 256) * 1048576  # address space runs ahead of resident size
-
-        def enter():  # in the child, before the sandbox's first program runs: nothing escapes the limits
-            if groups:
-                CgroupTree.join(groups)
+        enter = isolation.enter_lines(groups, rlimit)
+        preexec = None
+        if self.isolation == "full":
+            argv, popen_cwd = isolation.full_argv(spec, self.hidden, spec.cwd or "/", enter), "/"
+        elif self.isolation == "partial":
+            argv, popen_cwd = isolation.partial_argv(spec, self.hidden, spec.cwd or "/", enter), "/"
+        else:
+            argv = list(spec.command)
+            popen_cwd = spec.cwd or (str(spec.disk) if spec.disk else None)
+            if spec.preload:
+                env["LD_PRELOAD"] = str(spec.preload)
             if rlimit:
-                resource.setrlimit(resource.RLIMIT_AS, (rlimit, rlimit))
+                def preexec():
+                    resource.setrlimit(resource.RLIMIT_AS, (rlimit, rlimit))
 
         out = spec.output
         console = open(out, "ab", buffering=0) if isinstance(out, (str, Path)) else None
@@ -120,7 +117,7 @@ class ProcessBackend:
         try:
             proc = subprocess.Popen(argv, env=env, cwd=popen_cwd, stdin=subprocess.DEVNULL, stdout=stdout,
                                     stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-                                    preexec_fn=enter if (groups or rlimit) else None)
+                                    preexec_fn=preexec)
         except OSError:
             if groups:
                 CgroupTree.remove(groups)
