@@ -84,9 +84,6 @@ class Sandbox:
         """Whether mounts apply (/var/task, /opt ...), i.e. the environment has a file system view of its own."""
         return self.compute.isolate
 
-    def describe(self) -> dict:
-        return {"isolation": self.compute.isolation, **self.compute.describe()}
-
     def runtime_dir(self) -> str:
         return MOUNT_RUNTIME if self.namespaces else str(RUNTIME_CLIENTS)
 
