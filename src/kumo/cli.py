@@ -337,7 +337,7 @@ def _stop_left_running(args, url: str) -> int:
     try:
         store = Store(db)
         try:
-            stopped = asyncio.run(stop_left_running(store, ProcessBackend()))
+            stopped = asyncio.run(stop_left_running(store, ProcessBackend(data_dir)))
         finally:
             store.close()
         # Its load balancer workers, still serving alone, go too.

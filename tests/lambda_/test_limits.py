@@ -24,7 +24,8 @@ def handler(event, context):
     if event.get("allocate_mb"):
         hog = b"x" * (event["allocate_mb"] * 1024 * 1024)
         return {"calls": calls, "held": len(hog)}
-    return {"calls": calls, "pid": os.getpid()}
+    # Each environment has a pid namespace of its own (where kumo can make one): its log stream names it.
+    return {"calls": calls, "pid": os.getpid(), "env": os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]}
 """
 
 
@@ -90,8 +91,9 @@ def test_timeout_is_enforced_and_resets_the_environment(fns):
 
 def test_memory_past_memory_size_fails_as_out_of_memory(fns):
     fns.python("hog", COUNTER, MemorySize=128, Timeout=10)
-    fns.python("where", "def handler(e, c):\n    return open('/proc/self/cgroup').read()\n")
-    in_cgroup = "kumo-lambda-" in fns.invoke("where")[1]
+    # The address-space limit is the fallback where kumo cannot make a memory cgroup: unlimited, it is the cgroup.
+    fns.python("where", "import resource\ndef handler(e, c):\n    return resource.getrlimit(resource.RLIMIT_AS)[0]\n")
+    in_cgroup = fns.invoke("where")[1] == -1
     resp, body = fns.invoke("hog", {"allocate_mb": 40}, LogType="Tail")
     assert "FunctionError" not in resp and body["held"] == 40 * 1024 * 1024
     used = int(re.search(r"Max Memory Used: (\d+) MB", _report(resp)).group(1))
@@ -177,20 +179,20 @@ def test_reserved_concurrency_zero_throttles_everything_and_limits_are_checked(f
 
 def test_environments_scale_out_per_concurrent_request(fns, lam):
     fns.python("scale", COUNTER, Timeout=10)
-    pids: list = []
+    envs: list = []
 
     def call():
         body = json.loads(lam.invoke(FunctionName="scale", Payload=b'{"sleep": 0.5}')["Payload"].read())
-        pids.append(body["pid"])
+        envs.append(body["env"])
 
     threads = [threading.Thread(target=call) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(set(pids)) == 4  # four environments, one invocation each at a time
-    again = {json.loads(lam.invoke(FunctionName="scale", Payload=b"{}")["Payload"].read())["pid"] for _ in range(6)}
-    assert again <= set(pids)  # warm environments are reused
+    assert len(set(envs)) == 4  # four environments, one invocation each at a time
+    again = {json.loads(lam.invoke(FunctionName="scale", Payload=b"{}")["Payload"].read())["env"] for _ in range(6)}
+    assert again <= set(envs)  # warm environments are reused
 
 
 def test_payload_limits_and_bad_payloads(fns, lam):
@@ -218,6 +220,34 @@ def test_a_response_over_six_megabytes_fails(fns):
     resp, body = fns.invoke("huge")
     assert resp["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def test_the_timeout_runs_on_kumos_clock(fns, lam, kumo_server):
+    import socket
+
+    hung = ("import socket, time\ndef handler(e, c):\n    socket.create_connection(('127.0.0.1', e['port'])).close()\n"
+            "    time.sleep(60)\n")
+    fns.python("hung", hung, Timeout=600)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(20)
+    out: dict = {}
+
+    def call():
+        payload = json.dumps({"port": listener.getsockname()[1]}).encode()
+        out["body"] = json.loads(lam.invoke(FunctionName="hung", Payload=payload)["Payload"].read())
+
+    thread = threading.Thread(target=call)
+    started = time.monotonic()
+    thread.start()
+    try:
+        listener.accept()[0].close()  # the function runs: its invocation is in flight
+    finally:
+        listener.close()
+    kumo_server.advance(600)  # ten minutes of kumo's clock, in no time
+    thread.join(20)
+    assert not thread.is_alive() and time.monotonic() - started < 30
+    assert out["body"]["errorType"] == "Sandbox.Timedout"
+    assert out["body"]["errorMessage"].endswith("Task timed out after 600.00 seconds")
 
 
 def test_idle_environments_are_reaped_on_kumos_clock(fns, kumo_server):

@@ -1,8 +1,8 @@
 """Servers in both workload modes, a host directory that nothing may reach, and cleanup of what tests start.
 
 As root, kumo runs instances in mount namespaces and Lambda functions with /var/task and /opt mounted; without
-root (or with KUMO_NO_ISOLATION and KUMO_LAMBDA_NO_NAMESPACES) they run with plain directories on the host,
-which is where a name that climbs out would do harm.  Tests that depend on the mode run against both.
+root (or with KUMO_NO_ISOLATION, which covers both: they share the compute layer) they run with plain
+directories on the host, which is where a name that climbs out would do harm.  Tests that depend on the mode run against both.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..conftest import Clients, claim_loopback
 from ..ec2.conftest import terminate_all
 from ..lambda_.conftest import TRUST
 
-PLAIN_FLAGS = ("KUMO_NO_ISOLATION", "KUMO_LAMBDA_NO_NAMESPACES")
+PLAIN_FLAGS = ("KUMO_NO_ISOLATION",)
 
 
 def own_server(prefix: str, **settings):

@@ -17,7 +17,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ...dataplane.compute.process import DISK_ALIAS, Handle, Spec, overlaid
+from ...dataplane.compute import Handle, Mount, Spec
+from ...dataplane.compute.isolation import DISK_ALIAS, overlaid
 from ...core.controllers import Controller
 from ...core.paths import Tree
 from . import userdata
@@ -39,9 +40,11 @@ def user_time(epoch: float) -> str:
     return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S GMT")
 
 
-def handle_of(inst: dict) -> Handle | None:
-    boot = inst.get("_boot")
-    return Handle(boot["pid"], boot["ticks"]) if boot else None
+def handle_of(inst: dict, rt: Ec2Runtime | None = None) -> Handle | None:
+    """The compute handle of the instance's running process tree, as its boot recorded it.
+
+    An older kumo recorded only the pid and its start: ``rt`` names the workload for those."""
+    return Handle.from_record(inst.get("_boot"), rt.workload(inst["InstanceId"]) if rt is not None else "")
 
 
 def set_state(inst: dict, name: str, transition_reason: str | None = None, reason: dict | None = None) -> None:
@@ -85,9 +88,8 @@ class InstanceController(Controller):
         with self.kumo.store.transaction():
             self._table(scope).put(inst["InstanceId"], inst)
 
-    @staticmethod
-    def handle(inst: dict) -> Handle | None:
-        return handle_of(inst)
+    def handle(self, inst: dict) -> Handle | None:
+        return handle_of(inst, self.rt)
 
     async def reconcile(self, key) -> float | None:
         scope, iid = key
@@ -126,7 +128,7 @@ class InstanceController(Controller):
         spec = self._spec(scope, inst, disk)
         self.update_netmap(scope, inst["VpcId"])
         handle = self.rt.backend.start(spec)
-        inst["_boot"] = {"pid": handle.pid, "ticks": handle.start_ticks, "at": self.kumo.clock.now()}
+        inst["_boot"] = {**handle.record(), "at": self.kumo.clock.now()}
         inst.pop("_impaired_since", None)
         was_running = inst["State"]["Name"] == "running"
         set_state(inst, "running", "")
@@ -146,7 +148,7 @@ class InstanceController(Controller):
             await self.rt.metadata.withdraw(address)
 
     async def _halt(self, scope: str, inst: dict, handle: Handle | None) -> None:
-        await self.rt.backend.stop(self.rt.workload(inst["InstanceId"]), handle)
+        await self.rt.backend.stop(handle or self.rt.workload(inst["InstanceId"]))
         await self.rt.metadata.withdraw(self.rt.loopback.imds_address(inst["_loopback"]))
 
     async def _terminate(self, scope: str, inst: dict, handle: Handle | None) -> float | None:
@@ -180,10 +182,16 @@ class InstanceController(Controller):
         # The instance owns its disk and may have left symlinks on it: kumo's writes never follow one.
         tree = Tree(disk, replace=True)
         plan = userdata.plan(userdata.decode(inst.get("_userdata")))
-        isolated = self.rt.backend.isolate
+        isolation = self.rt.backend.isolation
+        isolated = isolation != "none"
         root = "" if isolated else str(disk)
         seen_dir = f"{DISK_ALIAS}/.kumo/scripts" if isolated else str(disk / ".kumo" / "scripts")
-        within = [*overlaid(disk), "/tmp", DISK_ALIAS] if isolated else [str(disk)]
+        if isolation == "full":
+            within = ["/"]  # its whole file system is its own: the disk is the upper layer of every directory
+        elif isolated:
+            within = [*overlaid(disk), "/tmp", DISK_ALIAS]
+        else:
+            within = [str(disk)]
         tree.mkdir(".kumo/scripts/user")
         tree.mkdir(".kumo/scripts/files")
         for name, body, _ in plan.scripts:  # names are single file names (userdata.script_name)
@@ -195,15 +203,12 @@ class InstanceController(Controller):
             tree.write(f".kumo/scripts/files/{n}", f["content"])
         tree.write(".kumo/scripts/runcmd", userdata.runcmd_script(plan).encode())
         tree.write(".kumo/boot.sh", userdata.boot_script(plan, root, iid, seen_dir, within).encode())
-        if self.rt.shim is not None:
-            with open(self.rt.shim, "rb") as shim:
-                tree.write(".kumo/netshim.so", shim, 0o755)
         home = "/home/ec2-user" if isolated else str(disk / "home" / "ec2-user")
-        if not isolated:
-            tree.mkdir("home/ec2-user")
+        tree.mkdir("upper/home/ec2-user" if isolation == "full" else "home/ec2-user" if not isolated else ".kumo")
         imds = self.rt.loopback.imds_address(inst["_loopback"])
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
         bindir = os.path.dirname(os.path.realpath(os.sys.executable))
+        netmap = self.rt.netmap(scope, inst["VpcId"])
         env.update({
             "HOME": home,
             "USER": "ec2-user",
@@ -216,18 +221,28 @@ class InstanceController(Controller):
             "AWS_CONFIG_FILE": f"{home}/.aws/config",
             "AWS_SHARED_CREDENTIALS_FILE": f"{home}/.aws/credentials",
             "KUMO_INSTANCE_ID": iid,
-            "KUMO_SELF_IP": inst["_loopback"],
             "KUMO_IMDS": f"{imds}:{self.rt.imds_port}",
-            "KUMO_NETMAP": str(self.rt.netmap(scope, inst["VpcId"])),
+            "KUMO_NETMAP": str(netmap),
             "KUMO_DISK": DISK_ALIAS if isolated else str(disk),
         })
+        mounts = []
+        if isolated:
+            mounts.append(Mount(DISK_ALIAS, disk, writable=True))
+            netmap.parent.mkdir(parents=True, exist_ok=True)
+            mounts.append(Mount(str(netmap.parent), netmap.parent))
+        if isolation == "full":
+            # kumo's own Python (and the aws CLI beside it) stays on the instance's PATH, read-only.
+            for prefix in sorted({os.path.realpath(os.sys.prefix), os.path.realpath(os.sys.base_prefix)}):
+                if not prefix.startswith(("/usr/", "/opt/")) and prefix != "/usr":
+                    mounts.append(Mount(prefix, prefix))
         from .images import find_image_in, layers_in
 
         image = find_image_in(self.kumo, scope, inst["ImageId"])
-        return Spec(workload=self.rt.workload(iid), disk=disk, init=".kumo/boot.sh", env=env,
-                    lower_layers=layers_in(self.kumo, scope, image) if image else [],
-                    console=disk.parent / f"{iid}.console.log",
-                    preload=".kumo/netshim.so" if self.rt.shim is not None else None)
+        script = f"{DISK_ALIAS}/.kumo/boot.sh" if isolated else str(disk / ".kumo" / "boot.sh")
+        return Spec(workload=self.rt.workload(iid), command=["/bin/sh", script], env=env, disk=disk,
+                    layers=layers_in(self.kumo, scope, image) if image else [], mounts=mounts,
+                    self_ip=inst["_loopback"], output=disk.parent / f"{iid}.console.log", preload=self.rt.shim,
+                    hostname=(inst.get("PrivateDnsName") or "").split(".", 1)[0] or None, kind="instance")
 
     def update_netmap(self, scope: str, vpc_id: str) -> None:
         """Private address -> loopback address, for every interface of the VPC (read by the network shim)."""
@@ -247,7 +262,7 @@ class InstanceController(Controller):
     async def stop(self) -> None:
         """kumo is shutting down.  A durable kumo leaves its instances running, as kill -9 would, and the next
         one adopts them without a reboot; an ephemeral one stops them, since nothing could adopt them later."""
-        workloads = [(self.rt.workload(iid), handle_of(inst)) for _, iid, inst in self.kumo.store.all(KIND)]
+        workloads = [(self.rt.workload(iid), handle_of(inst, self.rt)) for _, iid, inst in self.kumo.store.all(KIND)]
         if self.kumo.stop_workloads:
             await self.rt.backend.stop_many(workloads, grace=1.0)
         else:
@@ -258,7 +273,7 @@ class InstanceController(Controller):
 
     async def reset(self) -> None:
         instances = list(self.kumo.store.all(KIND))
-        await self.rt.backend.stop_many([(self.rt.workload(iid), handle_of(inst)) for _, iid, inst in instances],
+        await self.rt.backend.stop_many([(self.rt.workload(iid), handle_of(inst, self.rt)) for _, iid, inst in instances],
                                         grace=0.5)
         for _, iid, _ in instances:
             shutil.rmtree(self.rt.disk(iid), ignore_errors=True)
@@ -284,7 +299,8 @@ async def stop_left_running(store, backend) -> int:
     if saved is None:
         return 0
     # The tag Ec2Runtime.workload gives each instance's processes.
-    workloads = [(f"{saved['token']}/{iid}", handle_of(inst)) for _, iid, inst in store.all(KIND)]
+    tags = {iid: f"{saved['token']}/{iid}" for _, iid, _inst in store.all(KIND)}
+    workloads = [(tags[iid], Handle.from_record(inst.get("_boot"), tags[iid])) for _, iid, inst in store.all(KIND)]
     left = [(tag, handle) for tag, handle in workloads if backend.pids(tag) or backend.alive(handle)]
     await backend.stop_many(left, grace=2.0)
     return len(left)

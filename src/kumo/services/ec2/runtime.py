@@ -8,8 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ...dataplane import compute
 from ...dataplane.compute import shim
-from ...dataplane.compute.process import ProcessBackend
 from ...core.paths import component
 from .addresses import LoopbackPlan
 
@@ -21,7 +21,6 @@ class Ec2Runtime:
         settings = kumo.settings
         self.kumo = kumo
         self.loopback = LoopbackPlan(settings.loopback_base)
-        self.backend = ProcessBackend()
         self.shim = shim.build()
         if settings.ephemeral:
             self.work = Path(tempfile.mkdtemp(prefix="kumo-work-"))
@@ -30,6 +29,8 @@ class Ec2Runtime:
             self.work = Path(settings.work_dir)
             self.work.mkdir(parents=True, exist_ok=True)
             self._temporary = False
+        # The one compute backend of this kumo; instances never reach its work directory (other disks).
+        self.backend = compute.backend(settings, hidden=[str(self.work)])
         tokens = kumo.store.table(TOKEN_SCOPE, TOKEN_KIND)
         saved = tokens.get(TOKEN_KEY)
         if saved is None:

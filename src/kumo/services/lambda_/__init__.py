@@ -31,7 +31,7 @@ ENV_PATH = "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 class LambdaService:
     def __init__(self, kumo):
         self.kumo = kumo
-        self.sandbox = Sandbox(kumo.settings.data_dir)
+        self.sandbox = Sandbox(kumo.settings)
         self.telemetry = telemetry.Telemetry(kumo)
         self.fleet = Fleet(kumo, self.sandbox, self.telemetry, self.environment_for)
         self.unpacker = code.Unpacker(kumo)
@@ -95,6 +95,11 @@ class LambdaService:
 
     def routing_changed(self, alias_key: str) -> None:
         pass  # aliases are read on every invocation; nothing is cached beyond the spread of draws
+
+    def handles(self, account: str, region: str, name: str) -> list:
+        """The compute handles of a function's running environments (kumo's tests and tools read them)."""
+        return [e.launched.handle for e in list(self.fleet.all)
+                if e.launched is not None and e.target.key[:3] == (account, region, name)]
 
     def has_provisioned(self, r: Resolved) -> bool:
         pool = self.fleet.existing((r.account, r.region, r.name, r.version))
@@ -291,7 +296,7 @@ class Provisioning(Controller):
         missing = wanted - len(ready)
         failure = None
         if missing > 0:
-            envs = [await pool.new_environment(provisioned=True) for _ in range(missing)]
+            envs = [pool.new_environment(provisioned=True) for _ in range(missing)]
             for env in envs:
                 try:
                     await env.ready

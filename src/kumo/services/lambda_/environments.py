@@ -10,9 +10,14 @@ own.  It serves one invocation at a time:
       ▼                        │ timeout, exit (crash, out of memory)
     dead ◄─────────────────────┘
 
-Environments belong to pools (``fleet.py``).  A crash or timeout kills the
-environment, so the next invocation starts a fresh one and runs init again,
-as on AWS.
+Environments belong to pools (``fleet.py``), whose starter task calls
+``start``.  A crash or timeout kills the environment, so the next invocation
+starts a fresh one and runs init again, as on AWS.
+
+The init limit and the function's timeout run on kumo's clock (at
+``--time-scale`` 1 they are the wall-clock seconds AWS gives; an advance
+ends a hung invocation).  Init Duration and Duration are real-time
+measurements: the function's code runs in real time.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 from ...dataplane.compute import peers
 from . import runtime_api, telemetry
 from .runtimes import Launch
-from .sandbox import LaunchSpec, Launched
+from .sandbox import LaunchSpec, Launched, install_root
 
 log = logging.getLogger("kumo.lambda")
 INIT_LIMIT = 10.0  # seconds: AWS's limit on the init phase
@@ -130,6 +135,7 @@ class Environment:
         self.launched: Launched | None = None
         self.current: Invocation | None = None
         self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future = asyncio.get_running_loop().create_future()  # set once all is released
         self.init_started = 0.0
         self.init_ms: float | None = None
         # The first invocation reports Init Duration; provisioned environments initialise ahead of any.
@@ -139,7 +145,7 @@ class Environment:
         self.init_error: dict | None = None
         self.init_lines: list[str] = []  # what init printed (an init failure's LogType Tail shows it)
         self._out = b""
-        self._timers: list[asyncio.TimerHandle] = []
+        self._timers: list = []  # kumo clock timers (init limit, function timeout)
         self._pidfd: int | None = None
         self.invocations = 0
 
@@ -147,6 +153,9 @@ class Environment:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.server, address = await runtime_api.serve(self)
+        if self.state != "init":  # killed while its listener opened: nothing to launch
+            await self.close()
+            return
         sandbox = self.fleet.sandbox
         t = self.target
         task_root = sandbox.task_root(t.code_dir)
@@ -159,8 +168,9 @@ class Environment:
         spec = LaunchSpec(self.id, t.launch.argv(runtime_dir, task_root, opt_dir, t.memory_mb, bootstrap), env,
                           t.code_dir, t.layer_dirs, t.memory_mb,
                           int((t.config.get("EphemeralStorage") or {}).get("Size") or 512),
-                          t.launch.address_space_limit)
-        self.init_started = time.perf_counter()
+                          t.launch.address_space_limit,
+                          install_root(t.launch.program) + ([t.launch.client_dir] if t.launch.client_dir else []))
+        self.init_started = time.perf_counter()  # real-time measurement: Init Duration
         try:
             self.launched = sandbox.launch(spec)
         except OSError as exc:
@@ -170,11 +180,17 @@ class Environment:
             return
         loop.add_reader(self.launched.output_fd, self._on_output)
         try:
-            self._pidfd = os.pidfd_open(self.launched.proc.pid)
+            self._pidfd = os.pidfd_open(self.launched.pid)
             loop.add_reader(self._pidfd, self._on_exit)
         except (AttributeError, OSError):  # no pidfd: watch the output pipe's end instead
             self._pidfd = None
-        self._timers.append(loop.call_later(INIT_LIMIT, self._init_timeout))
+        self._timers.append(self.fleet.clock.call_later(INIT_LIMIT, self._init_timeout))
+
+    def start_failed(self, exc: Exception) -> None:
+        """``start`` raised: the environment is dead, and whoever waits for it gets an init error."""
+        self._fail_init({"errorType": "Runtime.Unknown",
+                         "errorMessage": f"RequestId: {{rid}} Error: could not start the runtime: {exc}"})
+        self.kill()
 
     def _custom_bootstrap(self, task_root: str, opt_dir: str) -> str:
         code, layers = self.target.code_dir, self.target.layer_dirs
@@ -201,7 +217,7 @@ class Environment:
             return
         self.conn = conn
         if self.state == "init":
-            self.init_ms = (time.perf_counter() - self.init_started) * 1000
+            self.init_ms = (time.perf_counter() - self.init_started) * 1000  # real-time measurement
             self.state = "ready"
             self._cancel_timers()
             if not self.ready.done():
@@ -268,8 +284,12 @@ class Environment:
 
     def _send(self, inv: Invocation) -> None:
         t = self.target
-        deadline_ms = int((time.time() + inv.deadline_s) * 1000)
-        trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+        clock = self.fleet.clock
+        # The deadline is read by the function against the host's clock (its context's remaining time), so it
+        # is placed on the host's wall clock: now plus the real seconds the timeout takes on kumo's clock.
+        real_timeout = clock.real_delay(inv.deadline_s)
+        deadline_ms = int((time.time() + (inv.deadline_s if real_timeout is None else real_timeout)) * 1000)
+        trace = f"Root=1-{int(clock.now()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
         headers = {"Lambda-Runtime-Aws-Request-Id": inv.request_id, "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
                    "Lambda-Runtime-Invoked-Function-Arn": inv.invoked_arn, "Lambda-Runtime-Trace-Id": trace}
         if inv.client_context:
@@ -279,13 +299,12 @@ class Environment:
                 pass
         conn, self.conn = self.conn, None
         self._line(telemetry.start_line(inv.request_id, t.version), inv)
-        inv.sent_at = time.perf_counter()
+        inv.sent_at = time.perf_counter()  # real-time measurement: Duration
         inv.sent = True
         if not conn.send_event(headers, inv.payload):
             self._crash("the runtime closed its Runtime API connection")
             return
-        loop = asyncio.get_running_loop()
-        self._timers.append(loop.call_later(inv.deadline_s, self._invoke_timeout, inv))
+        self._timers.append(clock.call_later(inv.deadline_s, self._invoke_timeout, inv))
 
     def _complete(self, inv: Invocation, outcome: Outcome) -> None:
         """Finish ``inv``: answer its caller, and log its END and REPORT lines.
@@ -297,6 +316,7 @@ class Environment:
         self._cancel_timers()
         if self.current is inv:
             self.current = None
+        # real-time measurement: Duration (the function's code runs in real time)
         outcome.duration_ms = (time.perf_counter() - inv.sent_at) * 1000 if inv.sent else 0.0
         if self.first_pending:
             outcome.init_ms = self.init_ms
@@ -353,6 +373,7 @@ class Environment:
         self.state = "dead"
         self.pool.forget(self)
         if self.init_ms is None:
+            # real-time measurement: Init Duration
             self.init_ms = (time.perf_counter() - self.init_started) * 1000 if self.init_started else 0.0
         if not self.ready.done():
             self.ready.set_exception(InitFailed(doc, status, self))
@@ -360,7 +381,7 @@ class Environment:
 
     def _crash(self, why: str) -> None:
         """The runtime process went away (or broke the protocol) while serving or starting."""
-        returncode = self.launched.proc.poll() if self.launched else None
+        returncode = self.fleet.sandbox.exit_status(self.launched) if self.launched else None
         oom = self.launched is not None and self.fleet.sandbox.oom_killed(self.launched)
         if returncode is None:
             detail = why
@@ -497,9 +518,7 @@ class Environment:
                 except OSError:
                     pass
             self._pidfd = None
-            for _ in range(200):
-                if launched.proc.poll() is not None:
-                    break
-                await asyncio.sleep(0.005)
-            self.fleet.sandbox.release(launched)
+            self.fleet.sandbox.release(launched)  # reaps the runtime's process (exited, or just killed)
         self.fleet.closed(self)
+        if not self.closed.done():
+            self.closed.set_result(None)

@@ -7,11 +7,19 @@ starts a new one; environments serve one invocation at a time, so concurrent
 requests scale out.  The ``Fleet`` reaps environments idle for ``IDLE_TTL``
 seconds of kumo's clock (provisioned ones stay) and stops them all when kumo
 stops.
+
+Environments start off the request path: a cold invocation (or the
+provisioning controller) creates the ``Environment`` and hands it to the
+fleet's own starter task, which launches its process through kumo's compute
+layer; the caller only awaits ``env.ready``.  An Invoke handler returns its
+coroutine from inside the request's store transaction and that coroutine runs
+after the commit (aws/gateway.py), so no start happens inside a transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from .environments import Environment, InitFailed, Target
 from .sandbox import Sandbox
@@ -19,6 +27,8 @@ from . import telemetry
 
 IDLE_TTL = 300.0  # simulated seconds an idle environment is kept warm
 REAP_EVERY = 30.0
+CLOSE_WAIT = 5.0  # seconds of kumo's clock to wait for killed environments to be gone
+log = logging.getLogger("kumo.lambda")
 
 
 class Pool:
@@ -55,14 +65,15 @@ class Pool:
             self.idle.remove(best)
         return best
 
-    async def new_environment(self, provisioned: bool = False) -> Environment:
+    def new_environment(self, provisioned: bool = False) -> Environment:
+        """A new environment, handed to the fleet's starter; await its ``ready`` (raises InitFailed)."""
         if self.fleet.closing:
             raise InitFailed({"errorType": "Runtime.Unavailable",
                               "errorMessage": "RequestId: {rid} Error: kumo is shutting down"}, "error")
         env = Environment(self.fleet, self, provisioned)
         self.envs.add(env)
         self.fleet.all.add(env)
-        await env.start()
+        self.fleet.begin(env)
         return env
 
     def retire(self) -> None:
@@ -87,6 +98,8 @@ class Fleet:
         self._reaper = None
         self._wakers: list = []
         self.closing = False  # kumo is stopping: no new environments
+        self._starts: asyncio.Queue | None = None
+        self._starter: asyncio.Task | None = None
 
     def pool(self, target: Target) -> Pool:
         pool = self.pools.get(target.key)
@@ -107,9 +120,33 @@ class Fleet:
         env = pool.take_idle()
         if env is not None:
             return env, False
-        env = await pool.new_environment()
-        await env.ready  # raises InitFailed
+        env = pool.new_environment()
+        try:
+            await asyncio.shield(env.ready)  # raises InitFailed
+        except asyncio.CancelledError:
+            # The caller left (its client went away): the environment still serves the next invocation.
+            env.ready.add_done_callback(lambda f: None if f.cancelled() or f.exception() else env.pool.released(env))
+            raise
         return env, True
+
+    # -- starting ---------------------------------------------------------------------------------
+    def begin(self, env: Environment) -> None:
+        """Queue ``env``'s start for the starter task (kumo's compute layer launches its process)."""
+        if self._starter is None or self._starter.done():
+            self._starts = asyncio.Queue()
+            self._starter = asyncio.get_running_loop().create_task(self._start_forever(), name="lambda-starter")
+        self._starts.put_nowait(env)
+
+    async def _start_forever(self) -> None:
+        while True:
+            env = await self._starts.get()
+            if env.state != "init":  # killed while it waited (a retired pool, kumo stopping)
+                continue
+            try:
+                await env.start()
+            except Exception as exc:  # a start must never take the starter down with it
+                log.exception("%s: could not start an environment", env.target.name)
+                env.start_failed(exc)
 
     def on_wake(self, fn) -> None:
         self._wakers.append(fn)
@@ -134,11 +171,16 @@ class Fleet:
                 del self.pools[key]
         return killed
 
-    async def wait_closed(self, envs: list[Environment], timeout: float = 5.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while any(e in self.all for e in envs) and loop.time() < deadline:
-            await asyncio.sleep(0.005)
+    async def wait_closed(self, envs: list[Environment], timeout: float = CLOSE_WAIT) -> None:
+        """Until the killed ``envs`` are gone (their processes reaped), at most ``timeout`` of kumo's clock."""
+        waits = [e.closed for e in envs if not e.closed.done()]
+        if not waits:
+            return
+        try:
+            await self.clock.wait_for(asyncio.wait(waits), timeout)
+        except asyncio.TimeoutError:
+            log.warning("%d lambda environments still closing after %.0f s", sum(not w.done() for w in waits),
+                        timeout)
 
     # -- reaping ------------------------------------------------------------------------------
     def _arm_reaper(self) -> None:
@@ -167,3 +209,6 @@ class Fleet:
         if self._reaper is not None:
             self._reaper.cancel()
             self._reaper = None
+        if self._starter is not None:
+            self._starter.cancel()
+            self._starter = None
