@@ -51,11 +51,15 @@ class ProcessBackend:
         self._scan_cache: tuple[float, dict[str, list[int]]] | None = None
         self._children: dict[int, subprocess.Popen] = {}
         self._peak_fds: dict[str, int] = {}
-        if self.isolation == "partial":
+        if self.isolation == "full":
+            os.makedirs(isolation.STAGE, mode=0o700, exist_ok=True)  # each sandbox mounts its own tmpfs here
+        elif self.isolation == "partial":
             log.warning("workload isolation is partial (a mount namespace only: host pids, host root "
                         "file system beyond the overlaid directories): %s for full isolation", HOW_TO_ISOLATE)
         elif self.isolation == "none":
             log.info("workloads run without isolation (%s for it)", HOW_TO_ISOLATE)
+        log.info("workloads: isolation %s, cgroups %s", self.isolation,
+                 self.cgroups.describe() if self.cgroups else "off")
 
     # -- views ---------------------------------------------------------------------------------------
     @property
