@@ -48,6 +48,10 @@ kill -0 "$K" 2>/dev/null && echo "CAN-SIGNAL-KUMO"
 kill -TERM "$K" 2>/dev/null && echo "SIGNALLED-KUMO"
 nsenter -t 1 -m -- cat "$D/state.db" >/dev/null 2>&1 && echo "NSENTER-READ"
 mount -t tmpfs x /mnt 2>/dev/null && echo "CAN-MOUNT"
+# The host's kernel settings: the same value written back (harmless if it were allowed).
+v=$(cat /proc/sys/kernel/core_pattern); (echo "$v" > /proc/sys/kernel/core_pattern) 2>/dev/null && echo "WROTE-SYSCTL"
+v=$(cat /sys/kernel/uevent_helper 2>/dev/null); (echo "$v" > /sys/kernel/uevent_helper) 2>/dev/null && echo "WROTE-SYSFS"
+ls /dev | grep -qE '^(sd|vd|nvme|xvd|mem$|kmem$)' && echo "SEES-DISKS"
 echo "pids-visible=$(ls /proc | grep -c '^[0-9]')"
 echo probe-done
 """
@@ -80,7 +84,7 @@ def test_user_data_cannot_reach_the_host_kumo_or_its_state(durable_kumo):
         assert not os.path.exists(f"/root/kumo-probe-{tag}")
         assert os.path.exists(f"{data}/work/ec2/instances/{iid}/upper/usr/kumo-probe-{tag}")
         for forbidden in ("READ ", "EXISTS ", "FOUND ", "LISTED ", "SEES-KUMO-PID", "CAN-SIGNAL-KUMO", "SIGNALLED-KUMO",
-                          "NSENTER-READ", "CAN-MOUNT"):
+                          "NSENTER-READ", "CAN-MOUNT", "WROTE-SYSCTL", "WROTE-SYSFS", "SEES-DISKS"):
             assert forbidden not in out, out
         # Its own pid namespace: a handful of its own processes, none of the host's.
         visible = int(out.split("pids-visible=")[1].split()[0])
