@@ -101,7 +101,7 @@ class ProcessBackend:
         if not groups and limits.memory_mb and limits.address_space_fallback:
             rlimit = (max(limits.memory_mb, 128) + 256) * 1048576  # address space runs ahead of resident size
         enter = isolation.enter_lines(groups, rlimit)
-        preexec = None
+        preexec = None  # only without a sandbox shell: a preexec function makes Popen fork kumo whole
         if self.isolation == "full":
             argv, popen_cwd = isolation.full_argv(spec, self.hidden, spec.cwd or "/", enter), "/"
         elif self.isolation == "partial":
@@ -112,8 +112,7 @@ class ProcessBackend:
             if spec.preload:
                 env["LD_PRELOAD"] = str(spec.preload)
             if rlimit:
-                def preexec():
-                    resource.setrlimit(resource.RLIMIT_AS, (rlimit, rlimit))
+                preexec = _address_space_limit(rlimit)
 
         out = spec.output
         console = open(out, "ab", buffering=0) if isinstance(out, (str, Path)) else None
@@ -224,7 +223,7 @@ class ProcessBackend:
                 yield from peers.descendants(handle.pid)
             return
         own = None
-        if handle.isolation == "partial" or (self.isolate and handle.isolation != "none"):
+        if handle.isolation == "partial":
             own = _namespace_below(handle.pid) if alive else None
             if own is None or own == peers.mount_namespace(os.getpid()):
                 return  # not (or not yet) in its namespace
@@ -363,6 +362,13 @@ class ProcessBackend:
             except OSError:
                 pass
         self._peak_fds.clear()
+
+
+def _address_space_limit(limit: int):
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return preexec
 
 
 def _handle(which: Handle | str) -> Handle:
