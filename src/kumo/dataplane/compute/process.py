@@ -48,6 +48,9 @@ class ProcessBackend:
         # Paths no workload may reach: kumo's data directory (state.db, other workloads' disks) and more.
         self.hidden = sorted({os.path.realpath(p) for p in [*(hidden or ()), *([data_dir] if data_dir else [])]})
         self.cgroups = CgroupTree.create(data_dir or "kumo") if self.isolation != "none" else None
+        if self.cgroups is not None:  # a previous kumo's, whose workloads have ended (a live one's stays: busy)
+            for name in self.cgroups.children():
+                CgroupTree.remove(self.cgroups.paths_of(name))
         self._scan_cache: tuple[float, dict[str, list[int]]] | None = None
         self._children: dict[int, subprocess.Popen] = {}
         self._peak_fds: dict[str, int] = {}
