@@ -1,7 +1,5 @@
 """The compute layer's pure parts: handle records across restarts, and the sandbox's command line."""
 
-from pathlib import Path
-
 from kumo.dataplane.compute import Handle, Limits, Mount, Spec
 from kumo.dataplane.compute import isolation
 

@@ -140,8 +140,9 @@ def _overlay(lowers: list[str], upper: str | None, work: str | None, target: str
 
 
 def _bwrap_args(spec: Spec, hidden: list[str], cwd: str) -> list[str]:
-    a = ["--bind", f"{STAGE}/root", "/", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys",
-         "--tmpfs", "/run"]
+    # /proc/sys is the host's kernel settings (core_pattern runs a program as host root): read-only, like /sys.
+    a = ["--bind", f"{STAGE}/root", "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
+         "--ro-bind", "/sys", "/sys", "--tmpfs", "/run"]
     tmp_mb = spec.limits.tmp_mb
     if tmp_mb or not spec.disk:
         a += ["--size", str(int(tmp_mb or 512) * 1048576), "--perms", "1777", "--tmpfs", "/tmp"]

@@ -48,14 +48,21 @@ class ProcessBackend:
         # Paths no workload may reach: kumo's data directory (state.db, other workloads' disks) and more.
         self.hidden = sorted({os.path.realpath(p) for p in [*(hidden or ()), *([data_dir] if data_dir else [])]})
         self.cgroups = CgroupTree.create(data_dir or "kumo") if self.isolation != "none" else None
+        if self.cgroups is not None:  # a previous kumo's, whose workloads have ended (a live one's stays: busy)
+            for name in self.cgroups.children():
+                CgroupTree.remove(self.cgroups.paths_of(name))
         self._scan_cache: tuple[float, dict[str, list[int]]] | None = None
         self._children: dict[int, subprocess.Popen] = {}
         self._peak_fds: dict[str, int] = {}
-        if self.isolation == "partial":
+        if self.isolation == "full":
+            os.makedirs(isolation.STAGE, mode=0o700, exist_ok=True)  # each sandbox mounts its own tmpfs here
+        elif self.isolation == "partial":
             log.warning("workload isolation is partial (a mount namespace only: host pids, host root "
                         "file system beyond the overlaid directories): %s for full isolation", HOW_TO_ISOLATE)
         elif self.isolation == "none":
             log.info("workloads run without isolation (%s for it)", HOW_TO_ISOLATE)
+        log.info("workloads: isolation %s, cgroups %s", self.isolation,
+                 self.cgroups.describe() if self.cgroups else "off")
 
     # -- views ---------------------------------------------------------------------------------------
     @property
@@ -97,7 +104,7 @@ class ProcessBackend:
         if not groups and limits.memory_mb and limits.address_space_fallback:
             rlimit = (max(limits.memory_mb, 128) + 256) * 1048576  # address space runs ahead of resident size
         enter = isolation.enter_lines(groups, rlimit)
-        preexec = None
+        preexec = None  # only without a sandbox shell: a preexec function makes Popen fork kumo whole
         if self.isolation == "full":
             argv, popen_cwd = isolation.full_argv(spec, self.hidden, spec.cwd or "/", enter), "/"
         elif self.isolation == "partial":
@@ -108,8 +115,7 @@ class ProcessBackend:
             if spec.preload:
                 env["LD_PRELOAD"] = str(spec.preload)
             if rlimit:
-                def preexec():
-                    resource.setrlimit(resource.RLIMIT_AS, (rlimit, rlimit))
+                preexec = _address_space_limit(rlimit)
 
         out = spec.output
         console = open(out, "ab", buffering=0) if isinstance(out, (str, Path)) else None
@@ -220,7 +226,7 @@ class ProcessBackend:
                 yield from peers.descendants(handle.pid)
             return
         own = None
-        if handle.isolation == "partial" or (self.isolate and handle.isolation != "none"):
+        if handle.isolation == "partial":
             own = _namespace_below(handle.pid) if alive else None
             if own is None or own == peers.mount_namespace(os.getpid()):
                 return  # not (or not yet) in its namespace
@@ -359,6 +365,13 @@ class ProcessBackend:
             except OSError:
                 pass
         self._peak_fds.clear()
+
+
+def _address_space_limit(limit: int):
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return preexec
 
 
 def _handle(which: Handle | str) -> Handle:

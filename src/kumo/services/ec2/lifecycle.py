@@ -273,8 +273,8 @@ class InstanceController(Controller):
 
     async def reset(self) -> None:
         instances = list(self.kumo.store.all(KIND))
-        await self.rt.backend.stop_many([(self.rt.workload(iid), handle_of(inst, self.rt)) for _, iid, inst in instances],
-                                        grace=0.5)
+        await self.rt.backend.stop_many([(self.rt.workload(iid), handle_of(inst, self.rt))
+                                         for _, iid, inst in instances], grace=0.5)
         for _, iid, _ in instances:
             shutil.rmtree(self.rt.disk(iid), ignore_errors=True)
         for address in list(self.rt.metadata._sites):
