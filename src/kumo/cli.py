@@ -301,8 +301,8 @@ def cmd_stop(args) -> int:
             raise
         return _stop_left_running(args, str(exc))
     url = _endpoint(args)
-    deadline = time.monotonic() + 60  # real time: how long a user waits for the stop
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 60  # real-time measurement: how long a user waits for the stop
+    while time.monotonic() < deadline:  # real-time measurement, as above
         try:
             _call(args, "/_kumo/health")
         except (NotRunning, Refused):

@@ -94,43 +94,21 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("services/lambda_/runtimes/python/bootstrap.py", "LambdaContext.get_remaining_time_in_millis", "time.time"):
         "Runs inside the function's process, not in kumo: it counts down the function's real run time to the "
         "deadline the Runtime API hands it (Lambda-Runtime-Deadline-Ms, epoch milliseconds, as on AWS).",
-    # -- PENDING: owned by the compute/lambda branches (issue 13), which move these onto the clock or explain
-    # -- them; the lead resolves this block at merge.  Each says what the call does today.
-    ("dataplane/compute/process.py", "ProcessBackend._scan", "time.monotonic"):
-        "PENDING (compute branch): caches a /proc scan for 0.2 real seconds; a real-time measurement, uncommented.",
-    ("dataplane/compute/process.py", "ProcessBackend.stop", "time.monotonic"):
-        "PENDING (compute branch): the grace period between SIGTERM and SIGKILL, polled on the monotonic clock.",
-    ("dataplane/compute/process.py", "ProcessBackend.stop", "asyncio.sleep"):
-        "PENDING (compute branch): polls every 50 ms for the workload's processes to exit.",
-    ("dataplane/compute/process.py", "ProcessBackend.stop_many", "time.monotonic"):
-        "PENDING (compute branch): the grace period between SIGTERM and SIGKILL, polled on the monotonic clock.",
+    # -- workloads and their processes: real processes exit in real time ---------------------------------------
     ("dataplane/compute/process.py", "ProcessBackend.stop_many", "asyncio.sleep"):
-        "PENDING (compute branch): polls every 50 ms for the workloads' processes to exit.",
-    ("services/lambda_/environments.py", "Environment.start", "time.perf_counter"):
-        "PENDING (lambda branch): Init Duration, a real-time measurement without its comment.",
-    ("services/lambda_/environments.py", "Environment.start", "call_later"):
-        "PENDING (lambda branch): the init timeout (INIT_LIMIT), armed on the event loop's clock.",
-    ("services/lambda_/environments.py", "Environment.on_next", "time.perf_counter"):
-        "PENDING (lambda branch): Init Duration, a real-time measurement without its comment.",
+        "Polls, every 50 real ms within the grace period, for real processes to exit after SIGTERM and SIGKILL: "
+        "processes take real time to exit whatever kumo's clock says (a frozen clock must not hang a shutdown).",
     ("services/lambda_/environments.py", "Environment._send", "time.time"):
-        "PENDING (lambda branch): the invocation's deadline (Lambda-Runtime-Deadline-Ms) and trace id read the "
-        "host's clock.",
-    ("services/lambda_/environments.py", "Environment._send", "time.perf_counter"):
-        "PENDING (lambda branch): Duration, a real-time measurement without its comment.",
-    ("services/lambda_/environments.py", "Environment._send", "call_later"):
-        "PENDING (lambda branch): the function's timeout, armed on the event loop's clock.",
-    ("services/lambda_/environments.py", "Environment._complete", "time.perf_counter"):
-        "PENDING (lambda branch): Duration, a real-time measurement without its comment.",
-    ("services/lambda_/environments.py", "Environment._fail_init", "time.perf_counter"):
-        "PENDING (lambda branch): Init Duration, a real-time measurement without its comment.",
-    ("services/lambda_/environments.py", "Environment.close", "asyncio.sleep"):
-        "PENDING (lambda branch): polls every 5 ms for the runtime process to exit.",
-    ("services/lambda_/sandbox.py", "CgroupTree.kill_leftovers", "time.sleep"):
-        "PENDING (lambda branch): a blocking 10 ms sleep on the event loop while a cgroup empties.",
-    ("services/lambda_/fleet.py", "Fleet.wait_closed", "loop.time"):
-        "PENDING (lambda branch): a 5 s deadline on the event loop's clock, uncommented.",
-    ("services/lambda_/fleet.py", "Fleet.wait_closed", "asyncio.sleep"):
-        "PENDING (lambda branch): polls every 5 ms for environments to close.",
+        "The function reads Lambda-Runtime-Deadline-Ms against the host's clock (its context's remaining time), "
+        "so the deadline is placed on host time: now plus the real seconds its Timeout takes on kumo's clock.",
+    ("cli.py", "cmd_stop", "time.sleep"):
+        "The client command polls the stopping kumo every 0.1 real seconds (at most 60): it runs in the user's "
+        "shell, not in kumo, and waits for a real process to exit.",
+    ("dataplane/lb/worker.py", "serve", "asyncio.wait_for"):
+        "A worker whose kumo is gone serves on alone for ORPHAN_GRACE real seconds: no kumo clock runs then.",
+    ("dataplane/lb/worker.py", "serve", "asyncio.sleep"):
+        "A retiring worker lets exchanges under way finish, polling every 20 real ms for at most RETIRE_GRACE: "
+        "they wait on real targets, and no kumo clock runs then.",
 }
 
 

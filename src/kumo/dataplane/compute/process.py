@@ -318,8 +318,8 @@ class ProcessBackend:
         for h in hs:
             self.signal(h, signal.SIGTERM)
         # Real time: processes need real time to exit, whatever kumo's clock says.
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + grace  # real-time measurement, see above
+        while time.monotonic() < deadline:  # real-time measurement
             self._scan_cache = None
             if not any(self.pids(h) for h in hs):
                 break

@@ -362,8 +362,8 @@ async def serve(worker: Worker) -> None:
     for lst in worker.listeners.values():
         for server in lst.servers:
             server.close()
-    deadline = time.monotonic() + RETIRE_GRACE  # real time, see RETIRE_GRACE
-    while any(getattr(c, "busy", False) for c in worker.connections) and time.monotonic() < deadline:
+    deadline = time.monotonic() + RETIRE_GRACE  # real-time measurement, see RETIRE_GRACE
+    while any(getattr(c, "busy", False) for c in worker.connections) and time.monotonic() < deadline:  # real-time measurement
         await asyncio.sleep(0.02)
 
 
