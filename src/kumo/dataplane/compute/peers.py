@@ -199,3 +199,28 @@ def _descendants_by_scan(pid: int) -> list[int]:
         out.extend(kids)
         todo.extend(kids)
     return out
+
+
+def tagged(name: str) -> dict[str, list[int]]:
+    """Every process carrying the environment variable ``name``, by its value: value -> pids.
+
+    kumo tags what it starts (``KUMO_WORKLOAD`` on a workload's processes, ``KUMO_LB_WORKER`` on load
+    balancer workers), so it finds them again by reading ``/proc`` alone: daemons that left their tree, and
+    what an earlier kumo left running."""
+    key = name.encode() + b"="
+    found: dict[str, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                data = b"\0" + fh.read()
+        except OSError:
+            continue
+        start = data.find(b"\0" + key)
+        if start < 0:
+            continue
+        start += len(key) + 1
+        end = data.find(b"\0", start)
+        found.setdefault(data[start:end if end >= 0 else None].decode(errors="replace"), []).append(int(entry.name))
+    return found

@@ -24,7 +24,6 @@ from typing import Iterable, Iterator
 
 from . import isolation, peers
 from .cgroups import CgroupTree
-from .isolation import DISK_ALIAS, overlaid  # noqa: F401  (re-exported: older callers import them from here)
 from .spec import Handle, Limits, Mount, Spec, Usage  # noqa: F401
 
 from ...core.paths import Tree
@@ -161,34 +160,23 @@ class ProcessBackend:
         return _state(handle.pid) not in ("Z", "X", None)
 
     def exit_status(self, handle: Handle) -> int | None:
-        """The first process's exit status once it has ended (reaping it), None while it runs."""
+        """The workload's command's exit status once it has ended (reaping it), None while it runs; negative:
+        the signal that ended it, as subprocess reports it, whatever sandbox ran the command."""
         proc = self._children.get(handle.pid)
         if proc is None:
             return None if self.alive(handle) else -1
         code = proc.poll()
         if code is not None:
             self._children.pop(handle.pid, None)
+            if handle.isolation == "full" and 128 < code <= 128 + 64:
+                code = -(code - 128)  # bubblewrap exits 128 + the signal that ended its child
         return code
 
     def _scan(self) -> dict[str, list[int]]:
         now = time.monotonic()  # a real-time measurement: how fresh the process table read is
         if self._scan_cache and now - self._scan_cache[0] < 0.2:
             return self._scan_cache[1]
-        found: dict[str, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/environ", "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                continue
-            marker = data.find(b"KUMO_WORKLOAD=")
-            if marker < 0:
-                continue
-            end = data.find(b"\0", marker)
-            tag = data[marker + 14:end if end >= 0 else None].decode(errors="replace")
-            found.setdefault(tag, []).append(int(entry.name))
+        found = peers.tagged("KUMO_WORKLOAD")
         self._scan_cache = (now, found)
         return found
 

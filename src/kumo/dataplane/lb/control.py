@@ -24,6 +24,7 @@ from typing import Callable, Protocol
 
 from ...core.controllers import Controller
 from ...core.loopback import LoopbackPool, network
+from ..compute import peers
 from . import metrics, probes
 from .health import Health, Outcome
 from .stats import merge
@@ -250,19 +251,15 @@ class DataPlane:
 
 def retire_workers(name: str, value: str, spare: set[int] = frozenset()) -> list[int]:
     """SIGTERM every load balancer worker whose environment has ``name=value`` (but those in ``spare``)."""
-    marker = f"\0{name}={value}\0".encode()
     retired = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or int(entry.name) in spare:
+    for pid in peers.tagged(name).get(value, []):
+        if pid in spare:
             continue
         try:
-            with open(f"/proc/{entry.name}/environ", "rb") as fh:
-                if marker not in b"\0" + fh.read() + b"\0":
-                    continue
-            os.kill(int(entry.name), signal.SIGTERM)
-            retired.append(int(entry.name))
+            os.kill(pid, signal.SIGTERM)
         except OSError:
             continue
+        retired.append(pid)
     return retired
 
 

@@ -231,15 +231,11 @@ def get_console_output(ctx, p):
     # Timestamp is when the output was last written: the kernel stamps the console file with the host's wall
     # time, which kumo's clock places in its own time.
     try:
-        updated = min(ctx.now(), ctx.kumo.clock.at_wall(console_path(rt, inst["InstanceId"]).stat().st_mtime))
+        updated = min(ctx.now(), ctx.kumo.clock.at_wall(rt.console(inst["InstanceId"]).stat().st_mtime))
     except OSError:
         updated = ctx.now()
     return {"InstanceId": inst["InstanceId"], "Timestamp": updated,
             "Output": console_output(rt, inst["InstanceId"], bool(p.get("Latest", True)))}
-
-
-def console_path(rt, instance_id: str):
-    return rt.disk(instance_id).parent / f"{instance_id}.console.log"  # as lifecycle's Spec names it
 
 
 # -- status checks -------------------------------------------------------------------------------

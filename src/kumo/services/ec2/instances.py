@@ -14,7 +14,6 @@ from .keypairs import find_by_name
 from .lifecycle import CONTROLLER, publish_state, set_state
 from .model import find, invalid, new_id, table, tag_specs
 from .defaults import default_vpc, ensure_defaults
-from .security_groups import find_group
 
 MAX_USER_DATA = 16 * 1024
 DEFAULT_TYPE = "m1.small"  # what EC2 launches when no type is given

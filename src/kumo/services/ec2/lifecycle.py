@@ -129,7 +129,6 @@ class InstanceController(Controller):
         self.update_netmap(scope, inst["VpcId"])
         handle = self.rt.backend.start(spec)
         inst["_boot"] = {**handle.record(), "at": self.kumo.clock.now()}
-        inst.pop("_impaired_since", None)
         was_running = inst["State"]["Name"] == "running"
         set_state(inst, "running", "")
         self._save(scope, inst)
@@ -241,7 +240,7 @@ class InstanceController(Controller):
         script = f"{DISK_ALIAS}/.kumo/boot.sh" if isolated else str(disk / ".kumo" / "boot.sh")
         return Spec(workload=self.rt.workload(iid), command=["/bin/sh", script], env=env, disk=disk,
                     layers=layers_in(self.kumo, scope, image) if image else [], mounts=mounts,
-                    self_ip=inst["_loopback"], output=disk.parent / f"{iid}.console.log", preload=self.rt.shim,
+                    self_ip=inst["_loopback"], output=self.rt.console(iid), preload=self.rt.shim,
                     hostname=(inst.get("PrivateDnsName") or "").split(".", 1)[0] or None, kind="instance")
 
     def update_netmap(self, scope: str, vpc_id: str) -> None:
@@ -282,9 +281,8 @@ class InstanceController(Controller):
 
 
 def console_output(rt: Ec2Runtime, iid: str, latest: bool = True, limit: int = 64 * 1024) -> str:
-    path = rt.disk(iid).parent / f"{iid}.console.log"
     try:
-        data = path.read_bytes()
+        data = rt.console(iid).read_bytes()
     except OSError:
         data = b""
     return base64.b64encode(data[-limit:] if latest or len(data) <= limit else data[:limit]).decode()

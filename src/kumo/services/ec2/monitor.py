@@ -83,7 +83,7 @@ class Monitor:
 
     def ship_console(self, scope: str, iid: str) -> None:
         """New console lines go to CloudWatch Logs (group /aws/ec2/console, stream = instance id)."""
-        path = self.rt.disk(iid).parent / f"{iid}.console.log"
+        path = self.rt.console(iid)
         try:
             size = path.stat().st_size
         except OSError:

@@ -46,6 +46,10 @@ class Ec2Runtime:
     def disk(self, instance_id: str) -> Path:
         return self.work / "ec2" / "instances" / instance_id
 
+    def console(self, instance_id: str) -> Path:
+        """The instance's console output (GetConsoleOutput), beside its disk: the instance cannot rewrite it."""
+        return self.work / "ec2" / "instances" / f"{instance_id}.console.log"
+
     def image_dir(self, image_id: str) -> Path:
         return self.work / "ec2" / "images" / image_id
 

@@ -125,10 +125,7 @@ class Sandbox:
 
     def exit_status(self, launched: Launched) -> int | None:
         """The runtime's exit status (negative: the signal that ended it), None while it runs."""
-        code = self.compute.exit_status(launched.handle)
-        if code is not None and launched.handle.isolation == "full" and 128 < code <= 128 + 64:
-            return -(code - 128)  # bubblewrap reports a signalled child as 128 + the signal
-        return code
+        return self.compute.exit_status(launched.handle)
 
     def kill(self, launched: Launched) -> None:
         """SIGKILL the runtime and everything it started."""
