@@ -164,10 +164,15 @@ def main() -> None:
         paced_script = os.path.join(tmp, "paced.lua")
         Path(paced_script).write_text(PACED)
         paced = lambda url: wrk(url, args.seconds, args.connections, args.threads, paced_script)  # noqa: E731
-        run(f"http://{alb}:18080/")  # warm both before measuring
+        # Warm every data plane before measuring (first connections, the ALB's pool of target connections).
+        for url in (f"http://127.0.0.1:{hp_http_port}/", f"http://{alb}:18080/", f"http://127.0.0.1:{hp_tcp_port}/",
+                    f"http://{nlb}:18080/"):
+            wrk(url, 2, args.connections, args.threads)
         # Peers alternate within each round, so a noisy spell of the machine hits both sides alike.
         rounds = []
+        loads = []
         for _ in range(args.rounds):
+            loads.append(os.getloadavg()[0])
             rounds.append({
                 "haproxy-http": run(f"http://127.0.0.1:{hp_http_port}/"),
                 "kumo-alb": run(f"http://{alb}:18080/"),
@@ -222,15 +227,18 @@ def main() -> None:
 
     def each(values, fmt):
         return ", ".join(fmt.format(v) for v in values)
+    # Issue 14's targets hold in every round, not only in the median one.
     verdicts = [
-        f"- ALB: {alb_rps:.0%} of HAProxy's requests/s (rounds: {each(alb_rps_each, '{:.0%}')}; target >= 50%): "
-        f"{'met' if alb_rps >= 0.5 else 'NOT met'}; p99 {alb_p99:.2f}x HAProxy's (rounds: "
-        f"{each(alb_p99_each, '{:.2f}x')}; target <= 2x): {'met' if alb_p99 <= 2 else 'NOT met'} at saturation; "
+        f"- ALB: {alb_rps:.0%} of HAProxy's requests/s (rounds: {each(alb_rps_each, '{:.0%}')}; target >= 70% in "
+        f"every round): {'met' if min(alb_rps_each) >= 0.7 else 'NOT met'}; p99 {alb_p99:.2f}x HAProxy's (rounds: "
+        f"{each(alb_p99_each, '{:.2f}x')}; target <= 2x in every round): "
+        f"{'met' if max(alb_p99_each) <= 2 else 'NOT met'} at saturation; "
         f"at the same paced load p99 is {paced_p99:.2f}x HAProxy's (rounds: {each(paced_p99_each, '{:.2f}x')}): "
-        f"{'met' if paced_p99 <= 2 else 'NOT met'}",
+        f"{'met' if max(paced_p99_each) <= 2 else 'NOT met'}",
         f"- NLB: {nlb_rps:.0%} of HAProxy's requests/s (rounds: {each(nlb_rps_each, '{:.0%}')}) and {nlb_bps:.0%} of "
-        f"its bytes/s (rounds: {each(nlb_bps_each, '{:.0%}')}); target >= 70% of its throughput: "
-        f"{'met' if min(nlb_rps, nlb_bps) >= 0.7 else 'NOT met'}",
+        f"its bytes/s (rounds: {each(nlb_bps_each, '{:.0%}')}); target >= 90% of its requests/s and >= 70% of its "
+        f"bytes/s: {'met' if nlb_rps >= 0.9 and nlb_bps >= 0.7 else 'NOT met'}",
+        "- machine load (1-minute load average) at the start of each round: " + ", ".join(f"{v:.1f}" for v in loads),
         "- non-2xx responses (all rounds): " + ", ".join(
             f"{k} {sum(rd[k]['non2xx'] for rd in rounds):.0f}" for k in rounds[0]),
     ]

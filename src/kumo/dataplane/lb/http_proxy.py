@@ -15,25 +15,30 @@ import asyncio
 import collections
 import http
 import random
+import re
 import time
 from typing import TYPE_CHECKING
 
 import httptools
 
 from . import rules as R
+from . import upstream
 from .balance import Target
 
 if TYPE_CHECKING:  # pragma: no cover
     from .worker import ListenerRuntime, Worker
 
-HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
-              b"upgrade", b"proxy-authenticate", b"proxy-authorization", b"content-length"}
+HOP_BY_HOP = set(upstream.HOP_BY_HOP)
 MAX_BODY = 64 * 1024 * 1024
 _DROP, _XFF, _TRACE = 0, 1, 2
 # Request headers the proxy does not pass on as they are: hop-by-hop ones, and the ones it writes itself.
 _REQUEST_SPECIAL = {**{name: _DROP for name in HOP_BY_HOP}, b"x-forwarded-proto": _DROP,
                     b"x-forwarded-port": _DROP, b"x-forwarded-for": _XFF, b"x-amzn-trace-id": _TRACE}
 _VALID_NAME = set(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_SET_COOKIE = re.compile(rb"^set-cookie:[ \t]*([^\r\n]*)\r\n", re.I | re.M)
+
+
+_getrandbits = random.getrandbits
 
 
 def error_page(status: int, close: bool = False) -> bytes:
@@ -45,24 +50,22 @@ def error_page(status: int, close: bool = False) -> bytes:
     return head + body
 
 
-def trace_id(existing: str | None, now: float) -> str:
-    fresh = f"1-{int(now):08x}-{random.getrandbits(96):024x}"
-    if existing and "Root=" in existing:
-        return f"Self={fresh};{existing}"
-    return f"Root={fresh}"
+def trace_id(existing: bytes | None, now: float) -> bytes:
+    fresh = b"1-%08x-%024x" % (int(now), _getrandbits(96))
+    if existing and b"Root=" in existing:
+        return b"Self=" + fresh + b";" + existing
+    return b"Root=" + fresh
 
 
 class ParsedRequest:
-    __slots__ = ("method", "url", "headers", "body", "version", "keep_alive", "upgrade")
+    __slots__ = ("method", "url", "headers", "body", "keep_alive")
 
     def __init__(self):
         self.method = b""
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
-        self.version = "1.1"
         self.keep_alive = True
-        self.upgrade = False
 
 
 class Exchange:
@@ -99,6 +102,7 @@ class ClientConnection(asyncio.Protocol):
         self.nbytes = 0
         self.write_ready = asyncio.Event()
         self.write_ready.set()
+        self.writable = True  # write_ready as a plain flag, for the hot path
         self.busy = False
         self.tls = None
 
@@ -120,6 +124,7 @@ class ClientConnection(asyncio.Protocol):
         self.worker.connections.discard(self)
         self.worker.stats.connection(self.listener.lb, -1)
         self.collect()
+        self.writable = True
         self.write_ready.set()
 
     def collect(self) -> None:
@@ -128,9 +133,11 @@ class ClientConnection(asyncio.Protocol):
             self.nbytes = 0
 
     def pause_writing(self):
+        self.writable = False
         self.write_ready.clear()
 
     def resume_writing(self):
+        self.writable = True
         self.write_ready.set()
 
     def data_received(self, data: bytes):
@@ -162,11 +169,9 @@ class ClientConnection(asyncio.Protocol):
         self.current.headers.append((name, value))
 
     def on_headers_complete(self):
-        p = self.parser
-        self.current.method = p.get_method()
-        self.current.version = p.get_http_version()
-        self.current.keep_alive = p.should_keep_alive()
-        self.current.upgrade = p.should_upgrade()
+        p, req = self.parser, self.current
+        req.method = p.get_method()
+        req.keep_alive = p.should_keep_alive()
 
     def on_body(self, body: bytes):
         self.body_size += len(body)
@@ -211,7 +216,8 @@ class ClientConnection(asyncio.Protocol):
                 self.transport.close()
                 self.closed = True
             return
-        self._next()
+        if self.pending:
+            self._next()
 
     def _request_view(self, req: ParsedRequest) -> R.Request:
         """What rules and redirects look at: built only when the listener's rules need it."""
@@ -240,7 +246,7 @@ class ClientConnection(asyncio.Protocol):
             view = self._request_view(req)
             actions = lst.actions_for(view)
         stats = self.worker.stats
-        stats.request(lst.lb)
+        stats.lbs[lst.lb]["requests"] += 1  # stats.request(), inline: once per request
         keep = req.keep_alive
         if lst.drop_invalid_headers:
             req.headers = [(n, v) for n, v in req.headers if all(c in _VALID_NAME for c in n)]
@@ -331,31 +337,23 @@ class ClientConnection(asyncio.Protocol):
         self._send(conn, payload)
 
     def _send(self, conn, payload: bytes) -> None:
-        ex = self.exchange
-        conn.start(payload, ex.head_only, self, self.worker.clock.real_delay(self.listener.idle_timeout))
+        conn.start(payload, self.exchange.head_only, self, self.worker.clock.real_delay(self.listener.idle_timeout))
 
     # -- what the target answers (called by the upstream connection) ---------------------------
-    def upstream_head(self, conn, status: int, resp_headers: list, no_body: bool) -> None:
+    def upstream_head(self, conn, status: int, fields: bytes, length: bytes | None, no_body: bool) -> None:
+        """The target's response head: ``fields`` are its field lines without the hop-by-hop ones
+        (upstream.response_fields), ``length`` its Content-Length (None: none)."""
         ex = self.exchange
         group = ex.group
-        sticky = group.stickiness or {}
-        if sticky.get("type") == "app_cookie":
+        sticky = group.stickiness
+        if sticky and sticky.get("type") == "app_cookie":
             app_name = sticky.get("cookie_name", "").lower().encode()
-            if any(n.lower() == b"set-cookie" and v.split(b"=", 1)[0].strip().lower() == app_name
-                   for n, v in resp_headers):
+            if any(v.split(b"=", 1)[0].strip().lower() == app_name for v in _SET_COOKIE.findall(fields)):
                 now, seconds = self.worker.clock.now(), sticky.get("duration", 86400)
                 ex.set_cookies.append(_cookie(sticky.get("cookie", "AWSALBAPP-0"),
                                               self.worker.tokens.make(group.arn, ex.target.key, _until(now, seconds)),
                                               seconds, now))
-        lines = [_status_line(status)]
-        length = None
-        for name, value in resp_headers:
-            low = name.lower()
-            if low in HOP_BY_HOP:
-                if low == b"content-length":
-                    length = value
-                continue
-            lines += (name, b": ", value, b"\r\n")
+        lines = [_STATUS_LINES.get(status) or _status_line(status), fields]
         for cookie in ex.set_cookies:
             lines.append(f"Set-Cookie: {cookie}\r\n".encode())
         if length is not None:
@@ -402,11 +400,13 @@ class ClientConnection(asyncio.Protocol):
     def _choose(self, group, req, view, cookies) -> tuple[Target | None, list[str]]:
         lst = self.listener
         set_cookies: list[str] = []
-        sticky = group.stickiness or {}
+        sticky = group.stickiness
         candidates = group.candidates(self.zone, lst.cross_zone)
+        kind = sticky.get("type") if sticky else None
+        if kind != "lb_cookie" and kind != "app_cookie" and not group.slow_start:
+            return group.pick(candidates, 0.0, random), set_cookies  # neither stickiness nor slow start reads the clock
         chosen = None
         scope = group.arn
-        kind = sticky.get("type")
         now = self.worker.clock.now()
         if cookies is None and kind in ("lb_cookie", "app_cookie"):
             cookies = self._cookies(req, view)
@@ -439,12 +439,12 @@ class ClientConnection(asyncio.Protocol):
             elif special == _XFF:
                 forwarded_for = value
             elif special == _TRACE:
-                trace = value.decode("latin-1")
+                trace = value
         client = self.peer[0].encode()
         xff = forwarded_for + b", " + client if forwarded_for else client
         parts += (b"X-Forwarded-For: ", xff, lst.forwarded_proto_port)
         if lst.kind != "classic":
-            parts += [b"X-Amzn-Trace-Id: ", trace_id(trace, self.worker.clock.now()).encode(), b"\r\n"]
+            parts += [b"X-Amzn-Trace-Id: ", trace_id(trace, self.worker.clock.now()), b"\r\n"]
         if lst.tls_headers and self.tls:
             parts += [b"x-amzn-tls-version: ", self.tls[0].encode(), b"\r\nx-amzn-tls-cipher-suite: ",
                       self.tls[1].encode(), b"\r\n"]

@@ -18,6 +18,9 @@ class Stats:
     def __init__(self):
         self.lbs: dict[str, dict] = defaultdict(_lb)
         self.active: dict[str, int] = defaultdict(int)
+        # Target responses per (lb, group, target): [count, -, 2xx, 3xx, 4xx, 5xx, seconds].  Flat, since
+        # it is counted once per proxied request; drain() files it under the load balancer's groups.
+        self.responses: dict[tuple[str, str, str], list] = {}
 
     def connection(self, lb: str, delta: int) -> None:
         self.active[lb] += delta
@@ -51,18 +54,31 @@ class Stats:
         self.lbs[lb]["target_connection_errors"] += 1
 
     def target_response(self, lb: str, group: str, target: str, status: int, seconds: float) -> None:
-        groups = self.lbs[lb]["groups"]
-        g = groups.get(group)
-        if g is None:
-            g = groups[group] = {"requests": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, "time": 0.0, "targets": {}}
-        g["requests"] += 1
-        g["time"] += seconds
-        cls = _CLASSES.get(status // 100)
-        if cls:
-            g[cls] += 1
-        g["targets"][target] = g["targets"].get(target, 0) + 1
+        key = (lb, group, target)
+        counts = self.responses.get(key)
+        if counts is None:
+            counts = self.responses[key] = [0, 0, 0, 0, 0, 0, 0.0]
+        counts[0] += 1
+        counts[6] += seconds
+        if 200 <= status < 600:
+            counts[status // 100] += 1
+
+    def _file_responses(self) -> None:
+        for (lb, group, target), counts in self.responses.items():
+            groups = self.lbs[lb]["groups"]
+            g = groups.get(group)
+            if g is None:
+                g = groups[group] = {"requests": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, "time": 0.0,
+                                     "targets": {}}
+            g["requests"] += counts[0]
+            g["time"] += counts[6]
+            for cls in (2, 3, 4, 5):
+                g[_CLASSES[cls]] += counts[cls]
+            g["targets"][target] = g["targets"].get(target, 0) + counts[0]
+        self.responses = {}
 
     def drain(self) -> dict:
+        self._file_responses()
         out = {}
         for lb in set(self.lbs) | set(self.active):
             entry = self.lbs.get(lb) or _lb()

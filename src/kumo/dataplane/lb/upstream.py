@@ -16,6 +16,49 @@ import asyncio
 
 import httptools
 
+# Response fields the proxy does not pass on: it frames the body and keeps the connection itself.
+HOP_BY_HOP = (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
+              b"upgrade", b"proxy-authenticate", b"proxy-authorization", b"content-length")
+_HOP_KEYS = tuple(b"\n" + name + b":" for name in HOP_BY_HOP)
+_FIELDS_MEMO: dict[bytes, tuple[bytes, bytes | None]] = {}
+_FIELDS_MEMO_MAX = 256
+
+
+def response_fields(block: bytes) -> tuple[bytes, bytes | None]:
+    """A response head's field lines (each ending in CRLF, as llhttp validated them) without the hop-by-hop
+    ones, and its Content-Length (None: none).
+
+    A target sends the same head again and again, but for its Date: the answer is remembered per block
+    (a few hundred at most), so most responses cost one dict lookup here instead of a walk of their fields."""
+    found = _FIELDS_MEMO.get(block)
+    if found is not None:
+        return found
+    raw = block
+    low = b"\n" + block.lower()  # a field line starts after a newline, at block offset = its "\n" offset in low
+    cuts = []
+    length = None
+    for key in _HOP_KEYS:
+        at = low.find(key)
+        while at >= 0:
+            end = low.find(b"\n", at + 1)  # block[at:end] is the line with its CRLF
+            cuts.append((at, end))
+            if key == b"\ncontent-length:":
+                length = block[at + len(key) - 1:end - 2].strip(b" \t")
+            at = low.find(key, end)
+    if cuts:
+        cuts.sort()
+        kept, pos = [], 0
+        for at, end in cuts:
+            kept.append(block[pos:at])
+            pos = end
+        kept.append(block[pos:])
+        block = b"".join(kept)
+    found = (block, length)
+    if len(_FIELDS_MEMO) >= _FIELDS_MEMO_MAX:
+        _FIELDS_MEMO.clear()
+    _FIELDS_MEMO[raw] = found
+    return found
+
 
 class Upstream(asyncio.Protocol):
     def __init__(self, pool: "UpstreamPool", key: tuple):
@@ -31,7 +74,7 @@ class Upstream(asyncio.Protocol):
         self.held: list[bytes] = []
         self.paused = False
         self.active = False
-        self._headers: list = []
+        self._pre = b""  # what the target sent of this exchange's response before its head was complete
         self._head_seen = False
         self._complete = False
         self._idle = None  # the idle timeout of the exchange under way, in real seconds (None: none)
@@ -56,6 +99,10 @@ class Upstream(asyncio.Protocol):
         client = self.client
         if client is not None:
             client.nbytes += len(data)
+        if not self._head_seen:
+            # llhttp validates the head; its fields are then taken as they came (response_fields), with no
+            # callback per field.
+            self._pre = self._pre + data if self._pre else data
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -74,7 +121,7 @@ class Upstream(asyncio.Protocol):
         if self._out and client is not None:
             client.transport.write(b"".join(self._out) if len(self._out) > 1 else self._out[0])
             self._out = []
-            if not client.write_ready.is_set() and not self.paused and not self._complete:
+            if not client.writable and not self.paused and not self._complete:
                 self.paused = True
                 self.transport.pause_reading()
                 asyncio.get_running_loop().create_task(self._resume_when_drained(client))
@@ -87,7 +134,7 @@ class Upstream(asyncio.Protocol):
         self.head_only = head_only
         self.framing = None
         self.held = []
-        self._headers = []
+        self._pre = b""
         self._head_seen = False
         self._complete = False
         self.active = True
@@ -116,21 +163,26 @@ class Upstream(asyncio.Protocol):
                 client.upstream_failed(self, exc, self._head_seen)
 
     # -- httptools callbacks ---------------------------------------------------------------------
-    def on_header(self, name, value):
-        self._headers.append((name, value))
-
     def on_headers_complete(self):
-        status = self.parser.get_status_code()
-        self.keep = self.parser.should_keep_alive()
+        parser = self.parser
+        status = parser.get_status_code()
+        self.keep = parser.should_keep_alive()
         self._head_seen = True
-        no_body = self.head_only or status in (204, 304)
+        raw, self._pre = self._pre, b""
+        start = raw.find(b"\r\n") + 2  # llhttp accepts no bare LF: the head is CRLF-delimited
+        fields, length = response_fields(raw[start:raw.find(b"\r\n\r\n", start - 2) + 2])
+        no_body = self.head_only or status == 204 or status == 304
         if self.head_only:
             self.keep = False  # llhttp cannot know the request was HEAD: do not trust what follows
-        self.client.upstream_head(self, status, self._headers, no_body)
+        self.client.upstream_head(self, status, fields, length, no_body)
         if no_body:
             self._finish()
 
     def on_body(self, body: bytes):
+        if self.framing == "length":
+            if not self._complete:
+                self._out.append(body)
+            return
         if self._complete:
             return
         if self.framing is None:

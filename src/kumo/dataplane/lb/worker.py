@@ -48,16 +48,22 @@ class ClockView:
     def __init__(self):
         # Frozen at 0 until the first update: nothing serves before the first config, which carries the clock.
         self.sim, self.real, self.scale = 0.0, time.monotonic(), 0.0
+        self._delays: dict[float, float | None] = {}  # real_delay's answers at the current pace
 
     def update(self, sim: float, scale: float) -> None:
         self.sim, self.real, self.scale = sim, time.monotonic(), scale
+        self._delays = {}
 
     def now(self) -> float:
         return self.sim + (time.monotonic() - self.real) * self.scale
 
     def real_delay(self, sim_seconds: float) -> float | None:
         """Real seconds that ``sim_seconds`` take at the clock's current pace (None: frozen, never)."""
-        return None if self.scale == 0 else max(0.05, sim_seconds / self.scale)
+        try:
+            return self._delays[sim_seconds]  # asked once per proxied request, with a listener's idle timeout
+        except KeyError:
+            delay = self._delays[sim_seconds] = None if self.scale == 0 else max(0.05, sim_seconds / self.scale)
+            return delay
 
 
 class ListenerRuntime:
