@@ -93,6 +93,7 @@ class ClientConnection(asyncio.Protocol):
         self.closed = False
         self.body_size = 0
         self.peer = ("", 0)
+        self.peer_ip = b""
         self.local = ("", 0)
         self.zone = None
         # The worker's sweep turns `seen` into `last_activity` and collects `nbytes` into the stats: the hot
@@ -112,6 +113,7 @@ class ClientConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername") or ("", 0)
         local = transport.get_extra_info("sockname") or ("", 0)
         self.peer, self.local = (peer[0], peer[1]), (local[0], local[1])
+        self.peer_ip = peer[0].encode()  # for X-Forwarded-For, once per connection
         self.zone = self.listener.zone_of(self.local[0])
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is not None:
@@ -440,7 +442,7 @@ class ClientConnection(asyncio.Protocol):
                 forwarded_for = value
             elif special == _TRACE:
                 trace = value
-        client = self.peer[0].encode()
+        client = self.peer_ip
         xff = forwarded_for + b", " + client if forwarded_for else client
         parts += (b"X-Forwarded-For: ", xff, lst.forwarded_proto_port)
         if lst.kind != "classic":
@@ -448,7 +450,7 @@ class ClientConnection(asyncio.Protocol):
         if lst.tls_headers and self.tls:
             parts += [b"x-amzn-tls-version: ", self.tls[0].encode(), b"\r\nx-amzn-tls-cipher-suite: ",
                       self.tls[1].encode(), b"\r\n"]
-        body = b"".join(req.body)
+        body = b"".join(req.body) if req.body else b""
         if body or req.method in (b"POST", b"PUT", b"PATCH"):
             parts += [b"Content-Length: ", str(len(body)).encode(), b"\r\n"]
         parts += [b"Connection: keep-alive\r\n\r\n", body]
