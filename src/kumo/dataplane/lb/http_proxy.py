@@ -296,8 +296,12 @@ class ClientConnection(asyncio.Protocol):
         if group_arn is None:
             group_arn = wg.groups[0][0] if len(wg.groups) == 1 else R.pick_group(wg, random.random())
         group = self.worker.groups.get(group_arn)
-        target, set_cookies = (self._choose(group, req, view, cookies) if group is not None and group.targets
-                               else (None, []))
+        if group is None or not group.targets:
+            target, set_cookies = None, []
+        elif not group.stickiness and not group.slow_start:  # _choose without stickiness: no clock, no cookie
+            target, set_cookies = group.pick(group.candidates(self.zone, lst.cross_zone), 0.0, random), []
+        else:
+            target, set_cookies = self._choose(group, req, view, cookies)
         if target is None:
             self._error(503, keep)
             return True
@@ -315,7 +319,7 @@ class ClientConnection(asyncio.Protocol):
         target.outstanding += 1
         conn = self.worker.pool.take(target.host, target.port)
         if conn is not None:
-            self._send(conn, payload)
+            conn.start(payload, self.exchange.head_only, self, self.worker.clock.real_delay(lst.idle_timeout))
         else:
             asyncio.get_running_loop().create_task(self._connect_and_send(target, payload))
         return False
@@ -377,11 +381,18 @@ class ClientConnection(asyncio.Protocol):
         ex.target.outstanding -= 1
         self.worker.stats.target_response(self.listener.lb, ex.group.arn, ex.target.key, self._status,
                                           time.monotonic() - ex.started)  # real-time measurement (latency)
-        if conn.reusable():
+        if conn.keep and conn.reusable():
             self.worker.pool.release(conn)
         else:
             conn.close()
-        self._complete(ex.keep and not self.closed)
+        if ex.keep and not self.closed:  # _complete(True), inline: once per request
+            self.exchange = None
+            self.busy = False
+            self.seen = True
+            if self.pending:
+                self._next()
+        else:
+            self._complete(False)
 
     def upstream_failed(self, conn, exc: BaseException, head_sent: bool) -> None:
         ex = self.exchange

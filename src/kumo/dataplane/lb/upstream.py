@@ -190,9 +190,6 @@ class Upstream(asyncio.Protocol):
         else:
             self._emit(body)
 
-    def on_message_complete(self):
-        self._finish()
-
     # -- relaying --------------------------------------------------------------------------------
     def begin_body(self, head: bytes, framing: str) -> None:
         """The client built the response head: send it together with whatever body is held."""
@@ -223,6 +220,8 @@ class Upstream(asyncio.Protocol):
             self._out.append(b"0\r\n\r\n")
         self._done, self.client = self.client, None
         self.active = False
+
+    on_message_complete = _finish  # llhttp's callback: the message is whole
 
     def reusable(self) -> bool:
         return self.keep and self._complete and not self.closed
