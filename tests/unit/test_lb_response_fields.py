@@ -69,3 +69,10 @@ def test_remembered_heads_are_bounded():
     for i in range(upstream._FIELDS_MEMO_MAX * 3):
         response_fields(b"Date: %d\r\nContent-Length: 1\r\n" % i)
     assert len(upstream._FIELDS_MEMO) <= upstream._FIELDS_MEMO_MAX
+
+
+def test_large_heads_are_not_remembered():
+    upstream._FIELDS_MEMO.clear()
+    block = b"X-Big: " + b"a" * upstream._FIELDS_MEMO_BYTES + b"\r\nContent-Length: 3\r\n"
+    assert response_fields(block) == (b"X-Big: " + b"a" * upstream._FIELDS_MEMO_BYTES + b"\r\n", b"3")
+    assert not upstream._FIELDS_MEMO

@@ -381,7 +381,7 @@ class ClientConnection(asyncio.Protocol):
         ex.target.outstanding -= 1
         self.worker.stats.target_response(self.listener.lb, ex.group.arn, ex.target.key, self._status,
                                           time.monotonic() - ex.started)  # real-time measurement (latency)
-        if conn.keep and conn.reusable():
+        if conn.reusable():
             self.worker.pool.release(conn)
         else:
             conn.close()

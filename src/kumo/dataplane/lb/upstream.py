@@ -22,6 +22,7 @@ HOP_BY_HOP = (b"connection", b"keep-alive", b"proxy-connection", b"te", b"traile
 _HOP_KEYS = tuple(b"\n" + name + b":" for name in HOP_BY_HOP)
 _FIELDS_MEMO: dict[bytes, tuple[bytes, bytes | None]] = {}
 _FIELDS_MEMO_MAX = 256
+_FIELDS_MEMO_BYTES = 4096
 
 
 def response_fields(block: bytes) -> tuple[bytes, bytes | None]:
@@ -54,9 +55,10 @@ def response_fields(block: bytes) -> tuple[bytes, bytes | None]:
         kept.append(block[pos:])
         block = b"".join(kept)
     found = (block, length)
-    if len(_FIELDS_MEMO) >= _FIELDS_MEMO_MAX:
-        _FIELDS_MEMO.clear()
-    _FIELDS_MEMO[raw] = found
+    if len(raw) <= _FIELDS_MEMO_BYTES:  # bounded: at most _FIELDS_MEMO_MAX heads of at most 4 KiB
+        if len(_FIELDS_MEMO) >= _FIELDS_MEMO_MAX:
+            _FIELDS_MEMO.clear()
+        _FIELDS_MEMO[raw] = found
     return found
 
 
