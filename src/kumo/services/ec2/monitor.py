@@ -23,7 +23,6 @@ from .lifecycle import KIND
 log = logging.getLogger("kumo.ec2.monitor")
 
 SAMPLE_EVERY = 1.0  # real seconds: a real-time measurement of real processes (CPU seconds per real second)
-STEP = 20  # instances sampled between turns of the event loop
 MINUTE = 60.0
 CONSOLE_GROUP = "/aws/ec2/console"  # instance console output, one stream per instance
 
@@ -72,12 +71,7 @@ class Monitor:
     async def _sample_forever(self) -> None:
         while True:
             try:
-                # A sweep reads /proc for every running instance (~0.3 ms each): with 500 instances that held the
-                # event loop ~150 ms a second, and any API request arriving meanwhile waited behind it.  Between
-                # steps of STEP instances the loop serves requests.
-                for n, _ in enumerate(self._sampling(), 1):
-                    if n % STEP == 0:
-                        await asyncio.sleep(0)
+                self.sample()
             except Exception:
                 log.exception("sampling instances failed")
             await asyncio.sleep(SAMPLE_EVERY)
@@ -113,15 +107,9 @@ class Monitor:
             put_events(self.kumo, account, region, CONSOLE_GROUP, iid, lines)
 
     def sample(self) -> None:
-        for _ in self._sampling():
-            pass
-
-    def _sampling(self):
-        """Sample every running instance, yielding after each (the caller may let the loop run between)."""
-        started = time.monotonic()  # real-time measurement
+        now = time.monotonic()  # real-time measurement: CPU rates are per real second
         seen = set()
         for scope, iid, inst in self.running():
-            now = time.monotonic()  # real-time measurement: CPU rates are per real second
             seen.add(iid)
             try:
                 self.ship_console(scope, iid)
@@ -140,10 +128,8 @@ class Monitor:
                 # accounting, not the load: keep the rate of the last real window instead.
                 m.rate = max(0.0, usage.cpu_seconds - m.cpu) / elapsed
             m.cpu, m.real, m.disk = usage.cpu_seconds, now, disk
-            yield iid
         for gone in set(self.meters) - seen:
-            if self.meters[gone].real < started:  # not one a sample taken during this sweep just measured
-                del self.meters[gone]
+            del self.meters[gone]
 
     # -- publishing (simulated time) --------------------------------------------------------------
     def _on_minute(self, minute_end: float) -> None:
