@@ -89,3 +89,17 @@ def test_uri_templates():
     greedy = UriTemplate("/{Bucket}/{Key+}?uploads")
     assert greedy.match("/b/a/b/c", {"uploads"}) == {"Bucket": "b", "Key": "a/b/c"}
     assert greedy.match("/b/a/b/c", set()) is None
+
+
+def test_request_ids_are_version_4_uuids_in_their_text_form():
+    import uuid
+
+    from kumo.core.ids import request_id
+
+    seen = set()
+    for _ in range(500):
+        rid = request_id()
+        parsed = uuid.UUID(rid)
+        assert str(parsed) == rid and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        seen.add(rid)
+    assert len(seen) == 500

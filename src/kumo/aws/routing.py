@@ -16,6 +16,7 @@ matched against the URI templates of the service's operations.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl
@@ -128,7 +129,7 @@ def route(request: HttpRequest, pre: PreRoute, signature: Signature | None) -> R
     model = specs.service_model(spec.name)
     protocols = specs.protocols_of(model)
     if spec.legacy_query and pairs and any(k == "Action" for k, _ in pairs):
-        model, protocols = specs.query_model(spec.name), ["query"]
+        model, protocols = query_model(spec.name), ["query"]
     if "query" in protocols or "ec2" in protocols:
         protocol = "ec2" if "ec2" in protocols else "query"
         action = next((v for k, v in (pairs or []) if k == "Action"), None)
@@ -154,8 +155,21 @@ def _spec_from_version(pairs, signature, among=None) -> specs.ServiceSpec:
     raise _unknown_service("of this request (no signature, Host or Version names one)")
 
 
+@lru_cache(maxsize=None)
+def query_model(name: str):
+    """The query-protocol model of a ``legacy_query`` service, built once (not per request: it is a deep copy
+    of the model, and the writers compiled for its shapes are kept per model)."""
+    return specs.query_model(name)
+
+
+_OPERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _operation(model, name: str | None, error_code: str):
-    if name and name in model.operation_names:
+    names = _OPERATIONS.get(model)
+    if names is None:
+        names = _OPERATIONS[model] = frozenset(model.operation_names)  # a list: EC2's has 700 names
+    if name and name in names:
         return model.operation_model(name)
     if error_code == "InvalidAction":
         raise AwsError("InvalidAction", f"The action {name} is not valid for this web service.", status=400)

@@ -220,7 +220,8 @@ def member_view(m: dict) -> dict:
 
 
 def group_view(group: dict) -> dict:
-    out = {k: v for k, v in group.items() if not k.startswith("_")}
+    # A shallow copy: the serializer writes only the model's members, never internal "_" fields.
+    out = dict(group)
     out["Instances"] = [member_view(m) for m in sorted(group["_instances"].values(), key=lambda m: m["InstanceId"])]
     out["TrafficSources"] = [{"Identifier": a, "Type": "elbv2"} for a in group["TargetGroupARNs"]] + \
         [{"Identifier": n, "Type": "elb"} for n in group["LoadBalancerNames"]]
@@ -251,8 +252,11 @@ def describe_auto_scaling_groups(ctx, p):
     items = [groups.get(n) for n in names] if names else sorted(groups.values(),
                                                                 key=lambda g: g["AutoScalingGroupName"])
     items = [g for g in items if g is not None and _matches_filters(g, p.get("Filters"))]
-    return page([group_view(g) for g in items], p, lambda g: g["AutoScalingGroupName"], "AutoScalingGroups",
-                f"groups/{ctx.scope}/{names}/{p.get('Filters')}")
+    # The page first, then the views of its groups only.
+    out = page(items, p, lambda g: g["AutoScalingGroupName"], "AutoScalingGroups",
+               f"groups/{ctx.scope}/{names}/{p.get('Filters')}")
+    out["AutoScalingGroups"] = [group_view(g) for g in out["AutoScalingGroups"]]
+    return out
 
 
 # -- update ------------------------------------------------------------------------------------------------------

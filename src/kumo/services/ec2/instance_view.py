@@ -5,18 +5,25 @@ from __future__ import annotations
 from .model import apply_filters, bool_filter, find, page, table
 
 
-def view(ctx, inst: dict) -> dict:
-    out = {k: v for k, v in inst.items() if not k.startswith("_") and v is not None}
-    out["Placement"] = {k: v for k, v in inst["Placement"].items() if not k.startswith("_")}
-    eni = table(ctx, "eni").get(inst.get("_eni"))
+# Members of an interface record that the instance's view of it does not have.
+_NOT_ON_INSTANCE_NIC = ("TagSet", "AvailabilityZone", "AvailabilityZoneId", "RequesterManaged")
+
+
+def view(ctx, inst: dict, enis=None, volumes=None) -> dict:
+    """The instance as DescribeInstances shows it (``enis``/``volumes``: the tables, when a caller has them).
+
+    A shallow copy: the serializer writes only the model's members (internal ``_`` fields and None values
+    are never written), so nothing needs filtering here, only the joined interface and volume added."""
+    out = dict(inst)
+    eni = (enis if enis is not None else table(ctx, "eni")).get(inst.get("_eni"))
     if eni is not None:
-        nic = {k: v for k, v in eni.items() if not k.startswith("_") and k not in ("TagSet", "AvailabilityZone",
-                                                                                      "AvailabilityZoneId",
-                                                                                      "RequesterManaged")}
+        nic = dict(eni)
+        for key in _NOT_ON_INSTANCE_NIC:
+            nic.pop(key, None)
         out["NetworkInterfaces"] = [nic]
     else:
         out["NetworkInterfaces"] = []
-    volume = table(ctx, "vol").get(inst.get("_root_volume"))
+    volume = (volumes if volumes is not None else table(ctx, "vol")).get(inst.get("_root_volume"))
     if volume is not None and volume["Attachments"]:
         att = volume["Attachments"][0]
         out["BlockDeviceMappings"] = [{"DeviceName": att["Device"], "Ebs": {
@@ -24,8 +31,6 @@ def view(ctx, inst: dict) -> dict:
             "Status": att["State"], "VolumeId": volume["VolumeId"]}}]
     else:
         out["BlockDeviceMappings"] = []
-    if inst.get("InstanceLifecycle") is None:
-        out.pop("InstanceLifecycle", None)
     return out
 
 
@@ -86,11 +91,12 @@ def describe_instances(ctx, p):
     chunk = page(instances, p, lambda i: f"{i['LaunchTime']:020.3f}/{i['InstanceId']}", "Instances",
                  f"i/{ctx.account}")
     reservations: dict[str, dict] = {}
+    enis, volumes = table(ctx, "eni"), table(ctx, "vol")
     for inst in chunk["Instances"]:
         rid = inst["_reservation"]
         if rid not in reservations:
             reservations[rid] = {"ReservationId": rid, "OwnerId": ctx.account, "Groups": [], "Instances": []}
-        reservations[rid]["Instances"].append(view(ctx, inst))
+        reservations[rid]["Instances"].append(view(ctx, inst, enis, volumes))
     out = {"Reservations": list(reservations.values())}
     if "NextToken" in chunk:
         out["NextToken"] = chunk["NextToken"]

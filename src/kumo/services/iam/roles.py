@@ -13,7 +13,8 @@ _HIDDEN_IN_LIST = ("Tags", "PermissionsBoundary", "RoleLastUsed")
 
 
 def view(role: dict, listing: bool = False) -> dict:
-    out = {k: v for k, v in role.items() if not k.startswith("_")}
+    # A shallow copy: the serializer writes only the model's members, never internal "_" fields.
+    out = dict(role)
     out["AssumeRolePolicyDocument"] = encode_document(role["AssumeRolePolicyDocument"])
     if listing:
         for key in _HIDDEN_IN_LIST:
