@@ -48,11 +48,13 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 BASES = (200, 204, 208, 212, 216, 220)  # loopback networks to try: other benchmarks may hold some
 
 
-def start_kumo():
+def start_kumo(*extra: str, env: dict | None = None):
     last = None
     for base in BASES:
         try:
-            return kumo("--loopback-base", str(base)).start()
+            server = kumo("--loopback-base", str(base), *extra)
+            server.env = env
+            return server.start()
         except RuntimeError as exc:
             last = exc
     raise last
@@ -82,7 +84,7 @@ def package() -> bytes:
     return buf.getvalue()
 
 
-def create_state(c: dict) -> dict:
+def create_state(c: dict, instances: int = 10) -> dict:
     iam, sqs, sns, cw, ec2, lam = c["iam"], c["sqs"], c["sns"], c["cloudwatch"], c["ec2"], c["lambda"]
     for i in range(100):
         iam.create_role(RoleName=f"mem-role-{i:03d}", AssumeRolePolicyDocument=TRUST,
@@ -103,8 +105,8 @@ def create_state(c: dict) -> dict:
     role = iam.create_role(RoleName="mem-fn-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     lam.create_function(FunctionName="mem-fn", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
                         Code={"ZipFile": package()}, MemorySize=128, Timeout=10)
-    ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=10,
-                                                      MaxCount=10)["Instances"]]
+    ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=instances,
+                                                      MaxCount=instances)["Instances"]]
     deadline = time.monotonic() + 120  # real-time: bounded wait for the fleet
     while time.monotonic() < deadline:
         states = {i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
