@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from ..core import credentials
 from ..core.ids import request_id as new_request_id
-from . import authorize, errors, routing, sigv4, specs, timing, validation
+from . import authorize, errors, offload, routing, sigv4, specs, timing, validation
 from .auth import account_from_access_key, read_signature
 from .context import Identity, RequestContext
 from .errors import AwsError, ProtocolError
@@ -190,6 +190,8 @@ class Gateway:
             # The change is committed; some calls answer once the real world has taken it in
             # (a new listener accepts connections when CreateListener returns).
             await settle()
+        if result and offload.big(result):  # a big answer is written off the loop (aws/offload.py)
+            return await offload.serialize(route.protocol, op, result, rid)
         return serialize_response(route.protocol, op, result or {}, rid)
 
 
