@@ -26,7 +26,9 @@ BIG = 1000
 _pool: ThreadPoolExecutor | None = None
 
 
-def big(result: dict) -> bool:
+def big(result) -> bool:
+    if not isinstance(result, dict):
+        return False
     items = 0
     for value in result.values():
         if type(value) is list:
