@@ -75,7 +75,7 @@ class Monitor:
                 if self.meters and refresh is not None:
                     # Reading the host's process table takes tens of ms of CPU: in a thread, so requests on the
                     # loop do not wait for it every second; sample() then finds it fresh in the cache.
-                    await asyncio.to_thread(refresh)
+                    await asyncio.to_thread(refresh, 2 * SAMPLE_EVERY)
                 self.sample()
             except Exception:
                 log.exception("sampling instances failed")
