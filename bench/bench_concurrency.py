@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import sys
 import time
 import urllib.request
@@ -122,6 +123,8 @@ def main() -> None:
     ap.add_argument("--max-calls", type=int, default=100_000, help="bound on the concurrent phase's calls")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
+    # A TERM (timeout, Ctrl-C of a wrapper) must still stop kumo and its instances in the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     server = bm.start_kumo("--ephemeral", env=dict(os.environ, KUMO_REQUEST_TIMING="1"))
     try:
