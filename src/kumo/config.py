@@ -43,6 +43,8 @@ class Settings:
     # A durable kumo leaves its running instances running when it stops, and adopts them when it starts again
     # (docs/compute.md); this stops them with it.  An ephemeral kumo always stops them.
     stop_instances_on_exit: bool = False
+    # Per-operation server-side latency histograms at GET /_kumo/timing (aws/timing.py; KUMO_REQUEST_TIMING=1).
+    request_timing: bool = False
 
     def __post_init__(self) -> None:
         if not self.data_dir:

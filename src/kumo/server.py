@@ -18,6 +18,7 @@ from .aws import specs
 from .aws.connections import Runner
 from .aws.gateway import Gateway
 from .aws.guard import Guard
+from .aws.timing import Timing
 from .config import Settings
 from .core.clock import Clock
 from .core.controllers import ControllerManager
@@ -25,6 +26,7 @@ from .core.hub import ActionDispatch, EventHub, MetricSink
 from .core.loopback import LoopbackClaim
 from .core.pidlock import Held, PidLock
 from .core.store import Store
+from .core.trim import IdleTrim
 
 log = logging.getLogger("kumo")
 
@@ -66,6 +68,8 @@ class Kumo:
         self.actions = ActionDispatch()
         self.gateway = Gateway(self)
         self.guard = Guard(settings)
+        self.timing = Timing() if settings.request_timing else None
+        self.idle_trim = IdleTrim(lambda: self.gateway.requests)
         self.started_at = self.clock.now()  # kumo's clock (the root user's CreateDate)
         self._started_real = time.monotonic()  # real-time measurement: the process's uptime
         self.ready_at: float | None = None
@@ -147,6 +151,9 @@ class Kumo:
         app.router.add_get("/_kumo/clock", guard(self._clock_get))
         app.router.add_post("/_kumo/clock", guard(self._clock_post))
         app.router.add_post("/_kumo/stop", guard(self._stop_post))
+        if self.timing is not None:
+            app.router.add_get("/_kumo/timing", guard(self.timing.get))
+            app.router.add_post("/_kumo/timing", guard(self.timing.post))
         for method, path, handler in self._routes:
             app.router.add_route(method, path, guard(handler))
         # [\s\S], not ".": a path may decode to a newline (%0A), and a route that misses answers a plain 404.
@@ -160,10 +167,13 @@ class Kumo:
         # A verified signature covers the body as sent: the gateway then undoes request compression itself.
         self._runner = Runner(self.app(), idle=self.settings.idle_timeout, header=self.settings.header_timeout,
                               access_log=None, handle_signals=False,
-                              auto_decompress=not self.settings.enforce_signatures)
+                              auto_decompress=not self.settings.enforce_signatures, timing=self.timing)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
         await site.start()
+        if self.timing is not None:
+            self.timing.start(asyncio.get_running_loop())
+        self.idle_trim.start(asyncio.get_running_loop())
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
         # Controllers start once the endpoint is known: workloads they boot are told where kumo is.
@@ -179,6 +189,9 @@ class Kumo:
     async def stop(self) -> None:
         if self._clock_saver is not None:
             self._clock_saver.cancel()
+        if self.timing is not None:
+            self.timing.stop()
+        self.idle_trim.stop()
         try:
             self.store.table(CLOCK_SCOPE, CLOCK_KIND).put(CLOCK_KEY, {"now": self.clock.now()})
         except Exception:

@@ -59,6 +59,15 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("server.py", "Kumo._save_clock", "call_later"):
         "Saves the simulated time every real second: it bounds what a kill -9 loses in real time; on kumo's "
         "clock it would stop while time stands still and run a thousand times a second at --time-scale 1000.",
+    ("core/trim.py", "IdleTrim.start", "call_later"):
+        "Memory goes back to the OS after real seconds without a request: idleness of the sockets, which a "
+        "frozen or racing simulated clock says nothing about.",
+    ("core/trim.py", "IdleTrim._check", "call_later"):
+        "The idle check's next round, in real time (as its start).",
+    ("aws/timing.py", "Timing.start", "call_later"):
+        "The loop-lag probe measures how late a real-time timer fires: a real-time measurement by design.",
+    ("aws/timing.py", "Timing._tick", "call_later"):
+        "The loop-lag probe's next round (as its start).",
     ("core/controllers.py", "ControllerManager.idle", "asyncio.wait(timeout=)"):
         "Bounds, in real seconds, a wait for running reconciles to finish (tests after an advance, shutdown): "
         "a wait for real work, not a duration of kumo's world.",

@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from ..core import credentials
 from ..core.ids import request_id as new_request_id
-from . import authorize, errors, routing, sigv4, specs, validation
+from . import authorize, errors, offload, routing, sigv4, specs, timing, validation
 from .auth import account_from_access_key, read_signature
 from .context import Identity, RequestContext
 from .errors import AwsError, ProtocolError
@@ -156,6 +156,8 @@ class Gateway:
 
     async def _dispatch(self, route: routing.Route, http: HttpRequest, rid: str, signature, request) -> HttpResponse:
         op = route.operation
+        if self.kumo.timing is not None:  # names the request in the timing histograms (aws/timing.py)
+            request[timing.OPERATION] = f"{route.spec.name}.{op.name}"
         params = parse_request(route.protocol, http, op, labels=route.labels, pairs=route.pairs)
         validation.validate(op, params, route.spec.name, route.protocol)
         module = self.api_module(route.spec)
@@ -188,6 +190,8 @@ class Gateway:
             # The change is committed; some calls answer once the real world has taken it in
             # (a new listener accepts connections when CreateListener returns).
             await settle()
+        if result and offload.big(result):  # a big answer is written off the loop (aws/offload.py)
+            return await offload.serialize(route.protocol, op, result, rid)
         return serialize_response(route.protocol, op, result or {}, rid)
 
 

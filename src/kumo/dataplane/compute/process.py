@@ -51,6 +51,7 @@ class ProcessBackend:
             for name in self.cgroups.children():
                 CgroupTree.remove(self.cgroups.paths_of(name))
         self._scan_cache: tuple[float, dict[str, list[int]]] | None = None
+        self._launches = 0  # a table read before a launch lacks its processes (refresh_scan)
         self._children: dict[int, subprocess.Popen] = {}
         self._peak_fds: dict[str, int] = {}
         if self.isolation == "full":
@@ -132,6 +133,7 @@ class ProcessBackend:
                 console.close()
         self._children[proc.pid] = proc
         self._scan_cache = None
+        self._launches += 1
         return Handle(spec.workload, proc.pid, _start_ticks(proc.pid) or 0, groups, self.isolation)
 
     def _cgroup(self, spec: Spec) -> dict[str, str]:
@@ -179,6 +181,17 @@ class ProcessBackend:
         found = peers.tagged("KUMO_WORKLOAD")
         self._scan_cache = (now, found)
         return found
+
+    def refresh_scan(self, hold: float = 0.0) -> None:
+        """Read the process table into the scan cache: the costly part of ``usage`` (~55 ms of CPU with 2,000
+        processes on the host), which a caller can run in a thread, off the event loop, before a sampling round.
+        The table then serves ``hold`` seconds longer than usual, so the round (slow on a busy host) does not read
+        it again on the loop.  A table read across a launch is dropped (it may lack the new processes); one read
+        across a stop may list processes that have since ended, which pids() drops by their state."""
+        launches = self._launches
+        found = peers.tagged("KUMO_WORKLOAD")
+        if self._launches == launches:
+            self._scan_cache = (time.monotonic() + hold, found)  # real-time measurement: how fresh the read is
 
     def pids(self, which: Handle | str) -> list[int]:
         """Every live process of the workload (host pids)."""

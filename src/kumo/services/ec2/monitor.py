@@ -71,6 +71,11 @@ class Monitor:
     async def _sample_forever(self) -> None:
         while True:
             try:
+                refresh = getattr(self.rt.backend, "refresh_scan", None)
+                if self.meters and refresh is not None:
+                    # Reading the host's process table takes tens of ms of CPU: in a thread, so requests on the
+                    # loop do not wait for it every second; sample() then finds it fresh in the cache.
+                    await asyncio.to_thread(refresh, 2 * SAMPLE_EVERY)
                 self.sample()
             except Exception:
                 log.exception("sampling instances failed")
