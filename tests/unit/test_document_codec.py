@@ -23,6 +23,7 @@ from kumo.aws.errors import ProtocolError
 from kumo.aws.protocols.base import (REQUEST_LOCATIONS, RESPONSE_LOCATIONS, b64decode, b64encode, format_timestamp,
                                      json_float, member_value_check, parse_timestamp, to_epoch)
 from kumo.aws.protocols.document import Codec
+from kumo.aws.protocols.jsontext import TextWriters
 
 SERVICES = ("cloudwatch", "lambda", "sqs", "dynamodb", "apigateway", "kinesis", "logs", "ecs", "events",
             "bedrock-agent-runtime")
@@ -255,6 +256,8 @@ def test_a_day_of_datapoints_matches_byte_for_byte():
     value = {"Label": "floor", "Datapoints": points}
     for codec in (CODECS["json"](), CODECS["cbor"]()):
         assert encode(codec, codec.write(shape, value)) == encode(codec, walk_write(codec, shape, value))
+    codec = CODECS["json"]()
+    assert TextWriters(codec.key).text(shape, value).encode() == encode(codec, walk_write(codec, shape, value))
 
 
 def test_renamed_members_are_written_and_read_under_their_wire_name():
@@ -265,3 +268,29 @@ def test_renamed_members_are_written_and_read_under_their_wire_name():
     assert json_doc == {"position": "p", "item": [{"id": "a1", "name": "api", "createdDate": 1700000000}]}
     assert CODECS["json"]().read(shape, json_doc) == value
     assert "items" in CODECS["cbor"]().write(shape, value)
+
+
+def test_json_text_is_what_dumping_the_document_gives():
+    """The JSON answers' text, written straight from the shape, is byte for byte json.dumps of the document."""
+    codec, rng, compared = CODECS["json"](), random.Random(16), 0
+    text = TextWriters(codec.key)
+    for _, op in OPERATIONS:
+        for shape in (op.output_shape, op.input_shape):
+            if shape is None:
+                continue
+            for _ in range(4):
+                value = sample(shape, rng)
+                assert text.text(shape, value).encode() == encode(codec, walk_write(codec, shape, value)), \
+                    (op.name, shape.name)
+                compared += 1
+    assert compared > 1500
+
+
+def test_json_text_refuses_what_json_refuses():
+    """A timestamp that is not a number (NaN) cannot be written, by either way."""
+    codec = CODECS["json"]()
+    shape = _shape("cloudwatch", "Datapoint")
+    with pytest.raises(ValueError):
+        encode(codec, walk_write(codec, shape, {"Timestamp": float("nan")}))
+    with pytest.raises(ValueError):
+        TextWriters(codec.key).text(shape, {"Timestamp": float("nan")})
