@@ -8,9 +8,11 @@ from typing import Any
 from ..errors import AwsError, ProtocolError
 from .base import HttpRequest, HttpResponse
 from .document import Codec
+from .jsontext import TextWriters
 from .limits import load_json
 
 CODEC = Codec(cbor=False, rename=True)
+TEXT = TextWriters(CODEC.key)
 
 
 def load_body(body: bytes) -> Any:
@@ -39,9 +41,9 @@ def content_type(service_model) -> str:
 
 def serialize_response(operation, result: dict, request_id: str) -> HttpResponse:
     shape = operation.output_shape
-    doc = CODEC.write(shape, result or {}) if shape is not None else {}
+    body = TEXT.text(shape, result or {}).encode() if shape is not None else b"{}"
     headers = {"Content-Type": content_type(operation.service_model), "x-amzn-RequestId": request_id}
-    return HttpResponse(200, headers, dump(doc))
+    return HttpResponse(200, headers, body)
 
 
 def error_document(error: AwsError, shape, codec: Codec, type_name: str) -> dict:

@@ -16,7 +16,7 @@ from . import xml
 _CODE_AND_MESSAGE = ("Code", "code", "Message", "message")
 from .base import REQUEST_LOCATIONS, RESPONSE_LOCATIONS, HttpRequest, HttpResponse, b64encode, format_timestamp, parse_scalar_text, scalar_text
 from .document import Codec
-from .json import dump, error_document, load_body
+from .json import TEXT, dump, error_document, load_body
 from .limits import check_text, load_json
 
 JSON = Codec(cbor=False, rename=True)
@@ -287,14 +287,14 @@ def serialize_response(operation, result: dict, request_id: str, xml_body: bool 
             if xml_body:
                 body = _xml_document(member, value, operation.service_model, member.serialization.get("name") or member.name)
             else:
-                body = dump(JSON.write(member, value))
+                body = TEXT.text(member, value).encode()
     else:
         has_body_members = any(m.serialization.get("location") not in RESPONSE_LOCATIONS for m in shape.members.values())
         if has_body_members and status != 204:
             if xml_body:
                 body = _xml_document(shape, result, operation.service_model)
             else:
-                body = dump(JSON.write(shape, result))
+                body = TEXT.text(shape, result).encode()
     if body and "Content-Type" not in headers:
         headers["Content-Type"] = "application/xml" if xml_body else "application/json"
     return HttpResponse(status, headers, body)

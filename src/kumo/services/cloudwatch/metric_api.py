@@ -133,6 +133,8 @@ def put_metric_data(ctx, p):
 
 # -- GetMetricStatistics --------------------------------------------------------------------------
 
+_BASIC_AT = {"SampleCount": 0, "Sum": 1, "Minimum": 2, "Maximum": 3, "Average": 4}
+
 
 def get_metric_statistics(ctx, p):
     stats, extended = p.get("Statistics") or [], p.get("ExtendedStatistics") or []
@@ -158,8 +160,18 @@ def get_metric_statistics(ctx, p):
     cw = service(ctx)
     mid = cw.metrics.find(ctx.scope, p["Namespace"], p["MetricName"], dims_dict(p.get("Dimensions")))
     datapoints = []
-    if mid is not None:
-        buckets = cw.metrics.buckets(mid, start, end, period, unit, raw=bool(extended))
+    if mid is not None and not extended:
+        # The basic statistics come straight from SQL's per-period sums: no per-period objects.
+        picks = tuple((name, _BASIC_AT[name]) for name in stats if name in _BASIC_AT)
+        for ts, u, n, total, lo, hi in cw.metrics.periods(mid, start, end, period, unit):
+            point = {"Timestamp": ts, "Unit": u}
+            if n > 0:
+                values = (n, total, lo, hi, total / n)
+                for name, i in picks:
+                    point[name] = values[i]
+            datapoints.append(point)
+    elif mid is not None:
+        buckets = cw.metrics.buckets(mid, start, end, period, unit, raw=True)
         for (ts, u), agg in sorted(buckets.items()):
             point = {"Timestamp": ts, "Unit": u}
             for name in stats:

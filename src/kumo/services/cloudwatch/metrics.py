@@ -122,22 +122,33 @@ class MetricStore:
         row = self.store.select("SELECT id FROM cw_metric WHERE scope=? AND namespace=? AND name=? AND dims=?", key)
         return row[0][0] if row else None
 
-    def buckets(self, mid: int, start: float, end: float, period: int, unit: str | None = None,
-                raw: bool = False) -> dict[tuple[float, str], Agg]:
-        """Sample sets of one metric grouped per period from ``start`` (and per unit)."""
+    @staticmethod
+    def _where(mid: int, start: float, end: float, period: int, unit: str | None) -> tuple[str, list]:
         where = "metric=? AND ts>=? AND ts<? AND (res<=60 OR ? % res = 0)"
         params: list = [mid, start, end, period]
         if unit is not None:
             where += " AND unit=?"
             params.append(unit)
+        return where, params
+
+    def periods(self, mid: int, start: float, end: float, period: int,
+                unit: str | None = None) -> list[tuple[float, str, float, float, float, float]]:
+        """(period start, unit, SampleCount, Sum, Minimum, Maximum) per period and unit, in time order."""
+        where, params = self._where(mid, start, end, period, unit)
+        rows = self.store.select(
+            f"SELECT CAST((ts - ?) / ? AS INTEGER) AS b, unit, SUM(n), SUM(total), MIN(lo), MAX(hi) "
+            f"FROM cw_datum WHERE {where} GROUP BY b, unit ORDER BY b, unit", [start, period, *params])
+        return [(start + b * period, u, n, total, lo, hi) for b, u, n, total, lo, hi in rows]
+
+    def buckets(self, mid: int, start: float, end: float, period: int, unit: str | None = None,
+                raw: bool = False) -> dict[tuple[float, str], Agg]:
+        """Sample sets of one metric grouped per period from ``start`` (and per unit)."""
         out: dict[tuple[float, str], Agg] = {}
         if not raw:
-            rows = self.store.select(
-                f"SELECT CAST((ts - ?) / ? AS INTEGER) AS b, unit, SUM(n), SUM(total), MIN(lo), MAX(hi) "
-                f"FROM cw_datum WHERE {where} GROUP BY b, unit", [start, period, *params])
-            for b, u, n, total, lo, hi in rows:
-                out[(start + b * period, u)] = Agg(n, total, lo, hi, None)
+            for ts, u, n, total, lo, hi in self.periods(mid, start, end, period, unit):
+                out[(ts, u)] = Agg(n, total, lo, hi, None)
             return out
+        where, params = self._where(mid, start, end, period, unit)
         rows = self.store.select(f"SELECT ts, unit, n, total, lo, hi, raw FROM cw_datum WHERE {where}", params)
         for ts, u, n, total, lo, hi, rawtext in rows:
             key = (start + ((ts - start) // period) * period, u)
