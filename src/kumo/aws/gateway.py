@@ -56,13 +56,18 @@ class Gateway:
         return self._modules[spec.name]
 
     def service_states(self) -> dict[str, str]:
+        """Each service's state, without importing its handlers (health must not load every service)."""
+        from ..registry import implemented
+
         states = {}
         loaded = specs.loaded()
+        services = self.kumo.services
         for name, spec in specs.SERVICES.items():
-            if self.api_module(spec) is None:
+            if not implemented(spec.package):
                 states[name] = "not implemented"
             else:
-                states[name] = "running" if name in loaded else "available"
+                running = name in loaded or dict.get(services, spec.package) is not None
+                states[name] = "running" if running else "available"
         return states
 
     # -- identity ------------------------------------------------------------------
@@ -158,6 +163,8 @@ class Gateway:
         op = route.operation
         params = parse_request(route.protocol, http, op, labels=route.labels, pairs=route.pairs)
         validation.validate(op, params, route.spec.name, route.protocol)
+        if not self.kumo.services.loaded(route.spec.package):
+            await self.kumo.services.load(route.spec.package)  # its first request: set it up, start its controllers
         module = self.api_module(route.spec)
         handler = getattr(module, xform_name(op.name), None) if module is not None else None
         if handler is None:

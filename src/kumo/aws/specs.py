@@ -32,25 +32,32 @@ class ServiceSpec:
     # Still answers the query protocol its current model dropped (older SDKs, awscli 1.x): the
     # package's ``query_names.apply(model_dict)`` restores the query wire names.
     legacy_query: bool = False
+    # The services this one calls (their facades, or the metric store for the datapoints it measures): set
+    # up with it, since it may call them inside a transaction (tests/unit/test_service_needs.py).
+    needs: tuple[str, ...] = ()
 
 
 SERVICES: dict[str, ServiceSpec] = {
     s.name: s
     for s in [
-        ServiceSpec("sts", "sts", "sts", api_version="2011-06-15"),
+        ServiceSpec("sts", "sts", "sts", api_version="2011-06-15", needs=("iam",)),
         ServiceSpec("iam", "iam", "iam", api_version="2010-05-08", global_service=True),
-        ServiceSpec("ec2", "ec2", "ec2", api_version="2016-11-15"),
-        ServiceSpec("autoscaling", "autoscaling", "autoscaling", api_version="2011-01-01"),
-        ServiceSpec("elb", "elb", "elasticloadbalancing", api_version="2012-06-01"),
-        ServiceSpec("elbv2", "elbv2", "elasticloadbalancing", api_version="2015-12-01"),
+        ServiceSpec("ec2", "ec2", "ec2", api_version="2016-11-15", needs=("iam", "logs", "cloudwatch")),
+        ServiceSpec("autoscaling", "autoscaling", "autoscaling", api_version="2011-01-01",
+                    needs=("cloudwatch", "ec2", "elb", "elbv2", "sns", "sqs")),
+        ServiceSpec("elb", "elb", "elasticloadbalancing", api_version="2012-06-01",
+                    needs=("acm", "ec2", "cloudwatch")),
+        ServiceSpec("elbv2", "elbv2", "elasticloadbalancing", api_version="2015-12-01",
+                    needs=("acm", "ec2", "cloudwatch")),
         ServiceSpec("cloudwatch", "cloudwatch", "monitoring", target_prefix="GraniteServiceVersion20100801",
                     api_version="2010-08-01"),
         ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328"),
-        ServiceSpec("events", "events", "events", target_prefix="AWSEvents"),
+        ServiceSpec("events", "events", "events", target_prefix="AWSEvents", needs=("lambda", "sns", "sqs")),
         ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05", legacy_query=True),
-        ServiceSpec("sns", "sns", "sns", api_version="2010-03-31"),
+        ServiceSpec("sns", "sns", "sns", api_version="2010-03-31", needs=("events", "lambda", "sqs")),
         # Lambda takes zip files inline: 50 MB zipped is about 67 MB once base64-encoded.
-        ServiceSpec("lambda", "lambda_", "lambda", max_body=70 * 1024 * 1024),
+        ServiceSpec("lambda", "lambda_", "lambda", max_body=70 * 1024 * 1024,
+                    needs=("cloudwatch", "events", "iam", "logs", "sns", "sqs")),
         ServiceSpec("apigateway", "apigateway", "apigateway"),
         ServiceSpec("apigatewayv2", "apigatewayv2", "apigateway", path_prefix="/v2/"),
         ServiceSpec("route53", "route53", "route53", global_service=True),
