@@ -10,7 +10,11 @@ import threading
 import time
 from typing import Any, Callable
 
-from aiohttp import web
+from .core import tls
+
+tls.import_aiohttp()  # before anything imports aiohttp: its client's TLS set-up waits for an outbound call
+
+from aiohttp import web  # noqa: E402
 
 from . import __version__
 from .aws import specs
