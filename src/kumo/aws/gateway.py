@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from ..core import credentials
 from ..core.ids import request_id as new_request_id
-from . import authorize, errors, routing, sigv4, specs, validation
+from . import authorize, errors, routing, specs, validation
 from .auth import account_from_access_key, read_signature
 from .context import Identity, RequestContext
 from .errors import AwsError, ProtocolError
@@ -41,7 +41,11 @@ class Gateway:
         self._modules: dict[str, ModuleType | None] = {}
         self.requests = 0
         self.internal_errors = 0
-        self.signatures = sigv4.Verifier(kumo) if kumo.settings.enforce_signatures else None
+        self.signatures = None
+        if kumo.settings.enforce_signatures:  # botocore's credentials and signer: 1.8 MiB a kumo without it lacks
+            from . import sigv4
+
+            self.signatures = sigv4.Verifier(kumo)
 
     # -- services ----------------------------------------------------------------
     def api_module(self, spec: specs.ServiceSpec) -> ModuleType | None:
