@@ -122,7 +122,9 @@ def _raw_model(name: str) -> dict:
     if path is not None:
         try:
             with open(path, "rb") as fh:
-                return marshal.loads(fh.read())  # one read: marshal.load reads a file piece by piece
+                data = marshal.loads(fh.read())  # one read: marshal.load reads a file piece by piece
+            if isinstance(data, dict) and "operations" in data and "shapes" in data:
+                return data
         except (OSError, EOFError, ValueError, TypeError):
             pass  # not cached yet, or unreadable: read botocore's and cache it again
     data = _plain(_botocore_model(name))
