@@ -71,6 +71,7 @@ class Services(dict):
         self._kumo = kumo
         self._absent: set[str] = set()  # packages this kumo does not have
         self._loading: set[str] = set()
+        self._starting: dict[str, asyncio.Future] = {}  # packages whose start a first request awaits
 
     # -- access -------------------------------------------------------------------------------------
     def __missing__(self, package: str) -> Any:
@@ -114,18 +115,43 @@ class Services(dict):
                     asyncio.ensure_future(result)
 
     async def load(self, package: str) -> None:
-        """Set a service up and wait until its controllers and start hooks have started (the gateway)."""
+        """Set a service up and wait until its controllers and start hooks have started (the gateway).
+
+        A second request arriving meanwhile waits for the same start, rather than finding the service set up
+        but its controllers not started yet."""
+        starting = self._starting.get(package)
+        if starting is not None:
+            await asyncio.shield(starting)
+            return
         if self.loaded(package):
             return
         kumo = self._kumo
         hooks = len(kumo._start_hooks)
-        self._setup(closure([package]))
-        if kumo.running:
-            await asyncio.gather(*kumo.controllers.starting())
-            for hook in kumo._start_hooks[hooks:]:
-                result = hook()
-                if inspect.isawaitable(result):
-                    await result
+        packages = [p for p in closure([package]) if not self.loaded(p)]
+        self._setup(packages)
+        if not kumo.running:
+            return
+        task = asyncio.ensure_future(self._start(kumo, hooks))
+        for p in packages:
+            self._starting[p] = task
+        try:
+            await asyncio.shield(task)
+        finally:
+            for p in packages:
+                if self._starting.get(p) is task:
+                    del self._starting[p]
+
+    @staticmethod
+    async def _start(kumo, hooks: int) -> None:
+        await asyncio.gather(*kumo.controllers.starting())
+        for hook in kumo._start_hooks[hooks:]:
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
+
+    def ready(self, package: str) -> bool:
+        """Set up and started: the gateway's test before each request."""
+        return self.loaded(package) and package not in self._starting
 
     def setup_all(self, packages: Iterable[str]) -> None:
         """At start, before the controllers start: set these up (and what they need)."""

@@ -167,7 +167,7 @@ class Gateway:
         op = route.operation
         params = parse_request(route.protocol, http, op, labels=route.labels, pairs=route.pairs)
         validation.validate(op, params, route.spec.name, route.protocol)
-        if not self.kumo.services.loaded(route.spec.package):
+        if not self.kumo.services.ready(route.spec.package):
             await self.kumo.services.load(route.spec.package)  # its first request: set it up, start its controllers
         module = self.api_module(route.spec)
         handler = getattr(module, xform_name(op.name), None) if module is not None else None
