@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from ..core import credentials
 from ..core.ids import request_id as new_request_id
-from . import authorize, errors, offload, routing, sigv4, specs, timing, validation
+from . import authorize, errors, offload, routing, specs, timing, validation
 from .auth import account_from_access_key, read_signature
 from .context import Identity, RequestContext
 from .errors import AwsError, ProtocolError
@@ -41,7 +41,11 @@ class Gateway:
         self._modules: dict[str, ModuleType | None] = {}
         self.requests = 0
         self.internal_errors = 0
-        self.signatures = sigv4.Verifier(kumo) if kumo.settings.enforce_signatures else None
+        self.signatures = None
+        if kumo.settings.enforce_signatures:  # botocore's credentials and signer: 1.8 MiB a kumo without it lacks
+            from . import sigv4
+
+            self.signatures = sigv4.Verifier(kumo)
 
     # -- services ----------------------------------------------------------------
     def api_module(self, spec: specs.ServiceSpec) -> ModuleType | None:
@@ -56,13 +60,18 @@ class Gateway:
         return self._modules[spec.name]
 
     def service_states(self) -> dict[str, str]:
+        """Each service's state, without importing its handlers (health must not load every service)."""
+        from ..registry import implemented
+
         states = {}
         loaded = specs.loaded()
+        services = self.kumo.services
         for name, spec in specs.SERVICES.items():
-            if self.api_module(spec) is None:
+            if not implemented(spec.package):
                 states[name] = "not implemented"
             else:
-                states[name] = "running" if name in loaded else "available"
+                running = name in loaded or dict.get(services, spec.package) is not None
+                states[name] = "running" if running else "available"
         return states
 
     # -- identity ------------------------------------------------------------------
@@ -160,6 +169,8 @@ class Gateway:
             request[timing.OPERATION] = f"{route.spec.name}.{op.name}"
         params = parse_request(route.protocol, http, op, labels=route.labels, pairs=route.pairs)
         validation.validate(op, params, route.spec.name, route.protocol)
+        if not self.kumo.services.ready(route.spec.package):
+            await self.kumo.services.load(route.spec.package)  # its first request: set it up, start its controllers
         module = self.api_module(route.spec)
         handler = getattr(module, xform_name(op.name), None) if module is not None else None
         if handler is None:

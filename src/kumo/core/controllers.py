@@ -74,6 +74,7 @@ class ControllerManager:
         self._resync: dict[str, TimerHandle] = {}
         self._running = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._starting: set[asyncio.Task] = set()  # controllers registered while running, still starting
         self.reconciles = 0
         self.errors = 0
 
@@ -82,8 +83,14 @@ class ControllerManager:
             return self.controllers[controller.name]
         self.controllers[controller.name] = controller
         if self._running:
-            asyncio.get_running_loop().create_task(self._start_one(controller))
+            task = asyncio.get_running_loop().create_task(self._start_one(controller))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
         return controller
+
+    def starting(self) -> list[asyncio.Task]:
+        """The starts of controllers registered while running (a service loaded on first use) not yet done."""
+        return list(self._starting)
 
     def get(self, name: str) -> Controller | None:
         return self.controllers.get(name)

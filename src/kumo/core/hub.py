@@ -74,8 +74,9 @@ class Datapoint:
 class MetricSink:
     """Datapoints that kumo measures itself (AWS/EC2, AWS/ApplicationELB, AWS/Lambda ...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, wanted: Callable[[], None] | None = None) -> None:
         self._backends: list[Callable[[list[Datapoint]], None]] = []
+        self._wanted = wanted  # called when datapoints come and no backend is there yet (loads CloudWatch)
 
     def register(self, backend: Callable[[list[Datapoint]], None]) -> None:
         self._backends.append(backend)
@@ -83,6 +84,8 @@ class MetricSink:
     def put(self, points: list[Datapoint]) -> None:
         if not points:
             return
+        if not self._backends and self._wanted is not None:
+            self._wanted()
         for backend in self._backends:
             try:
                 backend(points)
@@ -96,8 +99,9 @@ ActionHandler = Callable[[str, dict], Awaitable[None] | None]
 class ActionDispatch:
     """Alarm actions by ARN: the service that owns an ARN registers a handler for its shape."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: Callable[[str], Awaitable[None]] | None = None) -> None:
         self._handlers: list[tuple[Callable[[str], bool], ActionHandler]] = []
+        self._owner = owner  # brings up the service an ARN names when none registered yet claims it
 
     def register(self, matches: Callable[[str], bool], handler: ActionHandler) -> None:
         self._handlers.append((matches, handler))
@@ -114,6 +118,9 @@ class ActionDispatch:
     async def dispatch(self, arn: str, context: dict) -> bool:
         """Run the action; False when no service owns the ARN. ``context`` describes the alarm."""
         handler = self.handler_for(arn)
+        if handler is None and self._owner is not None:
+            await self._owner(arn)
+            handler = self.handler_for(arn)
         if handler is None:
             log.warning("no service handles alarm action %s", arn)
             return False

@@ -339,6 +339,18 @@ class Store:
                     rows.clear()
             self._forget()
 
+    def kind_prefixes(self) -> set[str]:
+        """What comes before the first dot of every kind holding records ("ec2" for "ec2.instance")."""
+        return {kind.partition(".")[0] for (_scope, kind), rows in self._data.items() if rows}
+
+    def filled_table_prefixes(self) -> set[str]:
+        """What comes before the first underscore of every services' table holding rows ("cw" for cw_datum)."""
+        with self._lock:
+            names = [n for (n,) in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'records'")]
+            return {n.partition("_")[0] for n in names
+                    if "_" in n and self._db.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone()}
+
     def count(self) -> int:
         return sum(len(rows) for rows in self._data.values())
 

@@ -24,6 +24,8 @@ import json
 import time
 from urllib.parse import quote
 
+from ...core import tls
+
 MAX_BODY = 1024 * 1024
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
                "application/x-www-form-urlencoded", "+json", "+xml")
@@ -107,6 +109,7 @@ async def invoke(endpoint: str, function_arn: str, payload: bytes) -> tuple[int,
 
     global _session
     if _session is None or _session.closed:
+        tls.client_ready()
         _session = aiohttp.ClientSession()
     parts = function_arn.split(":")
     region, account = parts[3], parts[4]

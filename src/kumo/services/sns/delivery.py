@@ -23,6 +23,7 @@ import uuid
 
 import aiohttp
 
+from ...core import tls
 from ...core.controllers import Controller
 from .topics import DEFAULT_HTTP_POLICY, SUBSCRIPTION, effective_delivery_policy
 
@@ -250,6 +251,7 @@ class Deliveries(Controller):
         if rec["raw"]:
             headers["x-amz-sns-rawdelivery"] = "true"
         if self._http is None:
+            tls.client_ready()
             self._http = aiohttp.ClientSession()
         try:
             async with self._http.post(rec["endpoint"], data=rec["body"].encode(), headers=headers,
