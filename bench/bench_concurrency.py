@@ -121,12 +121,22 @@ def main() -> None:
     ap.add_argument("--pair-seconds", type=float, default=20.0,
                     help="length of the phase with one light and one heavy client")
     ap.add_argument("--max-calls", type=int, default=100_000, help="bound on the concurrent phase's calls")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="share every core between kumo and the clients (default: kumo on CPU 0, clients on the rest)")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
     # A TERM (timeout, Ctrl-C of a wrapper) must still stop kumo and its instances in the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     server = bm.start_kumo("--ephemeral", env=dict(os.environ, KUMO_REQUEST_TIMING="1"))
+    pinned = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
+    if pinned:
+        # The "clients on a separate core set": kumo (and what it starts later, which inherits its
+        # mask) on CPU 0; this script and the client processes it forks on the other CPUs.
+        cpus = sorted(os.sched_getaffinity(0))
+        for tid in os.listdir(f"/proc/{server.proc.pid}/task"):  # every thread it has already
+            os.sched_setaffinity(int(tid), {cpus[0]})
+        os.sched_setaffinity(0, set(cpus[1:]))
     try:
         state = bm.create_state(bm.clients(server.endpoint), instances=args.instances)
         bm.warm_up(server.endpoint, state)
@@ -167,7 +177,8 @@ def main() -> None:
     table = "\n\n".join(tables)
     load = (f"concurrent phase: {counts['calls']} calls in {elapsed:.0f} s ({counts['calls'] / elapsed:.0f}/s) from "
             f"{args.clients} clients in {args.procs} processes, {counts['errors']} unexpected errors; "
-            f"{args.instances} instances")
+            f"{args.instances} instances; "
+            + ("kumo pinned to CPU 0, clients to the other CPUs" if pinned else "kumo and clients sharing all CPUs"))
     print(table)
     print(load)
     if counts["errors"]:
