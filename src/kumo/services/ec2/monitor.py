@@ -76,7 +76,10 @@ class Monitor:
                     # Reading the host's process table takes tens of ms of CPU: in a thread, so requests on the
                     # loop do not wait for it every second; sample() then finds it fresh in the cache.
                     await asyncio.to_thread(refresh, 2 * SAMPLE_EVERY)
-                self.sample()
+                for _ in self._sample_steps():
+                    # One instance's /proc reads cost 1-2 ms: with 50 instances a round in one piece held the
+                    # loop 60-90 ms every second (the stalls bench_concurrency's loop-lag probe saw).
+                    await asyncio.sleep(0)
             except Exception:
                 log.exception("sampling instances failed")
             await asyncio.sleep(SAMPLE_EVERY)
@@ -112,10 +115,15 @@ class Monitor:
             put_events(self.kumo, account, region, CONSOLE_GROUP, iid, lines)
 
     def sample(self) -> None:
-        now = time.monotonic()  # real-time measurement: CPU rates are per real second
+        for _ in self._sample_steps():
+            pass
+
+    def _sample_steps(self):
+        """One sampling round, one instance per step (the loop may run between steps)."""
         seen = set()
-        for scope, iid, inst in self.running():
+        for scope, iid, inst in list(self.running()):
             seen.add(iid)
+            now = time.monotonic()  # real-time measurement: CPU rates are per real second
             try:
                 self.ship_console(scope, iid)
             except Exception:
@@ -133,6 +141,7 @@ class Monitor:
                 # accounting, not the load: keep the rate of the last real window instead.
                 m.rate = max(0.0, usage.cpu_seconds - m.cpu) / elapsed
             m.cpu, m.real, m.disk = usage.cpu_seconds, now, disk
+            yield
         for gone in set(self.meters) - seen:
             del self.meters[gone]
 
