@@ -112,7 +112,7 @@ class Gateway:
             if pre.spec is not None:
                 model = specs.service_model(pre.spec.name)
                 if pre.protocol is None and protocol == "query" and pre.spec.legacy_query:
-                    model = routing.query_model(pre.spec.name)  # early errors of old SDKs' form requests: XML
+                    model = specs.query_model(pre.spec.name)  # early errors of old SDKs' form requests: XML
                 protocol = pre.protocol or _answer_protocol(model, protocol)
             limit = pre.spec.max_body if pre.spec else DEFAULT_MAX_BODY
             body = await _read_body(request, limit, self.kumo.settings.body_timeout)

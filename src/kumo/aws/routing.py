@@ -129,7 +129,7 @@ def route(request: HttpRequest, pre: PreRoute, signature: Signature | None) -> R
     model = specs.service_model(spec.name)
     protocols = specs.protocols_of(model)
     if spec.legacy_query and pairs and any(k == "Action" for k, _ in pairs):
-        model, protocols = query_model(spec.name), ["query"]
+        model, protocols = specs.query_model(spec.name), ["query"]  # built once: compiled writers are per model
     if "query" in protocols or "ec2" in protocols:
         protocol = "ec2" if "ec2" in protocols else "query"
         action = next((v for k, v in (pairs or []) if k == "Action"), None)
@@ -153,13 +153,6 @@ def _spec_from_version(pairs, signature, among=None) -> specs.ServiceSpec:
     if among:
         return None
     raise _unknown_service("of this request (no signature, Host or Version names one)")
-
-
-@lru_cache(maxsize=None)
-def query_model(name: str):
-    """The query-protocol model of a ``legacy_query`` service, built once (not per request: it is a deep copy
-    of the model, and the writers compiled for its shapes are kept per model)."""
-    return specs.query_model(name)
 
 
 _OPERATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -169,15 +169,6 @@ def loaded() -> set[str]:
     return set(_loaded)
 
 
-def warm(names=None) -> None:
-    """Load models ahead of their first request (run in a background thread)."""
-    for name in names or SERVICES:
-        try:
-            service_model(name)
-        except Exception:  # a model missing from this botocore is reported when it is used
-            pass
-
-
 @lru_cache(maxsize=None)
 def query_model(name: str) -> ServiceModel:
     """The model of a ``legacy_query`` service as its query protocol names things."""

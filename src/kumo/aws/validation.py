@@ -111,12 +111,7 @@ def _compile(shape, check_enums: bool) -> Check | None:
         def check_number(value, path, w):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return
-            if lo is not None and value < lo:
-                w.invalid.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                                 f"Member must have value greater than or equal to {_num(lo)}")
-            if hi is not None and value > hi:
-                w.invalid.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                                 f"Member must have value less than or equal to {_num(hi)}")
+            _bounds(w, "value", lo, hi, value, value, path)
         return check_number
     return None
 
@@ -177,12 +172,16 @@ def _map(shape, lo, hi, check_enums: bool) -> Check | None:
 
 
 def _length(w: _Problems, lo, hi, n: int, value: Any, path: str) -> None:
-    if lo is not None and n < lo:
+    _bounds(w, "length", lo, hi, n, value, path)
+
+
+def _bounds(w: _Problems, what: str, lo, hi, measured, value: Any, path: str) -> None:
+    if lo is not None and measured < lo:
         w.invalid.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                         f"Member must have length greater than or equal to {_num(lo)}")
-    if hi is not None and n > hi:
+                         f"Member must have {what} greater than or equal to {_num(lo)}")
+    if hi is not None and measured > hi:
         w.invalid.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                         f"Member must have length less than or equal to {_num(hi)}")
+                         f"Member must have {what} less than or equal to {_num(hi)}")
 
 
 def _num(x: Any) -> str:
