@@ -74,6 +74,10 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("ecs", "ecs", "ecs", target_prefix="AmazonEC2ContainerServiceV20141113"),
         ServiceSpec("ecr", "ecr", "ecr", target_prefix="AmazonEC2ContainerRegistry_V20150921"),
         ServiceSpec("acm", "acm", "acm", target_prefix="CertificateManager"),
+        ServiceSpec("s3", "s3", "s3"),
+        ServiceSpec("ssm", "ssm", "ssm", target_prefix="AmazonSSM"),
+        ServiceSpec("secretsmanager", "secretsmanager", "secretsmanager", target_prefix="secretsmanager"),
+        ServiceSpec("kms", "kms", "kms", target_prefix="TrentService"),
     ]
 }
 
