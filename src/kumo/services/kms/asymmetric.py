@@ -6,13 +6,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
-from .model import KmsError, check_usable, check_usage, finder
+from .model import KmsError, check_usable, check_usage, dry_run, finder
 
 _HASHES = {"SHA_1": hashes.SHA1, "SHA_256": hashes.SHA256, "SHA_384": hashes.SHA384, "SHA_512": hashes.SHA512}
 
 
 def _hash(algorithm: str) -> hashes.HashAlgorithm:
-    return _HASHES[algorithm.rsplit("_", 2)[-2] + "_" + algorithm.rsplit("_", 1)[-1]]()
+    return _HASHES["SHA_" + algorithm.rsplit("_", 1)[-1]]()
 
 
 def private_key(record: dict):
@@ -64,6 +64,7 @@ def sign(ctx, p):
         signature = key.sign(digest, ec.ECDSA(utils.Prehashed(algorithm)))
     else:
         signature = key.sign(digest, _padding(p["SigningAlgorithm"], algorithm), utils.Prehashed(algorithm))
+    dry_run(p)
     return {"KeyId": record["Arn"], "Signature": signature, "SigningAlgorithm": p["SigningAlgorithm"]}
 
 
@@ -80,6 +81,7 @@ def verify(ctx, p):
                           utils.Prehashed(algorithm))
     except (InvalidSignature, ValueError):
         raise KmsError("KMSInvalidSignatureException", "") from None
+    dry_run(p)
     return {"KeyId": record["Arn"], "SignatureValid": True, "SigningAlgorithm": p["SigningAlgorithm"]}
 
 

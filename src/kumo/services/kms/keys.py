@@ -9,7 +9,7 @@ from ...aws.errors import AwsError
 from ...core import pagination
 from . import keyspecs
 from .model import (
-    KmsError, check_customer_managed, finder, invalid_state, metadata, new_key_id, validation,
+    KmsError, check_customer_managed, finder, invalid_state, metadata, new_key_id, state_error, validation,
 )
 from .tagging import checked_tags
 
@@ -104,7 +104,7 @@ def enable_key(ctx, p):
     record = _own_key(ctx, p["KeyId"])
     check_customer_managed(record, "EnableKey")
     if record["KeyState"] not in ("Enabled", "Disabled"):
-        raise invalid_state(f"{record['Arn']} is {'pending deletion' if record['KeyState'] == 'PendingDeletion' else record['KeyState']}.")
+        raise state_error(record)
     record.update(KeyState="Enabled", Enabled=True)
     finder(ctx).save(record)
     return {}
@@ -114,7 +114,7 @@ def disable_key(ctx, p):
     record = _own_key(ctx, p["KeyId"])
     check_customer_managed(record, "DisableKey")
     if record["KeyState"] not in ("Enabled", "Disabled"):
-        raise invalid_state(f"{record['Arn']} is {'pending deletion' if record['KeyState'] == 'PendingDeletion' else record['KeyState']}.")
+        raise state_error(record)
     record.update(KeyState="Disabled", Enabled=False)
     finder(ctx).save(record)
     return {}

@@ -5,12 +5,21 @@ from __future__ import annotations
 import os
 
 from . import asymmetric, cipher
-from .model import KmsError, check_usable, check_usage, finder
+from .model import KmsError, check_usable, check_usage, dry_run, finder
 
 
 def _unsupported_recipient(p) -> None:
     if p.get("Recipient"):
         raise KmsError("UnsupportedOperationException", "kumo does not run Nitro Enclaves: Recipient is not supported.")
+
+
+def _blob(p, member: str) -> bytes:
+    blob = p.get(member)
+    if blob is None:
+        wire = member[:1].lower() + member[1:]
+        raise KmsError("ValidationException", f"1 validation error detected: Value null at '{wire}' failed to "
+                                              "satisfy constraint: Member must not be null")
+    return blob
 
 
 def _encrypt(ctx, key_id: str, plaintext: bytes, context: dict | None, algorithm: str | None) -> tuple[bytes, dict, str]:
@@ -52,21 +61,24 @@ def _decrypt(ctx, blob: bytes, context: dict | None, key_id: str | None, algorit
 def encrypt(ctx, p):
     blob, record, algorithm = _encrypt(ctx, p["KeyId"], p["Plaintext"], p.get("EncryptionContext"),
                                        p.get("EncryptionAlgorithm"))
+    dry_run(p)
     return {"CiphertextBlob": blob, "KeyId": record["Arn"], "EncryptionAlgorithm": algorithm}
 
 
 def decrypt(ctx, p):
     _unsupported_recipient(p)
-    plaintext, record, algorithm = _decrypt(ctx, p["CiphertextBlob"], p.get("EncryptionContext"), p.get("KeyId"),
-                                            p.get("EncryptionAlgorithm"))
+    plaintext, record, algorithm = _decrypt(ctx, _blob(p, "CiphertextBlob"), p.get("EncryptionContext"),
+                                            p.get("KeyId"), p.get("EncryptionAlgorithm"))
+    dry_run(p)
     return {"KeyId": record["Arn"], "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
 
 
 def re_encrypt(ctx, p):
-    plaintext, source, source_algorithm = _decrypt(ctx, p["CiphertextBlob"], p.get("SourceEncryptionContext"),
+    plaintext, source, source_algorithm = _decrypt(ctx, _blob(p, "CiphertextBlob"), p.get("SourceEncryptionContext"),
                                                    p.get("SourceKeyId"), p.get("SourceEncryptionAlgorithm"))
     blob, dest, dest_algorithm = _encrypt(ctx, p["DestinationKeyId"], plaintext,
                                           p.get("DestinationEncryptionContext"), p.get("DestinationEncryptionAlgorithm"))
+    dry_run(p)
     return {"CiphertextBlob": blob, "SourceKeyId": source["Arn"], "KeyId": dest["Arn"],
             "SourceEncryptionAlgorithm": source_algorithm, "DestinationEncryptionAlgorithm": dest_algorithm}
 
@@ -88,11 +100,13 @@ def _data_key(ctx, p) -> tuple[bytes, bytes, dict]:
 def generate_data_key(ctx, p):
     _unsupported_recipient(p)
     plain, blob, record = _data_key(ctx, p)
+    dry_run(p)
     return {"CiphertextBlob": blob, "Plaintext": plain, "KeyId": record["Arn"]}
 
 
 def generate_data_key_without_plaintext(ctx, p):
     _plain, blob, record = _data_key(ctx, p)
+    dry_run(p)
     return {"CiphertextBlob": blob, "KeyId": record["Arn"]}
 
 
