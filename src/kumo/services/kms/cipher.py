@@ -36,7 +36,10 @@ def blob_key_arn(blob: bytes) -> str:
 def decrypt(record: dict, blob: bytes, context: dict | None) -> bytes:
     """Open ``blob`` with the key it names (``record``): any change to it or its context is refused."""
     check_usable(record)
-    head = envelope.header(blob)
+    try:
+        head = envelope.header(blob)
+    except envelope.BadBlob:
+        raise invalid_ciphertext() from None
     versions = record.get("_material") or []
     if head.key_arn != record["Arn"] or head.version >= len(versions):
         raise invalid_ciphertext()

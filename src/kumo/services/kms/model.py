@@ -140,6 +140,13 @@ def finder(ctx) -> Finder:
 # -- states -------------------------------------------------------------------------------------
 
 
+def state_error(record: dict) -> KmsError:
+    """KMSInvalidStateException naming the key's state, as KMS words it."""
+    state = record["KeyState"]
+    words = {"PendingDeletion": "pending deletion", "Disabled": "disabled"}.get(state, state)
+    return invalid_state(f"{record['Arn']} is {words}.")
+
+
 def check_usable(record: dict) -> None:
     """A key used for cryptography must be Enabled."""
     state = record["KeyState"]
@@ -147,9 +154,13 @@ def check_usable(record: dict) -> None:
         return
     if state == "Disabled":
         raise KmsError("DisabledException", f"{record['Arn']} is disabled.")
-    if state == "PendingDeletion":
-        raise invalid_state(f"{record['Arn']} is pending deletion.")
-    raise invalid_state(f"{record['Arn']} is {state}.")
+    raise state_error(record)
+
+
+def dry_run(p) -> None:
+    """Called once every check passed: a dry run stops there, as AWS's does."""
+    if p.get("DryRun"):
+        raise KmsError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 
 
 def check_usage(record: dict, usage: str, operation: str) -> None:
