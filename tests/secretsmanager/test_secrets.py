@@ -288,3 +288,30 @@ def test_get_random_password(sm):
     with pytest.raises(ClientError) as e:
         sm.get_random_password(PasswordLength=4097)
     assert code_of(e) == "ValidationException"
+
+
+def test_customer_key_and_a_disabled_key(sm, aws):
+    kms = aws("kms")
+    key = kms.create_key(Description="secrets")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
+    sm.create_secret(Name="k", SecretString="sealed", KmsKeyId="alias/app")
+    assert sm.describe_secret(SecretId="k")["KmsKeyId"] == "alias/app"
+    assert sm.get_secret_value(SecretId="k")["SecretString"] == "sealed"
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(ClientError) as e:
+        sm.get_secret_value(SecretId="k")
+    assert code_of(e) == "DecryptionFailure"
+    with pytest.raises(ClientError) as e:
+        sm.put_secret_value(SecretId="k", SecretString="more")
+    assert code_of(e) == "EncryptionFailure"
+    assert len(sm.list_secret_version_ids(SecretId="k")["Versions"]) == 1  # the failed put left nothing
+    kms.enable_key(KeyId=key["KeyId"])
+    # a new key re-encrypts the labelled versions: they read after the old key is disabled
+    other = kms.create_key()["KeyMetadata"]["Arn"]
+    sm.update_secret(SecretId="k", KmsKeyId=other)
+    kms.disable_key(KeyId=key["KeyId"])
+    assert sm.get_secret_value(SecretId="k")["SecretString"] == "sealed"
+    assert sm.describe_secret(SecretId="k")["KmsKeyId"] == other
+    with pytest.raises(ClientError) as e:
+        sm.create_secret(Name="k2", SecretString="x", KmsKeyId="alias/none")
+    assert code_of(e) == "EncryptionFailure"
