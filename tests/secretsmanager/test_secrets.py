@@ -315,3 +315,39 @@ def test_customer_key_and_a_disabled_key(sm, aws):
     with pytest.raises(ClientError) as e:
         sm.create_secret(Name="k2", SecretString="x", KmsKeyId="alias/none")
     assert code_of(e) == "EncryptionFailure"
+
+
+def test_replica_regions(sm, aws, account):
+    west = aws("secretsmanager", region="us-west-2")
+    out = sm.create_secret(Name="rep", SecretString="one", AddReplicaRegions=[{"Region": "us-west-2"}])
+    assert out["ReplicationStatus"] == [{"Region": "us-west-2", "KmsKeyId": "alias/aws/secretsmanager",
+                                         "Status": "InSync", "StatusMessage": "Replication succeeded"}]
+    replica = west.describe_secret(SecretId="rep")
+    assert replica["ARN"] == out["ARN"].replace("us-east-1", "us-west-2") and replica["PrimaryRegion"] == "us-east-1"
+    assert west.get_secret_value(SecretId="rep")["SecretString"] == "one"
+    # changes of the primary reach the replica; the replica itself is read-only
+    v2 = sm.put_secret_value(SecretId="rep", SecretString="two")["VersionId"]
+    got = west.get_secret_value(SecretId="rep")
+    assert (got["SecretString"], got["VersionId"]) == ("two", v2)
+    sm.tag_resource(SecretId="rep", Tags=[{"Key": "k", "Value": "v"}])
+    assert west.describe_secret(SecretId="rep")["Tags"] == [{"Key": "k", "Value": "v"}]
+    with pytest.raises(ClientError) as e:
+        west.put_secret_value(SecretId="rep", SecretString="no")
+    assert code_of(e) == "InvalidRequestException"
+    with pytest.raises(ClientError) as e:
+        sm.delete_secret(SecretId="rep")
+    assert code_of(e) == "InvalidRequestException"
+    # a name taken in the other region fails that replica only, unless overwriting is asked for
+    aws("secretsmanager", region="eu-west-1").create_secret(Name="rep", SecretString="local")
+    status = sm.replicate_secret_to_regions(SecretId="rep", AddReplicaRegions=[{"Region": "eu-west-1"}])
+    assert {s["Region"]: s["Status"] for s in status["ReplicationStatus"]} == {"us-west-2": "InSync",
+                                                                              "eu-west-1": "Failed"}
+    sm.remove_regions_from_replication(SecretId="rep", RemoveReplicaRegions=["eu-west-1"])
+    assert aws("secretsmanager", region="eu-west-1").get_secret_value(SecretId="rep")["SecretString"] == "local"
+    # a replica promoted to a standalone secret takes writes; its primary forgets it
+    west.stop_replication_to_replica(SecretId="rep")
+    west.put_secret_value(SecretId="rep", SecretString="west's own")
+    assert "ReplicationStatus" not in sm.describe_secret(SecretId="rep")
+    assert sm.get_secret_value(SecretId="rep")["SecretString"] == "two"
+    sm.delete_secret(SecretId="rep", ForceDeleteWithoutRecovery=True)
+    assert west.get_secret_value(SecretId="rep")["SecretString"] == "west's own"

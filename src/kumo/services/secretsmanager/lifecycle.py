@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from ...aws.errors import AwsError, not_implemented
+from ...aws.errors import AwsError
 from ...core import tags as core_tags
 from ...core.controllers import Controller
 from . import values
@@ -12,6 +12,7 @@ from .model import (
     CURRENT, DEFAULT_KEY, PENDING, PREVIOUS, SECRET, check_name, describe, find, invalid_parameter, invalid_request,
     new_arn, save,
 )
+from .replication import add_regions
 from .versions import new_value, value_of
 
 DELETION = "secretsmanager-deletion"
@@ -40,8 +41,6 @@ def _the_value(p: dict):
 def create_secret(ctx, p):
     name = p["Name"]
     check_name(name)
-    if p.get("AddReplicaRegions"):
-        raise not_implemented("secretsmanager", "CreateSecret with AddReplicaRegions (replication)")
     value = _the_value(p)
     token = p.get("ClientRequestToken") or str(uuid.uuid4())
     table = ctx.table("secret")
@@ -72,6 +71,9 @@ def create_secret(ctx, p):
     if value is not None:
         new_value(ctx, record, token, value, [CURRENT])
         out["VersionId"] = token
+    if p.get("AddReplicaRegions"):
+        add_regions(ctx, record, p["AddReplicaRegions"], bool(p.get("ForceOverwriteReplicaSecret")))
+        out["ReplicationStatus"] = record["ReplicationStatus"]
     save(ctx, record)
     return out
 
@@ -121,6 +123,9 @@ def delete_secret(ctx, p):
     if window is not None and not 7 <= window <= 30:
         raise invalid_parameter("The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).")
     record = find(ctx, p["SecretId"], deleted_ok=True)
+    if record.get("ReplicationStatus"):
+        raise invalid_request("You can't delete a secret that is replicated to other Regions. Remove the replicas "
+                              "first (RemoveRegionsFromReplication).")
     now = ctx.now()
     if force:
         ctx.table("secret").delete(record["Name"])

@@ -89,11 +89,28 @@ def find(ctx, secret_id: str, deleted_ok: bool = False) -> dict:
         raise not_found()
     if record.get("DeletedDate") is not None and not deleted_ok:
         raise marked_for_deletion()
+    if record.get("_replica_of") and ctx.operation not in REPLICA_OPERATIONS:
+        raise invalid_request("Operation not permitted on a replica secret. Call must be made in primary secret's "
+                              "region.")
     return record
 
 
+# What a replica (read-only) answers in its own region.
+REPLICA_OPERATIONS = {"DescribeSecret", "GetSecretValue", "ListSecretVersionIds", "GetResourcePolicy",
+                      "ValidateResourcePolicy", "BatchGetSecretValue", "StopReplicationToReplica"}
+
+
 def save(ctx, record: dict) -> None:
-    ctx.table("secret").put(record["Name"], record)
+    """Write the secret (and copy it to its replicas, in the same transaction)."""
+    put(ctx.kumo, ctx.scope, record)
+
+
+def put(kumo, where: str, record: dict) -> None:
+    if record.get("ReplicationStatus"):
+        from .replication import sync
+
+        sync(kumo, where.split("/")[0], record)
+    kumo.store.table(where, SECRET).put(record["Name"], record)
 
 
 # -- staging labels ----------------------------------------------------------------------------------------
@@ -150,7 +167,7 @@ def stages_map(record: dict, deprecated: bool = False) -> dict[str, list[str]]:
 
 _VIEW = ("ARN", "Name", "Type", "Description", "KmsKeyId", "RotationEnabled", "RotationLambdaARN", "RotationRules",
          "LastRotatedDate", "LastChangedDate", "LastAccessedDate", "DeletedDate", "NextRotationDate", "Tags",
-         "CreatedDate", "PrimaryRegion")
+         "CreatedDate", "PrimaryRegion", "ReplicationStatus")
 
 
 def describe(record: dict) -> dict:
@@ -166,6 +183,7 @@ def describe(record: dict) -> dict:
 
 def list_entry(record: dict) -> dict:
     out = describe(record)
+    out.pop("ReplicationStatus", None)
     versions = out.pop("VersionIdsToStages", None)
     if versions:
         out["SecretVersionsToStages"] = versions

@@ -15,7 +15,7 @@ import uuid
 
 from ...core.controllers import Controller
 from ..lambda_ import internal as lambda_internal
-from .model import CURRENT, PENDING, SECRET, detach, holder
+from .model import CURRENT, PENDING, SECRET, detach, holder, put
 from .rotation import ROTATION, STEPS, next_rotation
 
 log = logging.getLogger("kumo.secretsmanager")
@@ -29,8 +29,8 @@ class Rotator(Controller):
         self.kumo = kumo
 
     def keys(self):
-        return [(scope, name) for scope, name, r in self.kumo.store.all(SECRET)
-                if r.get("_rotation") or (r.get("RotationEnabled") and r.get("NextRotationDate"))]
+        return [(scope, name) for scope, name, r in self.kumo.store.all(SECRET) if not r.get("_replica_of") and (
+            r.get("_rotation") or (r.get("RotationEnabled") and r.get("NextRotationDate")))]
 
     def _table(self, scope: str):
         return self.kumo.store.table(scope, SECRET)
@@ -50,7 +50,7 @@ class Rotator(Controller):
         """(the rotation to run now, the secret's ARN), or (None, seconds to wait / None)."""
         table, now = self._table(scope), self.kumo.clock.now()
         record = table.get(name)
-        if record is None or record.get("DeletedDate") is not None:
+        if record is None or record.get("DeletedDate") is not None or record.get("_replica_of"):
             return None, None
         job = record.get("_rotation")
         if job is None:
@@ -60,7 +60,7 @@ class Rotator(Controller):
             if now < due:
                 return None, due - now
             job = record["_rotation"] = self._scheduled(record, now)
-            table.put(name, record)
+            put(self.kumo, scope, record)
         return job, record["ARN"]
 
     @staticmethod
@@ -111,7 +111,7 @@ class Rotator(Controller):
         record["NextRotationDate"] = next_rotation(record, now)
         if record["NextRotationDate"] is None:
             record.pop("NextRotationDate")
-        table.put(name, record)
+        put(self.kumo, scope, record)
         due = record.get("NextRotationDate")
         return None if due is None else max(0.0, due - now)
 
