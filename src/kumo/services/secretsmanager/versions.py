@@ -67,7 +67,7 @@ def pick_version(record: dict, version_id: str | None, stage: str | None) -> str
     if version_id is not None:
         version = versions.get(version_id)
         if version is None or version["value"] is None or (stage is not None and stage not in version["stages"]):
-            what = f"VersionId: {version_id}" if stage is None else f"VersionId: {version_id} and staging label: {stage}"
+            what = f"VersionId: {version_id}" + ("" if stage is None else f" and staging label: {stage}")
             raise not_found(f"Secrets Manager can't find the specified secret value for {what}")
         return version_id
     stage = stage or CURRENT
