@@ -351,3 +351,14 @@ def test_replica_regions(sm, aws, account):
     assert sm.get_secret_value(SecretId="rep")["SecretString"] == "two"
     sm.delete_secret(SecretId="rep", ForceDeleteWithoutRecovery=True)
     assert west.get_secret_value(SecretId="rep")["SecretString"] == "west's own"
+
+
+def test_aws_cli(aws_cli):
+    created = json.loads(aws_cli("secretsmanager", "create-secret", "--name", "cli/secret",
+                                 "--secret-string", "from the cli").stdout)
+    got = json.loads(aws_cli("secretsmanager", "get-secret-value", "--secret-id", "cli/secret").stdout)
+    assert got["SecretString"] == "from the cli" and got["ARN"] == created["ARN"]
+    versions = json.loads(aws_cli("secretsmanager", "list-secret-version-ids", "--secret-id", "cli/secret").stdout)
+    assert versions["Versions"][0]["LastAccessedDate"]
+    failed = aws_cli("secretsmanager", "get-secret-value", "--secret-id", "cli/none", check=False)
+    assert failed.returncode != 0 and "ResourceNotFoundException" in failed.stderr

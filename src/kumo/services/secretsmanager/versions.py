@@ -86,8 +86,8 @@ def read(ctx, record: dict, version_id: str | None, stage: str | None) -> dict:
            "CreatedDate": version["created"]}
     out["SecretBinary" if isinstance(plain, bytes) else "SecretString"] = plain
     today = day(ctx.now())
-    if record.get("LastAccessedDate") != today:
-        record["LastAccessedDate"] = today
+    if record.get("LastAccessedDate") != today or version.get("accessed") != today:
+        record["LastAccessedDate"] = version["accessed"] = today
         save(ctx, record)
     return out
 
