@@ -76,7 +76,8 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("acm", "acm", "acm", target_prefix="CertificateManager"),
         ServiceSpec("s3", "s3", "s3"),
         ServiceSpec("ssm", "ssm", "ssm", target_prefix="AmazonSSM"),
-        ServiceSpec("secretsmanager", "secretsmanager", "secretsmanager", target_prefix="secretsmanager"),
+        ServiceSpec("secretsmanager", "secretsmanager", "secretsmanager", target_prefix="secretsmanager",
+                    needs=("kms", "lambda")),
         ServiceSpec("kms", "kms", "kms", target_prefix="TrentService"),
     ]
 }
