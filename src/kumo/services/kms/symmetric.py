@@ -22,7 +22,8 @@ def _blob(p, member: str) -> bytes:
     return blob
 
 
-def _encrypt(ctx, key_id: str, plaintext: bytes, context: dict | None, algorithm: str | None) -> tuple[bytes, dict, str]:
+def _encrypt(ctx, key_id: str, plaintext: bytes, context: dict | None,
+             algorithm: str | None) -> tuple[bytes, dict, str]:
     record = finder(ctx).key(key_id)
     check_usable(record)
     check_usage(record, "ENCRYPT_DECRYPT", "Encrypt")
@@ -34,7 +35,8 @@ def _encrypt(ctx, key_id: str, plaintext: bytes, context: dict | None, algorithm
     return cipher.encrypt(record, plaintext, context), record, "SYMMETRIC_DEFAULT"
 
 
-def _decrypt(ctx, blob: bytes, context: dict | None, key_id: str | None, algorithm: str | None) -> tuple[bytes, dict, str]:
+def _decrypt(ctx, blob: bytes, context: dict | None, key_id: str | None,
+             algorithm: str | None) -> tuple[bytes, dict, str]:
     given = finder(ctx).key(key_id) if key_id else None
     if given is not None and given["KeySpec"] != "SYMMETRIC_DEFAULT":
         check_usable(given)
@@ -77,7 +79,8 @@ def re_encrypt(ctx, p):
     plaintext, source, source_algorithm = _decrypt(ctx, _blob(p, "CiphertextBlob"), p.get("SourceEncryptionContext"),
                                                    p.get("SourceKeyId"), p.get("SourceEncryptionAlgorithm"))
     blob, dest, dest_algorithm = _encrypt(ctx, p["DestinationKeyId"], plaintext,
-                                          p.get("DestinationEncryptionContext"), p.get("DestinationEncryptionAlgorithm"))
+                                          p.get("DestinationEncryptionContext"),
+                                          p.get("DestinationEncryptionAlgorithm"))
     dry_run(p)
     return {"CiphertextBlob": blob, "SourceKeyId": source["Arn"], "KeyId": dest["Arn"],
             "SourceEncryptionAlgorithm": source_algorithm, "DestinationEncryptionAlgorithm": dest_algorithm}
