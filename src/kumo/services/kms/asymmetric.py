@@ -87,7 +87,7 @@ def verify(ctx, p):
 
 def get_public_key(ctx, p):
     record = finder(ctx).key(p["KeyId"])
-    if record["KeySpec"] == "SYMMETRIC_DEFAULT":
+    if "_private" not in record:
         raise KmsError("UnsupportedOperationException",
                        f"{record['Arn']} key usage is not supported for GetPublicKey: it is a symmetric key.")
     check_usable(record)

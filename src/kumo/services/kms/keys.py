@@ -25,6 +25,8 @@ def _spec_and_usage(p) -> tuple[str, str]:
                          "CustomerMasterKeySpec parameter is deprecated. Use KeySpec parameter instead.")
     spec = spec or legacy or "SYMMETRIC_DEFAULT"
     usage = p.get("KeyUsage") or "ENCRYPT_DECRYPT"
+    if spec.startswith("HMAC_") and not p.get("KeyUsage"):
+        raise validation("You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.")
     allowed = keyspecs.USAGES.get(spec)
     if allowed is None:
         raise KmsError("UnsupportedOperationException", f"kumo does not implement {spec} keys.")

@@ -8,7 +8,7 @@ from . import asymmetric, cipher
 from .model import KmsError, check_usable, check_usage, dry_run, finder
 
 
-def _unsupported_recipient(p) -> None:
+def unsupported_recipient(p) -> None:
     if p.get("Recipient"):
         raise KmsError("UnsupportedOperationException", "kumo does not run Nitro Enclaves: Recipient is not supported.")
 
@@ -68,7 +68,7 @@ def encrypt(ctx, p):
 
 
 def decrypt(ctx, p):
-    _unsupported_recipient(p)
+    unsupported_recipient(p)
     plaintext, record, algorithm = _decrypt(ctx, _blob(p, "CiphertextBlob"), p.get("EncryptionContext"),
                                             p.get("KeyId"), p.get("EncryptionAlgorithm"))
     dry_run(p)
@@ -101,7 +101,7 @@ def _data_key(ctx, p) -> tuple[bytes, bytes, dict]:
 
 
 def generate_data_key(ctx, p):
-    _unsupported_recipient(p)
+    unsupported_recipient(p)
     plain, blob, record = _data_key(ctx, p)
     dry_run(p)
     return {"CiphertextBlob": blob, "Plaintext": plain, "KeyId": record["Arn"]}
@@ -114,7 +114,7 @@ def generate_data_key_without_plaintext(ctx, p):
 
 
 def generate_random(ctx, p):
-    _unsupported_recipient(p)
+    unsupported_recipient(p)
     if p.get("CustomKeyStoreId"):
         raise KmsError("CustomKeyStoreNotFoundException", f"Custom key store {p['CustomKeyStoreId']} does not exist.")
     size = p.get("NumberOfBytes")
