@@ -14,7 +14,7 @@ from .model import (
 from .tagging import checked_tags
 
 DAY = 86400.0
-_MAX_PAGE = 1000
+_DEFAULT_PAGE = 100  # ListKeys' Limit when none is given, as KMS documents it
 _UNSUPPORTED_ORIGINS = ("EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
 
 
@@ -88,7 +88,7 @@ def list_keys(ctx, p):
     items = sorted(finder(ctx).keys().values(), key=lambda r: r["KeyId"])
     try:
         page, token = pagination.paginate(items, p.get("Limit"), p.get("Marker"), lambda r: r["KeyId"],
-                                          f"kms-keys|{ctx.account}|{ctx.region}", default_limit=_MAX_PAGE)
+                                          f"kms-keys|{ctx.account}|{ctx.region}", default_limit=_DEFAULT_PAGE)
     except pagination.InvalidToken:
         raise AwsError("InvalidMarkerException", "Invalid marker.") from None
     out = {"Keys": [{"KeyId": r["KeyId"], "KeyArn": r["Arn"]} for r in page], "Truncated": bool(token)}
