@@ -41,7 +41,8 @@ def test_managed_alias_created_once_by_the_facade(seam, kms, account):
 def test_facade_and_api_ciphertexts_interoperate(seam, kms, key, account):
     blob = seam("encrypt", account, REGION, key["KeyId"], b"from a service", {"PARAMETER_ARN": "p"})
     assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"PARAMETER_ARN": "p"})["Plaintext"] == b"from a service"
-    api_blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"from a client", EncryptionContext={"a": "b"})["CiphertextBlob"]
+    api_blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"from a client",
+                           EncryptionContext={"a": "b"})["CiphertextBlob"]
     assert seam("decrypt", account, REGION, api_blob, {"a": "b"}) == (b"from a client", key["Arn"])
     plain, wrapped, arn = seam("generate_data_key", account, REGION, "alias/aws/s3", {"bucket": "b"})
     assert len(plain) == 32 and arn.endswith(kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"])

@@ -12,7 +12,8 @@ def test_keys_survive_kill9(kumo_process):
     kms = k.client("kms")
     key = kms.create_key()["KeyMetadata"]
     kms.create_alias(AliasName="alias/durable", TargetKeyId=key["KeyId"])
-    blob = kms.encrypt(KeyId="alias/durable", Plaintext=b"before the crash", EncryptionContext={"a": "b"})["CiphertextBlob"]
+    blob = kms.encrypt(KeyId="alias/durable", Plaintext=b"before the crash",
+                       EncryptionContext={"a": "b"})["CiphertextBlob"]
     kms.rotate_key_on_demand(KeyId=key["KeyId"])
     rotated = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"after rotation")["CiphertextBlob"]
     managed = kms.encrypt(KeyId="alias/aws/ssm", Plaintext=b"managed")["CiphertextBlob"]

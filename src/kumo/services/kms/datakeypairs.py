@@ -1,4 +1,4 @@
-"""GenerateDataKeyPair(WithoutPlaintext): an RSA or ECC key pair whose private key is encrypted under a symmetric key."""
+"""GenerateDataKeyPair(WithoutPlaintext): an RSA or ECC key pair, its private key encrypted under a symmetric key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant (stored, not enforced, like policies)."""
+"""Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
+
+Stored and listed, not enforced, like key policies.
+"""
 
 from __future__ import annotations
 
