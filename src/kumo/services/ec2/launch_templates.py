@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from ...aws.errors import AwsError
+from . import image_aliases
 from .model import apply_filters, new_id, page, table, tag_specs, well_formed
 
 
@@ -73,7 +74,9 @@ def _check_data(ctx, data: dict) -> None:
 
     if data.get("InstanceType") and not instance_types.exists(data["InstanceType"]):
         raise AwsError("InvalidParameterValue", f"Invalid instance type: {data['InstanceType']}")
-    if data.get("ImageId") and not well_formed(data["ImageId"], "ami"):
+    if image_aliases.is_alias(data.get("ImageId")):
+        image_aliases.resolve(ctx, data["ImageId"], for_template=True)
+    elif data.get("ImageId") and not well_formed(data["ImageId"], "ami"):
         find_image(ctx, data["ImageId"])
 
 
@@ -162,8 +165,20 @@ def describe_launch_template_versions(ctx, p):
         versions = [v for v in versions if v["VersionNumber"] <= _version_number(lt, p["MaxVersion"])]
     versions = apply_filters(versions, p, {"is-default-version": lambda v: "true" if v["DefaultVersion"] else "false"})
     versions.sort(key=lambda v: -v["VersionNumber"])
+    if p.get("ResolveAlias"):
+        versions = [_resolved(ctx, v) for v in versions]
     return page(versions, p, lambda v: f"{v['VersionNumber']:08d}", "LaunchTemplateVersions", lt["LaunchTemplateId"],
                 min_results=1, max_results=200)
+
+
+def _resolved(ctx, version: dict) -> dict:
+    """The version as ResolveAlias shows it: a resolve:ssm: ImageId replaced by the AMI id it names now."""
+    image_id = version["LaunchTemplateData"].get("ImageId")
+    if not image_aliases.is_alias(image_id):
+        return version
+    shown = copy.deepcopy(version)
+    shown["LaunchTemplateData"]["ImageId"] = image_aliases.resolve(ctx, image_id)
+    return shown
 
 
 def delete_launch_template_versions(ctx, p):
