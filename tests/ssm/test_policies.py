@@ -131,3 +131,29 @@ def test_policy_refusals(ssm, kumo_now):
     put([{}], tier="Advanced", name="/p/it")
     meta = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/p/it"]}])["Parameters"][0]
     assert meta["Policies"] == []
+
+
+def _clock(endpoint: str, advance: float | None = None) -> float:
+    import urllib.request
+
+    body = json.dumps({"advance": advance}).encode() if advance is not None else None
+    request = urllib.request.Request(f"{endpoint}/_kumo/clock", data=body, method="POST" if body else "GET",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())["now"]
+
+
+def test_an_expiration_set_before_kill9_still_deletes_after_restart(kumo_process):
+    kumo = kumo_process().start()
+    ssm = kumo.client("ssm", account="345678901234")
+    expires = _clock(kumo.endpoint) + 2 * HOUR
+    ssm.put_parameter(Name="/p/survivor", Value="v", Type="String", Tier="Advanced", Policies=json.dumps(
+        [{"Type": "Expiration", "Version": "1.0", "Attributes": {"Timestamp": _iso(expires)}}]))
+    kumo.kill9()
+    again = kumo_process(like=kumo).start()
+    ssm = again.client("ssm", account="345678901234")
+    assert ssm.get_parameter(Name="/p/survivor")["Parameter"]["Value"] == "v"
+    _clock(again.endpoint, advance=2 * HOUR + 60)
+    with pytest.raises(ClientError) as exc:
+        ssm.get_parameter(Name="/p/survivor")
+    assert code(exc) == "ParameterNotFound"
