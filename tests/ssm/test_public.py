@@ -79,3 +79,14 @@ def test_public_names_are_read_only(ssm):
         assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert ssm.get_parameter(Name=name)["Parameter"] == before
     assert ssm.delete_parameters(Names=[name])["InvalidParameters"] == [name]
+
+
+def test_aws_cli_reads_public_and_own_parameters(aws_cli):
+    listed = json.loads(aws_cli("ssm", "get-parameters-by-path", "--path", "/aws/service/ami-amazon-linux-latest").stdout)
+    assert AL + "al2023-ami-kernel-default-x86_64" in [p["Name"] for p in listed["Parameters"]]
+    assert len(listed["Parameters"]) > 10  # the CLI followed NextToken past the first page of ten
+    aws_cli("ssm", "put-parameter", "--name", "/cli/secret", "--value", "hush", "--type", "SecureString")
+    got = json.loads(aws_cli("ssm", "get-parameter", "--name", "/cli/secret", "--with-decryption").stdout)
+    assert got["Parameter"]["Value"] == "hush"
+    refused = aws_cli("ssm", "put-parameter", "--name", AL + "mine", "--value", "x", "--type", "String", check=False)
+    assert refused.returncode != 0 and "AccessDeniedException" in refused.stderr
