@@ -262,7 +262,7 @@ def launch_template(kumo, scope: str, spec: dict) -> TemplateVersion:
     return TemplateVersion(lt["LaunchTemplateId"], lt["LaunchTemplateName"], version["VersionNumber"])
 
 
-__all__ = ["GONE", "Instance", "Interface", "LaunchRequest", "TemplateVersion", "interface_by_ip",
-           "builtin_images", "check_image", "check_key_pair", "default_security_group", "default_vpc_id", "ensure_defaults",
+__all__ = ["GONE", "Instance", "Interface", "LaunchRequest", "TemplateVersion", "interface_by_ip", "builtin_images",
+           "check_image", "check_key_pair", "default_security_group", "default_vpc_id", "ensure_defaults",
            "instance", "instance_type_exists", "launch", "launch_template", "security_group", "status_checks",
            "subnet", "subnets", "tag", "terminate", "vpc", "zone_names"]

@@ -108,7 +108,7 @@ def _legacy_matches(record: dict, filters: list[dict]) -> bool:
     return True
 
 
-def _page(items: list, p: dict, what: str, default: int, context: list, answer_key: str):
+def _page(items: list, p: dict, default: int, context: list, answer_key: str):
     digest = json.dumps(context, sort_keys=True, default=str)
     try:
         page, token = pagination.paginate(items, p.get("MaxResults"), p.get("NextToken"), lambda i: i["Name"], digest,
@@ -134,7 +134,7 @@ def describe_parameters(ctx, p):
                and all(_matches(r, model.latest(r), f) for f in filters)]
     records.sort(key=lambda r: r["Name"])
     items = [model.metadata_view(r) for r in records]
-    return _page(items, p, "parameters", 50, [ctx.account, ctx.region, p.get("Filters"), filters, p.get("Shared")],
+    return _page(items, p, 50, [ctx.account, ctx.region, p.get("Filters"), filters, p.get("Shared")],
                  "Parameters")
 
 
@@ -158,7 +158,7 @@ def get_parameters_by_path(ctx, p):
         if version is not None and all(_matches(record, version, f) for f in filters):
             chosen.append((record, version))
     context = [ctx.account, ctx.region, path, recursive, filters, bool(p.get("WithDecryption"))]
-    out = _page([{"Name": r["Name"], "_pair": (r, v)} for r, v in chosen], p, "parameters", 10, context, "Parameters")
+    out = _page([{"Name": r["Name"], "_pair": (r, v)} for r, v in chosen], p, 10, context, "Parameters")
     decrypt = bool(p.get("WithDecryption"))
     answers = []
     for item in out["Parameters"]:

@@ -83,7 +83,8 @@ def check_path(path: str) -> str:
                          "with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" "
                          "(case-insensitive). It must use only letters, numbers, or the following symbols: . (period), "
                          "- (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if "
-                         "specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_.")
+                         "specified, must use the forward slash symbol \"/\". Valid example: "
+                         "/get/parameters2-/by1./path0_.")
     path = path.rstrip("/") or "/"
     if depth(path) > MAX_DEPTH:
         raise AwsError("HierarchyLevelLimitExceededException",

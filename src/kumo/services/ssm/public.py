@@ -99,7 +99,8 @@ def record(region: str, name: str) -> dict | None:
     version = {"Name": name, "Type": "String", "Value": value, "Version": 1, "LastModifiedDate": modified,
                "LastModifiedUser": "arn:aws:iam::aws:root", "Tier": "Standard", "DataType": "text", "Labels": [],
                "Policies": []}
-    return {"Name": name, "Type": "String", "DataType": "text", "Tier": "Standard", "ARN": names.public_arn(region, name),
+    return {"Name": name, "Type": "String", "DataType": "text", "Tier": "Standard",
+            "ARN": names.public_arn(region, name),
             "Version": 1, "_versions": [version], "_tags": [], "_policies": [], "_public": True}
 
 
