@@ -199,3 +199,24 @@ def test_aws_ec2_image_is_checked_after_the_answer(ssm):
         ssm.put_parameter(Name="/list-image", Value="ami-0a0000000000a2023", Type="StringList",
                           DataType="aws:ec2:image")
     assert code(exc) == "ValidationException"
+
+
+def test_changes_and_failed_image_checks_reach_eventbridge(ssm, ssm_events, account):
+    ssm.put_parameter(Name="/ev/p", Value="a", Type="String", Description="watched")
+    ssm.put_parameter(Name="/ev/p", Value="b", Overwrite=True)
+    ssm.label_parameter_version(Name="/ev/p", ParameterVersion=1, Labels=["first"])
+    ssm.delete_parameter(Name="/ev/p")
+    ssm.put_parameter(Name="/ev/ami", Value="ami-0123456789abcdef0", Type="String", DataType="aws:ec2:image")
+    events = ssm_events()
+    assert all(e["source"] == "aws.ssm" and e["detail-type"] == "Parameter Store Change" for e in events)
+    # A standard queue promises no order: compare what arrived, not in which order.
+    seen = sorted((e["detail"]["name"], e["detail"]["operation"]) for e in events)
+    assert seen == sorted([("/ev/p", "Create"), ("/ev/p", "Update"), ("/ev/p", "LabelParameterVersion"),
+                           ("/ev/p", "Delete"), ("/ev/ami", "Create")])
+    created = next(e for e in events if e["detail"]["operation"] == "Create" and e["detail"]["name"] == "/ev/p")
+    assert (created["detail"]["description"], created["detail"]["type"]) == ("watched", "String")
+    failed = next(e for e in events if e["detail"]["name"] == "/ev/ami")
+    assert (failed["detail"]["exception"], failed["detail"]["dataType"]) == ("Unable to Describe Resource",
+                                                                             "aws:ec2:image")
+    assert failed["resources"] == [f"arn:aws:ssm:us-east-1:{account}:parameter/ev/ami"]
+    assert ssm.get_parameters(Names=["/ev/ami"])["InvalidParameters"] == ["/ev/ami"]

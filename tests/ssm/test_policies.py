@@ -17,29 +17,6 @@ def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-@pytest.fixture
-def ssm_events(aws):
-    """Every aws.ssm event the account's default bus routes, delivered to an SQS queue by a rule."""
-    sqs, events = aws("sqs"), aws("events")
-    url = sqs.create_queue(QueueName="ssm-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="ssm", EventPattern=json.dumps({"source": ["aws.ssm"]}))
-    events.put_targets(Rule="ssm", Targets=[{"Id": "q", "Arn": arn}])
-
-    def drain() -> list[dict]:
-        out = []
-        for _ in range(20):  # bounded: each receive takes what is there, without waiting
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not got:
-                break
-            for m in got:
-                out.append(json.loads(m["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        return out
-
-    return drain
-
-
 def _policy_events(events: list[dict]) -> list[tuple[str, str]]:
     return [(e["detail"]["policy-type"], e["detail"]["parameter-name"]) for e in events
             if e["detail-type"] == "Parameter Store Policy Action"]
