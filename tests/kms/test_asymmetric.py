@@ -25,7 +25,8 @@ def _local_verify(public_der: bytes, algorithm: str, message: bytes, signature: 
 
 
 @pytest.mark.parametrize("spec,algorithms", [
-    ("RSA_2048", ["RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384"]),
+    ("RSA_2048", ["RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256",
+                  "RSASSA_PKCS1_V1_5_SHA_384"]),
     ("ECC_NIST_P256", ["ECDSA_SHA_256"]),
     ("ECC_NIST_P384", ["ECDSA_SHA_384"]),
     ("ECC_NIST_P521", ["ECDSA_SHA_512"]),

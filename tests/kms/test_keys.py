@@ -13,8 +13,8 @@ DAY = 86400
 def test_create_describe_list(kms, account):
     meta = kms.create_key(Description="d", Tags=[{"TagKey": "team", "TagValue": "x"}])["KeyMetadata"]
     assert meta["Arn"] == f"arn:aws:kms:us-east-1:{account}:key/{meta['KeyId']}"
-    assert (meta["KeyState"], meta["Enabled"], meta["KeyUsage"], meta["KeySpec"], meta["KeyManager"], meta["Origin"]) == \
-        ("Enabled", True, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "CUSTOMER", "AWS_KMS")
+    shown = (meta["KeyState"], meta["Enabled"], meta["KeyUsage"], meta["KeySpec"], meta["KeyManager"], meta["Origin"])
+    assert shown == ("Enabled", True, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "CUSTOMER", "AWS_KMS")
     assert meta["EncryptionAlgorithms"] == ["SYMMETRIC_DEFAULT"]
     assert kms.describe_key(KeyId=meta["Arn"])["KeyMetadata"] == meta
     listed = kms.list_keys()["Keys"]

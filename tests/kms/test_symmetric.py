@@ -86,7 +86,8 @@ def test_generate_data_key_sizes_and_decrypt(kms, key):
     for spec, size in (("AES_256", 32), ("AES_128", 16)):
         out = kms.generate_data_key(KeyId=key["KeyId"], KeySpec=spec, EncryptionContext={"k": "v"})
         assert len(out["Plaintext"]) == size
-        assert kms.decrypt(CiphertextBlob=out["CiphertextBlob"], EncryptionContext={"k": "v"})["Plaintext"] == out["Plaintext"]
+        back = kms.decrypt(CiphertextBlob=out["CiphertextBlob"], EncryptionContext={"k": "v"})
+        assert back["Plaintext"] == out["Plaintext"]
     out = kms.generate_data_key(KeyId=key["KeyId"], NumberOfBytes=7)
     assert len(out["Plaintext"]) == 7
     bare = kms.generate_data_key_without_plaintext(KeyId=key["KeyId"], KeySpec="AES_256")

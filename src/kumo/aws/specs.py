@@ -63,8 +63,9 @@ SERVICES: dict[str, ServiceSpec] = {
                     api_version="2010-08-01"),
         ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328"),
         ServiceSpec("events", "events", "events", target_prefix="AWSEvents", needs=("lambda", "sns", "sqs")),
-        ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05", legacy_query=True),
-        ServiceSpec("sns", "sns", "sns", api_version="2010-03-31", needs=("events", "lambda", "sqs")),
+        ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05", legacy_query=True,
+                    needs=("kms",)),
+        ServiceSpec("sns", "sns", "sns", api_version="2010-03-31", needs=("events", "kms", "lambda", "sqs")),
         # Lambda takes zip files inline: 50 MB zipped is about 67 MB once base64-encoded.
         ServiceSpec("lambda", "lambda_", "lambda", max_body=70 * 1024 * 1024,
                     needs=("cloudwatch", "events", "iam", "logs", "sns", "sqs")),

@@ -82,7 +82,8 @@ def list_aliases(ctx, p):
     items.sort(key=lambda a: a["AliasName"])
     try:
         page, token = pagination.paginate(items, p.get("Limit"), p.get("Marker"), lambda a: a["AliasName"],
-                                          f"kms-aliases|{ctx.account}|{ctx.region}|{p.get('KeyId')}")
+                                          f"kms-aliases|{ctx.account}|{ctx.region}|{p.get('KeyId')}",
+                                          default_limit=50)
     except pagination.InvalidToken:
         raise AwsError("InvalidMarkerException", "Invalid marker.") from None
     out = {"Aliases": page, "Truncated": bool(token)}

@@ -14,3 +14,6 @@ from .symmetric import (  # noqa: F401
     decrypt, encrypt, generate_data_key, generate_data_key_without_plaintext, generate_random, re_encrypt,
 )
 from .tagging import list_resource_tags, tag_resource, untag_resource  # noqa: F401
+from .grants import create_grant, list_grants, list_retirable_grants, retire_grant, revoke_grant  # noqa: F401
+from .datakeypairs import generate_data_key_pair, generate_data_key_pair_without_plaintext  # noqa: F401
+from .mac import generate_mac, verify_mac  # noqa: F401

@@ -87,7 +87,7 @@ def verify(ctx, p):
 
 def get_public_key(ctx, p):
     record = finder(ctx).key(p["KeyId"])
-    if record["KeySpec"] == "SYMMETRIC_DEFAULT":
+    if "_private" not in record:
         raise KmsError("UnsupportedOperationException",
                        f"{record['Arn']} key usage is not supported for GetPublicKey: it is a symmetric key.")
     check_usable(record)
@@ -109,11 +109,15 @@ def _oaep(algorithm: str):
     return padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None)
 
 
-def rsa_encrypt(record: dict, plaintext: bytes, algorithm: str | None) -> bytes:
+def _rsa_algorithm(record: dict, algorithm: str | None) -> None:
     if not algorithm or algorithm == "SYMMETRIC_DEFAULT":
-        raise KmsError("InvalidKeyUsageException",
-                       f"{record['Arn']} requires an EncryptionAlgorithm of {' or '.join(record['EncryptionAlgorithms'])}.")
+        names = " or ".join(record["EncryptionAlgorithms"])
+        raise KmsError("InvalidKeyUsageException", f"{record['Arn']} requires an EncryptionAlgorithm of {names}.")
     _algorithm(record, algorithm, "EncryptionAlgorithms")
+
+
+def rsa_encrypt(record: dict, plaintext: bytes, algorithm: str | None) -> bytes:
+    _rsa_algorithm(record, algorithm)
     public = private_key(record).public_key()
     limit = public.key_size // 8 - 2 * _HASHES[algorithm[len("RSAES_OAEP_"):]].digest_size - 2
     if len(plaintext) > limit:
@@ -123,10 +127,7 @@ def rsa_encrypt(record: dict, plaintext: bytes, algorithm: str | None) -> bytes:
 
 
 def rsa_decrypt(record: dict, blob: bytes, algorithm: str | None) -> bytes:
-    if not algorithm or algorithm == "SYMMETRIC_DEFAULT":
-        raise KmsError("InvalidKeyUsageException",
-                       f"{record['Arn']} requires an EncryptionAlgorithm of {' or '.join(record['EncryptionAlgorithms'])}.")
-    _algorithm(record, algorithm, "EncryptionAlgorithms")
+    _rsa_algorithm(record, algorithm)
     try:
         return private_key(record).decrypt(blob, _oaep(algorithm))
     except ValueError:

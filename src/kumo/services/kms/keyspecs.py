@@ -16,15 +16,20 @@ RSA_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
 CURVES = {"ECC_NIST_P256": (ec.SECP256R1, "ECDSA_SHA_256"), "ECC_NIST_P384": (ec.SECP384R1, "ECDSA_SHA_384"),
           "ECC_NIST_P521": (ec.SECP521R1, "ECDSA_SHA_512"), "ECC_SECG_P256K1": (ec.SECP256K1, "ECDSA_SHA_256")}
 
-# The usages kumo implements per key spec (AWS's others: HMAC, SM2, ML-DSA, key agreement).
+HMAC_BYTES = {"HMAC_224": 28, "HMAC_256": 32, "HMAC_384": 48, "HMAC_512": 64}
+
+# The usages kumo implements per key spec (AWS's others: SM2, ML-DSA, key agreement).
 USAGES = {"SYMMETRIC_DEFAULT": ("ENCRYPT_DECRYPT",),
           **{spec: ("SIGN_VERIFY", "ENCRYPT_DECRYPT") for spec in RSA_BITS},
-          **{spec: ("SIGN_VERIFY",) for spec in CURVES}}
+          **{spec: ("SIGN_VERIFY",) for spec in CURVES},
+          **{spec: ("GENERATE_VERIFY_MAC",) for spec in HMAC_BYTES}}
 
 
 def algorithms(spec: str, usage: str) -> dict:
     if spec == "SYMMETRIC_DEFAULT":
         return {"EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"]}
+    if spec in HMAC_BYTES:
+        return {"MacAlgorithms": ["HMAC_SHA_" + spec[len("HMAC_"):]]}
     if spec in RSA_BITS:
         return {"SigningAlgorithms": list(_RSA_SIGNING)} if usage == "SIGN_VERIFY" \
             else {"EncryptionAlgorithms": list(_RSA_ENCRYPTION)}
@@ -73,6 +78,8 @@ def new_record(account: str, region: str, key_id: str, now: float, *, spec: str 
                                               "ReplicaKeys": []}
     if spec == "SYMMETRIC_DEFAULT":
         record["_material"] = [os.urandom(32)]
+    elif spec in HMAC_BYTES:
+        record["_hmac"] = os.urandom(HMAC_BYTES[spec])
     else:
         record["_private"] = private_der if private_der is not None else private_key_der(spec)
     return record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...core.controllers import Controller
 from . import rotation
+from .grants import GRANT
 from .model import ALIAS, KEY
 
 
@@ -35,6 +36,10 @@ class KeyTimers(Controller):
                 for name, alias in aliases.items():
                     if alias["TargetKeyId"] == key_id:
                         aliases.delete(name)
+                grants = store.table(scope, GRANT)
+                for grant_id, grant in grants.items():
+                    if grant["KeyId"] == record["Arn"]:
+                        grants.delete(grant_id)
                 # The material goes with the record: ciphertexts under this key are unrecoverable from now on.
                 store.table(scope, KEY).delete(key_id)
             return None

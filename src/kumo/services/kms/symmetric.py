@@ -8,7 +8,7 @@ from . import asymmetric, cipher
 from .model import KmsError, check_usable, check_usage, dry_run, finder
 
 
-def _unsupported_recipient(p) -> None:
+def unsupported_recipient(p) -> None:
     if p.get("Recipient"):
         raise KmsError("UnsupportedOperationException", "kumo does not run Nitro Enclaves: Recipient is not supported.")
 
@@ -22,7 +22,8 @@ def _blob(p, member: str) -> bytes:
     return blob
 
 
-def _encrypt(ctx, key_id: str, plaintext: bytes, context: dict | None, algorithm: str | None) -> tuple[bytes, dict, str]:
+def _encrypt(ctx, key_id: str, plaintext: bytes, context: dict | None,
+             algorithm: str | None) -> tuple[bytes, dict, str]:
     record = finder(ctx).key(key_id)
     check_usable(record)
     check_usage(record, "ENCRYPT_DECRYPT", "Encrypt")
@@ -34,7 +35,8 @@ def _encrypt(ctx, key_id: str, plaintext: bytes, context: dict | None, algorithm
     return cipher.encrypt(record, plaintext, context), record, "SYMMETRIC_DEFAULT"
 
 
-def _decrypt(ctx, blob: bytes, context: dict | None, key_id: str | None, algorithm: str | None) -> tuple[bytes, dict, str]:
+def _decrypt(ctx, blob: bytes, context: dict | None, key_id: str | None,
+             algorithm: str | None) -> tuple[bytes, dict, str]:
     given = finder(ctx).key(key_id) if key_id else None
     if given is not None and given["KeySpec"] != "SYMMETRIC_DEFAULT":
         check_usable(given)
@@ -66,7 +68,7 @@ def encrypt(ctx, p):
 
 
 def decrypt(ctx, p):
-    _unsupported_recipient(p)
+    unsupported_recipient(p)
     plaintext, record, algorithm = _decrypt(ctx, _blob(p, "CiphertextBlob"), p.get("EncryptionContext"),
                                             p.get("KeyId"), p.get("EncryptionAlgorithm"))
     dry_run(p)
@@ -77,7 +79,8 @@ def re_encrypt(ctx, p):
     plaintext, source, source_algorithm = _decrypt(ctx, _blob(p, "CiphertextBlob"), p.get("SourceEncryptionContext"),
                                                    p.get("SourceKeyId"), p.get("SourceEncryptionAlgorithm"))
     blob, dest, dest_algorithm = _encrypt(ctx, p["DestinationKeyId"], plaintext,
-                                          p.get("DestinationEncryptionContext"), p.get("DestinationEncryptionAlgorithm"))
+                                          p.get("DestinationEncryptionContext"),
+                                          p.get("DestinationEncryptionAlgorithm"))
     dry_run(p)
     return {"CiphertextBlob": blob, "SourceKeyId": source["Arn"], "KeyId": dest["Arn"],
             "SourceEncryptionAlgorithm": source_algorithm, "DestinationEncryptionAlgorithm": dest_algorithm}
@@ -98,7 +101,7 @@ def _data_key(ctx, p) -> tuple[bytes, bytes, dict]:
 
 
 def generate_data_key(ctx, p):
-    _unsupported_recipient(p)
+    unsupported_recipient(p)
     plain, blob, record = _data_key(ctx, p)
     dry_run(p)
     return {"CiphertextBlob": blob, "Plaintext": plain, "KeyId": record["Arn"]}
@@ -111,7 +114,7 @@ def generate_data_key_without_plaintext(ctx, p):
 
 
 def generate_random(ctx, p):
-    _unsupported_recipient(p)
+    unsupported_recipient(p)
     if p.get("CustomKeyStoreId"):
         raise KmsError("CustomKeyStoreNotFoundException", f"Custom key store {p['CustomKeyStoreId']} does not exist.")
     size = p.get("NumberOfBytes")
