@@ -47,4 +47,5 @@ def test_needs_name_known_services():
 
 def test_closure_keeps_the_registry_order():
     assert closure(["sts"]) == ["sts", "iam"]
-    assert closure(["ec2"]) == ["iam", "ec2", "cloudwatch", "logs"]
+    # Logs delivers subscription filters to Lambda (issue 16), so whoever writes logs brings Lambda up too.
+    assert closure(["ec2"]) == ["iam", "ec2", "cloudwatch", "logs", "events", "sqs", "sns", "lambda_"]
