@@ -21,3 +21,7 @@ from .streams import create_log_stream, delete_log_stream, describe_log_streams 
 from .subscriptions import (  # noqa: F401
     delete_subscription_filter, describe_subscription_filters, put_subscription_filter,
 )
+from .insights_api import (  # noqa: F401
+    delete_query_definition, describe_queries, describe_query_definitions, get_log_group_fields, get_log_record,
+    get_query_results, put_query_definition, start_query, stop_query,
+)
