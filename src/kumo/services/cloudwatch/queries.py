@@ -6,7 +6,7 @@ import math
 import re
 
 from ...aws.errors import AwsError
-from . import mathexpr
+from . import mathexpr, metrics_insights
 from .mathexpr import MathError, Series
 from .metric_api import check_period, dims_dict, invalid
 from .stats import valid_statistic
@@ -71,6 +71,13 @@ def check_queries(queries: list[dict], where: str = "MetricDataQueries", alarm: 
             if not valid_statistic(stat["Stat"]):
                 raise validation(f"Invalid metrics list: the statistic {stat['Stat']} of {at} is not valid.")
             check_period(stat["Period"], f"{at}.MetricStat.Period")
+        elif metrics_insights.is_query(q["Expression"]):
+            try:
+                q["_sql"] = metrics_insights.parse(q["Expression"])
+            except metrics_insights.InsightsError as exc:
+                raise validation(f"Error in expression {qid}: {exc}")
+            if q.get("Period") is None:
+                raise validation(f"Invalid metrics list: {at}.Period is required for a Metrics Insights query.")
         else:
             try:
                 q["_node"] = mathexpr.parse(q["Expression"])
@@ -115,6 +122,8 @@ def run(metrics, scope: str, queries: list[dict], start: float, end: float) -> d
         active.add(qid)
         if q.get("MetricStat"):
             value = stat_series(q)
+        elif metrics_insights.is_query(q["Expression"]):
+            value = insights_series(q)
         else:
             period = q.get("Period") or default_period
             env = mathexpr.Env(resolve, select_metrics, grid(start, end, period), period)
@@ -130,6 +139,16 @@ def run(metrics, scope: str, queries: list[dict], start: float, end: float) -> d
         active.discard(qid)
         results[qid] = value
         return value
+
+    def insights_series(q):
+        sql = q.get("_sql") or metrics_insights.parse(q["Expression"])
+        period = q["Period"]
+        found = metrics_insights.evaluate(sql, metrics, scope, start, end, period, since=start - 15 * 86400)
+        series = [Series(values, label, period, q["Id"], grid(start, end, period)) for label, values, _ in found]
+        if not sql.group_by:
+            one = series[0]
+            return Series(one.values, q.get("Label") or q["Id"], period, q["Id"], one.grid)
+        return series
 
     def select_metrics(part: str | None) -> list[Series]:
         return [resolve(q["Id"]) for q in queries if q.get("MetricStat") and (part is None or part in q["Id"])]
