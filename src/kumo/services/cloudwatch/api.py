@@ -11,3 +11,4 @@ from .dashboards import (  # noqa: F401
 )
 from .data_api import get_metric_data  # noqa: F401
 from .metric_api import get_metric_statistics, list_metrics, put_metric_data  # noqa: F401
+from .anomaly import delete_anomaly_detector, describe_anomaly_detectors, put_anomaly_detector  # noqa: F401
