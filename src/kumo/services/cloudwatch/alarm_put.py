@@ -64,8 +64,8 @@ def _check_metric_alarm(ctx, p: dict) -> None:
         raise AwsError("MissingParameter", "The parameter ComparisonOperator is required.")
     band_id = p.get("ThresholdMetricId")
     if (op in alarm_eval.ANOMALY_OPERATORS) != bool(band_id):
-        raise validation("ThresholdMetricId and the anomaly detection comparison operators (LessThanLowerOr"
-                         "GreaterThanUpperThreshold, LessThanLowerThreshold, GreaterThanUpperThreshold) go together.")
+        raise invalid("ThresholdMetricId and the anomaly detection comparison operators (LessThanLowerOr"
+                      "GreaterThanUpperThreshold, LessThanLowerThreshold, GreaterThanUpperThreshold) go together.")
     if band_id:
         if p.get("Threshold") is not None:
             raise combination("The parameters Threshold and ThresholdMetricId are mutually exclusive.")
