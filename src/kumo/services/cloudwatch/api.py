@@ -16,3 +16,4 @@ from .metric_streams import (  # noqa: F401
     delete_metric_stream, get_metric_stream, list_metric_streams, put_metric_stream, start_metric_streams,
     stop_metric_streams,
 )
+from .widget_image import get_metric_widget_image  # noqa: F401
