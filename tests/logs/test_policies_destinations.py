@@ -43,9 +43,9 @@ def test_destinations(logs, account):
     role = f"arn:aws:iam::{account}:role/CWLtoKinesis"
     dest = logs.put_destination(destinationName="central", targetArn=target, roleArn=role)["destination"]
     assert dest["arn"] == f"arn:aws:logs:us-east-1:{account}:destination:central" and dest["targetArn"] == target
-    access = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "111122223333"},
-                                                                "Action": "logs:PutSubscriptionFilter",
-                                                                "Resource": dest["arn"]}]})
+    access = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "logs:PutSubscriptionFilter",
+        "Resource": dest["arn"]}]})
     logs.put_destination_policy(destinationName="central", accessPolicy=access)
     found = logs.describe_destinations(DestinationNamePrefix="cen")["destinations"]
     assert [(d["destinationName"], d["accessPolicy"]) for d in found] == [("central", access)]
