@@ -181,6 +181,27 @@ def test_subscription_filter_delivers_to_lambda(logs, aws, account, kumo_server)
         assert logs.describe_subscription_filters(logGroupName="/sub/app")["subscriptionFilters"] == []
         assert error_of(lambda: logs.delete_subscription_filter(logGroupName="/sub/app", filterName="to-lambda"))[
             "Code"] == "ResourceNotFoundException"
+
+        # An account-level subscription filter policy delivers from every group its criteria select.
+        doc = json.dumps({"DestinationArn": fn, "FilterPattern": "PANIC"})
+        logs.put_account_policy(policyName="all-panics", policyType="SUBSCRIPTION_FILTER_POLICY",
+                                policyDocument=doc, selectionCriteria='LogGroupName NOT IN ["/sub/quiet"]')
+        listed = logs.describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")["accountPolicies"]
+        assert [(a["policyName"], a["selectionCriteria"]) for a in listed] == \
+            [("all-panics", 'LogGroupName NOT IN ["/sub/quiet"]')]
+        for group in ("/sub/quiet", "/sub/loud"):  # quiet first: its delivery, were there one, would come first
+            logs.create_log_group(logGroupName=group)
+            logs.create_log_stream(logGroupName=group, logStreamName="s")
+            _put(logs, group, "s", now_ms, [f"PANIC in {group}"])
+        panics = wait_for(lambda: [b for b in decoded() or [] if b["subscriptionFilters"] == ["all-panics"]],
+                          timeout=60)
+        assert [(b["logGroup"], b["logEvents"][0]["message"]) for b in panics] == [("/sub/loud", "PANIC in /sub/loud")]
+        logs.delete_account_policy(policyName="all-panics", policyType="SUBSCRIPTION_FILTER_POLICY")
+        assert error_of(lambda: logs.delete_account_policy(policyName="all-panics",
+                                                           policyType="SUBSCRIPTION_FILTER_POLICY"))["Code"] == \
+            "ResourceNotFoundException"
+        assert error_of(lambda: logs.put_account_policy(policyName="t", policyType="TRANSFORMER_POLICY",
+                                                        policyDocument="{}"))["Code"] == "InvalidParameterException"
     finally:
         for f in lam.list_functions().get("Functions", []):
             lam.delete_function(FunctionName=f["FunctionName"])

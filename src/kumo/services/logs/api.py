@@ -25,3 +25,4 @@ from .insights_api import (  # noqa: F401
     delete_query_definition, describe_queries, describe_query_definitions, get_log_group_fields, get_log_record,
     get_query_results, put_query_definition, start_query, stop_query,
 )
+from .policies import delete_account_policy, describe_account_policies, put_account_policy  # noqa: F401

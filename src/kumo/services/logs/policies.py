@@ -8,6 +8,7 @@ They are stored and returned as AWS returns them.  kumo does not mask data under
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from ...aws.errors import AwsError
@@ -176,4 +177,93 @@ def put_log_group_deletion_protection(ctx, p):
     group = need_group(ctx, name)
     group["deletionProtectionEnabled"] = bool(p["deletionProtectionEnabled"])
     groups(ctx).put(name, group)
+    return {}
+
+
+# -- account policies -------------------------------------------------------------------------------
+
+ACCOUNT_KIND = "logs.accountpolicy"
+ACCOUNT_TYPES = ("DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY", "FIELD_INDEX_POLICY")
+_NOT_IN = re.compile(r'^\s*LogGroupName\s+NOT\s+IN\s*\[(.*)\]\s*$', re.IGNORECASE | re.DOTALL)
+_PREFIX_IN = re.compile(r'^\s*LogGroupNamePrefix\s+IN\s*\[(.*)\]\s*$', re.IGNORECASE | re.DOTALL)
+
+
+def _criteria(policy_type: str, text: str | None) -> None:
+    if not text:
+        return
+    rule = _NOT_IN if policy_type == "SUBSCRIPTION_FILTER_POLICY" else _PREFIX_IN
+    m = rule.match(text)
+    if not m or policy_type == "DATA_PROTECTION_POLICY":
+        raise invalid(f"Invalid selection criteria for {policy_type}: {text}")
+    try:
+        names = json.loads(f"[{m.group(1)}]")
+    except ValueError:
+        raise invalid(f"Invalid selection criteria: {text}")
+    if not all(isinstance(n, str) for n in names) or len(names) > 50:
+        raise invalid(f"Invalid selection criteria: {text}")
+
+
+def _selected(policy: dict, group: str) -> bool:
+    text = policy.get("selectionCriteria")
+    if not text:
+        return True
+    m = _NOT_IN.match(text)
+    if m:
+        return group not in json.loads(f"[{m.group(1)}]")
+    m = _PREFIX_IN.match(text)
+    return bool(m) and any(group.startswith(prefix) for prefix in json.loads(f"[{m.group(1)}]"))
+
+
+def account_subscription_filters(store, scope: str, group: str) -> list[dict]:
+    """The account's subscription filter policy as filter records, if it selects ``group``."""
+    out = []
+    for p in store.table(scope, ACCOUNT_KIND).values():
+        if p["policyType"] == "SUBSCRIPTION_FILTER_POLICY" and _selected(p, group):
+            doc = json.loads(p["policyDocument"])
+            out.append({"filterName": p["policyName"], "filterPattern": doc.get("FilterPattern", ""),
+                        "destinationArn": doc["DestinationArn"]})
+    return out
+
+
+def put_account_policy(ctx, p):
+    from .subscriptions import check_destination
+
+    kind, name = p["policyType"], p["policyName"]
+    if kind not in ACCOUNT_TYPES:
+        raise invalid(f"kumo does not support account policies of type {kind}.")
+    doc = _json(p["policyDocument"], "Policy document")
+    if kind == "DATA_PROTECTION_POLICY" and not isinstance(doc.get("Statement"), list):
+        raise invalid("Data protection policy must contain a Statement list.")
+    if kind == "FIELD_INDEX_POLICY" and not isinstance(doc.get("Fields"), list):
+        raise invalid("Index policy must contain a Fields list of field names.")
+    if kind == "SUBSCRIPTION_FILTER_POLICY":
+        if not doc.get("DestinationArn"):
+            raise invalid("A subscription filter policy needs a DestinationArn.")
+        check_destination(ctx, doc["DestinationArn"])
+    _criteria(kind, p.get("selectionCriteria"))
+    table = ctx.table("accountpolicy")
+    same = [k for k in table.keys() if k.startswith(f"{kind}:") and k != f"{kind}:{name}"]
+    if same and kind in ("DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY"):
+        raise AwsError("LimitExceededException", "Resource limit exceeded.")
+    record = {"policyName": name, "policyDocument": p["policyDocument"], "lastUpdatedTime": int(ctx.now() * 1000),
+              "policyType": kind, "scope": p.get("scope") or "ALL", "accountId": ctx.account}
+    if p.get("selectionCriteria"):
+        record["selectionCriteria"] = p["selectionCriteria"]
+    table.put(f"{kind}:{name}", record)
+    return {"accountPolicy": dict(record)}
+
+
+def describe_account_policies(ctx, p):
+    kind = p["policyType"]
+    items = [r for k, r in sorted(ctx.table("accountpolicy").items()) if r["policyType"] == kind
+             and (not p.get("policyName") or r["policyName"] == p["policyName"])]
+    return {"accountPolicies": [dict(r) for r in items]}
+
+
+def delete_account_policy(ctx, p):
+    table = ctx.table("accountpolicy")
+    key = f"{p['policyType']}:{p['policyName']}"
+    if key not in table:
+        raise AwsError("ResourceNotFoundException", f"Policy with name [{p['policyName']}] does not exist")
+    table.delete(key)
     return {}

@@ -19,6 +19,7 @@ from ...aws.errors import AwsError
 from ..lambda_ import internal as lambda_internal
 from . import patterns
 from .model import invalid, need_group
+from .policies import account_subscription_filters
 
 KIND = "logs.subscription"
 MAX_PER_GROUP = 2
@@ -49,7 +50,7 @@ def _lambda_allows_logs(kumo, arn: str) -> bool:
     return False
 
 
-def _check_destination(ctx, arn: str) -> None:
+def check_destination(ctx, arn: str) -> None:
     parts = arn.split(":")
     service = parts[2] if len(parts) > 5 and parts[0] == "arn" else ""
     if service == "lambda":
@@ -69,7 +70,7 @@ def _check_destination(ctx, arn: str) -> None:
         dest = lookup(ctx.kumo, arn)
         if dest is None:
             raise AwsError("ResourceNotFoundException", "The specified destination does not exist.")
-        _check_destination(ctx, dest["targetArn"])
+        check_destination(ctx, dest["targetArn"])
         return
     raise invalid(f"Invalid destination ARN: {arn}")
 
@@ -86,7 +87,7 @@ def put_subscription_filter(ctx, p):
     mine = [k for k in table.keys() if k.startswith(f"{name}:")]
     if key not in table and len(mine) >= MAX_PER_GROUP:
         raise AwsError("LimitExceededException", "Resource limit exceeded.")
-    _check_destination(ctx, p["destinationArn"])
+    check_destination(ctx, p["destinationArn"])
     old = table.get(key)
     record = {"filterName": p["filterName"], "logGroupName": name, "filterPattern": p["filterPattern"],
               "destinationArn": p["destinationArn"], "distribution": p.get("distribution") or "ByLogStream",
@@ -128,6 +129,7 @@ def payload(owner: str, group: str, stream: str, filter_name: str, events: list[
 
 def deliver(kumo, scope: str, group: str, stream: str, events: list[tuple[int, int, str]]) -> None:
     filters = [f for k, f in _table(kumo.store, scope).items() if k.startswith(f"{group}:")]
+    filters += account_subscription_filters(kumo.store, scope, group)
     account = scope.split("/", 1)[0]
     for f in filters:
         try:
