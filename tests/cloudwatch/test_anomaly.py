@@ -13,8 +13,7 @@ def _queries(k=2):
             {"Id": "ad1", "Expression": f"ANOMALY_DETECTION_BAND(m1, {k})", "ReturnData": True}]
 
 
-def test_detectors_crud(aws):
-    cw = aws("cloudwatch")
+def test_detectors_crud(cw):
     cw.put_anomaly_detector(SingleMetricAnomalyDetector={**METRIC, "Stat": "Average"}, Configuration={
         "ExcludedTimeRanges": [{"StartTime": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
                                 "EndTime": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)}]})

@@ -10,8 +10,7 @@ def code_of(call) -> str:
     return e.value.response["Error"]["Code"]
 
 
-def test_metric_streams(aws, account):
-    cw = aws("cloudwatch")
+def test_metric_streams(cw, account):
     firehose = f"arn:aws:firehose:us-east-1:{account}:deliverystream/metrics"
     role = f"arn:aws:iam::{account}:role/stream"
     arn = cw.put_metric_stream(Name="all-ec2", FirehoseArn=firehose, RoleArn=role, OutputFormat="json",

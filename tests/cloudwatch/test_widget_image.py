@@ -9,8 +9,7 @@ from kumo.services.cloudwatch import png
 from kumo.services.cloudwatch.widget_image import PALETTE
 
 
-def test_widget_image_draws_the_series(aws, kumo_server):
-    cw = aws("cloudwatch")
+def test_widget_image_draws_the_series(cw, kumo_server):
     now = kumo_server.kumo.clock.now()
     cw.put_metric_data(Namespace="W/App", MetricData=[
         {"MetricName": "Requests", "Dimensions": [{"Name": "Site", "Value": "a"}], "Value": v,
