@@ -54,6 +54,8 @@ def check_destination(ctx, arn: str) -> None:
     parts = arn.split(":")
     service = parts[2] if len(parts) > 5 and parts[0] == "arn" else ""
     if service == "lambda":
+        if parts[4] != ctx.account:  # AWS delivers to a function of the filter's own account only
+            raise invalid("The Lambda function must belong to the same account as the subscription filter.")
         if not _lambda_allows_logs(ctx.kumo, arn):
             raise invalid("Could not execute the lambda function. Make sure you have given CloudWatch Logs "
                           "permission to execute your function.")
