@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from ...aws.errors import AwsError
+from . import image_aliases
 from .model import apply_filters, new_id, page, table, tag_specs, well_formed
 
 
@@ -76,7 +77,9 @@ def _check_data(ctx, data: dict) -> dict | None:
     if data.get("InstanceType") and not instance_types.exists(data["InstanceType"]):
         raise AwsError("InvalidParameterValue", f"Invalid instance type: {data['InstanceType']}")
     image_id = data.get("ImageId")
-    if image_id and not image_id.startswith("resolve:ssm:"):  # a parameter is resolved at launch
+    if image_aliases.is_alias(image_id):
+        image_aliases.resolve(ctx, image_id, for_template=True)  # AWS checks the parameter at once
+    elif image_id:
         try:
             find_image(ctx, image_id)
         except AwsError as exc:
@@ -171,6 +174,8 @@ def describe_launch_template_versions(ctx, p):
         versions = [v for v in versions if v["VersionNumber"] <= _version_number(lt, p["MaxVersion"])]
     versions = apply_filters(versions, p, {"is-default-version": lambda v: "true" if v["DefaultVersion"] else "false"})
     versions.sort(key=lambda v: -v["VersionNumber"])
+    if p.get("ResolveAlias"):
+        versions = [_resolved(ctx, v) for v in versions]
     return page(versions, p, lambda v: f"{v['VersionNumber']:08d}", "LaunchTemplateVersions", lt["LaunchTemplateId"],
                 min_results=1, max_results=200)
 
@@ -189,6 +194,16 @@ def _latest_or_default_of_all(ctx, p):
     versions.sort(key=lambda v: (v["LaunchTemplateId"], -v["VersionNumber"]))
     return page(versions, p, lambda v: f"{v['LaunchTemplateId']}/{v['VersionNumber']:08d}", "LaunchTemplateVersions",
                 f"lt-versions/{ctx.account}", min_results=1, max_results=200)
+
+
+def _resolved(ctx, version: dict) -> dict:
+    """The version as ResolveAlias shows it: a resolve:ssm: ImageId replaced by the AMI id it names now."""
+    image_id = version["LaunchTemplateData"].get("ImageId")
+    if not image_aliases.is_alias(image_id):
+        return version
+    shown = copy.deepcopy(version)
+    shown["LaunchTemplateData"]["ImageId"] = image_aliases.resolve(ctx, image_id)
+    return shown
 
 
 def delete_launch_template_versions(ctx, p):
