@@ -52,3 +52,32 @@ def test_bad_queries_are_refused(cw, kumo_server):
         cw.get_metric_data(MetricDataQueries=[{"Id": "q", "Expression": "SELECT AVG(Load) FROM \"MI/App\""}],
                            StartTime=now - 600, EndTime=now)
     assert e.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_alarm_on_a_metrics_insights_query(aws, kumo_server, cleanup_alarms):
+    cw = aws("cloudwatch")
+    query = "SELECT MAX(Queue) FROM SCHEMA(\"MI/Alarm\", Worker) WHERE Worker != 'idle'"
+    cw.put_metric_alarm(AlarmName="mi-queue", EvaluationPeriods=1, Threshold=50,
+                        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+                        Metrics=[{"Id": "q", "Expression": query, "Period": 60}])
+    kumo_server.advance(60 - kumo_server.kumo.clock.now() % 60 + 1)
+
+    def put(worker, value):
+        cw.put_metric_data(Namespace="MI/Alarm", MetricData=[{
+            "MetricName": "Queue", "Dimensions": [{"Name": "Worker", "Value": worker}], "Value": value,
+            "Timestamp": kumo_server.kumo.clock.now()}])
+
+    put("idle", 500)  # left out by WHERE
+    put("w1", 10)
+    kumo_server.advance(60)
+    assert cw.describe_alarms(AlarmNames=["mi-queue"])["MetricAlarms"][0]["StateValue"] == "OK"
+    put("w2", 80)
+    kumo_server.advance(60)
+    alarm = cw.describe_alarms(AlarmNames=["mi-queue"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM", alarm["StateReason"]
+    with pytest.raises(ClientError) as e:  # a GROUP BY query is many series; an alarm watches one
+        cw.put_metric_alarm(AlarmName="mi-many", EvaluationPeriods=1, Threshold=1,
+                            ComparisonOperator="GreaterThanThreshold", Metrics=[{
+                                "Id": "q", "Period": 60,
+                                "Expression": "SELECT MAX(Queue) FROM \"MI/Alarm\" GROUP BY Worker"}])
+    assert e.value.response["Error"]["Code"] == "ValidationError"
