@@ -5,6 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.lambda_.conftest import wait_for
+
 
 @pytest.fixture
 def logs(aws):
@@ -31,9 +33,23 @@ def app_logs(logs, kumo_server):
 def query(logs, text, base, **kw):
     qid = logs.start_query(logGroupName="/q/app", startTime=base // 1000 - 60, endTime=base // 1000 + 3600,
                            queryString=text, **kw)["queryId"]
-    out = logs.get_query_results(queryId=qid)
+    out = finished(logs, qid)
     assert out["status"] == "Complete"
     return qid, out, [{c["field"]: c["value"] for c in row} for row in out["results"]]
+
+
+def finished(logs, qid):
+    """GetQueryResults polled (as clients poll) until the query leaves Scheduled and Running."""
+    seen = []
+
+    def done():
+        out = logs.get_query_results(queryId=qid)
+        seen.append(out["status"])
+        return out if out["status"] not in ("Scheduled", "Running") else None
+
+    out = wait_for(done)
+    assert set(seen) <= {"Scheduled", "Running", out["status"]}
+    return out
 
 
 def test_fields_filter_sort_limit_and_ptr(logs, app_logs):
@@ -77,7 +93,7 @@ def test_bad_queries_and_stop(logs, app_logs):
         logs.start_query(logGroupName="/q/app", startTime=10, endTime=5, queryString="fields @message")
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
     qid = logs.start_query(logGroupName="/q/app", startTime=0, endTime=10, queryString="fields @message")["queryId"]
-    assert logs.get_query_results(queryId=qid)["status"] == "Complete"
+    assert finished(logs, qid)["status"] == "Complete"
     assert logs.stop_query(queryId=qid)["success"] is False
 
 
@@ -94,3 +110,20 @@ def test_query_definitions_fields_and_record(logs, app_logs, kumo_server):
     fields = {f["name"]: f["percent"] for f in logs.get_log_group_fields(
         logGroupName="/q/app", time=app_logs // 1000 + 300)["logGroupFields"]}
     assert fields["@message"] == 100 and fields["level"] == 33
+
+
+def test_a_query_reads_every_chunk(logs, kumo_server):
+    logs.create_log_group(logGroupName="/q/big")
+    logs.create_log_stream(logGroupName="/q/big", logStreamName="s")
+    base = int(kumo_server.kumo.clock.now() * 1000) - 3_600_000
+    for batch in range(3):  # 25,000 events: more than two of the query's 10,000-event chunks
+        count = 10_000 if batch < 2 else 5_000
+        logs.put_log_events(logGroupName="/q/big", logStreamName="s", logEvents=[
+            {"timestamp": base + batch * 10_000 + i, "message": f"n={i % 7}"} for i in range(count)])
+    qid = logs.start_query(logGroupName="/q/big", startTime=base // 1000 - 1, endTime=base // 1000 + 3600,
+                           queryString="parse @message 'n=*' as n | stats count(*) as c, sum(n) as total")["queryId"]
+    out = finished(logs, qid)
+    row = {c["field"]: c["value"] for c in out["results"][0]}
+    expected = sum(i % 7 for i in range(10_000)) * 2 + sum(i % 7 for i in range(5_000))
+    assert row == {"c": "25000", "total": str(expected)}
+    assert out["statistics"]["recordsScanned"] == 25000

@@ -2,9 +2,10 @@
 and GetLogRecord.
 
 StartQuery parses the query (a syntax error is refused at once, MalformedQueryException as on AWS) and
-stores it Scheduled; it runs on kumo's loop right after the request, over the stored events of its groups
-in [startTime, endTime], and becomes Complete with its rows and statistics (or Failed).  GetQueryResults
-of a query still Scheduled (a kumo restarted in between) runs it then.  Each result row carries an @ptr
+stores it Scheduled; a task then marks it Running, reads the stored events of its groups in [startTime,
+endTime] in chunks on the loop, evaluates the query in a worker thread and stores it Complete with its rows
+and statistics (or Failed; StopQuery meanwhile leaves it Cancelled).  GetQueryResults of a query a restart
+left Scheduled or Running runs it then.  Each result row carries an @ptr
 that GetLogRecord reads back.
 """
 
@@ -27,6 +28,7 @@ log = logging.getLogger("kumo.logs")
 QUERY_KIND, DEFINITION_KIND = "logs.query", "logs.querydefinition"
 MAX_GROUPS = 50
 MAX_SCAN = 1_000_000
+SCAN_CHUNK = 10_000
 DEFAULT_LIMIT = 10_000
 KEEP_QUERIES = 7 * 86400  # AWS keeps results for 7 days
 
@@ -107,23 +109,53 @@ def start_query(ctx, p):
               "_start": p["startTime"] * 1000, "_end": p["endTime"] * 1000 + 999,
               "_limit": p.get("limit") or DEFAULT_LIMIT, "queryLanguage": "CWLI"}
     ctx.table("query").put(qid, record)
-    kumo, scope, account = ctx.kumo, ctx.scope, ctx.account
-    asyncio.get_running_loop().call_soon(lambda: _run_later(kumo, scope, account, qid))
+    logs = service(ctx)
+    task = asyncio.ensure_future(_run_task(ctx.kumo, ctx.scope, ctx.account, qid))
+    logs.query_tasks.add(task)
+    task.add_done_callback(logs.query_tasks.discard)
     return {"queryId": qid}
 
 
-def _run_later(kumo, scope: str, account: str, qid: str) -> None:
+async def _run_task(kumo, scope: str, account: str, qid: str) -> None:
+    """Scheduled -> Running -> Complete: events read in chunks on the loop, the query evaluated in a worker
+    thread (a big query does not hold the loop), the answer stored unless StopQuery came first."""
+    table = kumo.store.table(scope, QUERY_KIND)
+    with kumo.store.transaction():
+        record = table.get(qid)
+        if record is None or record["status"] != "Scheduled":
+            return
+        record["status"] = "Running"
+        table.put(qid, record)
+    running = kumo.services["logs"].running_queries
+    running.add(qid)
     try:
-        with kumo.store.transaction():
-            table = kumo.store.table(scope, QUERY_KIND)
-            record = table.get(qid)
-            if record is not None and record["status"] == "Scheduled":
-                table.put(qid, _run(kumo, scope, account, record))
+        events = kumo.services["logs"].events
+        records, scanned, size = [], 0, 0
+        for name in record["_groups"]:
+            after = None
+            while scanned < MAX_SCAN:
+                rows = events.group_scan(scope, name, None, record["_start"], record["_end"], after, SCAN_CHUNK)
+                scanned += len(rows)
+                size += sum(len(r[4].encode()) for r in rows)
+                records += [record_of(account, scope, name, row) for row in rows]
+                if len(rows) < SCAN_CHUNK:
+                    break
+                after = (rows[-1][2], rows[-1][0])
+                await asyncio.sleep(0)  # let other requests in between chunks
+        done = await asyncio.get_running_loop().run_in_executor(None, _evaluate, record, records, scanned, size)
     except Exception:
         log.exception("Logs Insights query %s failed", qid)
+        done = _evaluate(record, [], 0, 0, failed=True)
+    finally:
+        running.discard(qid)
+    with kumo.store.transaction():
+        current = table.get(qid)
+        if current is not None and current["status"] == "Running":
+            table.put(qid, done)
 
 
 def _run(kumo, scope: str, account: str, record: dict) -> dict:
+    """The whole query at once, on the caller's thread (a query a restart left unfinished)."""
     events = kumo.services["logs"].events
     records, scanned, size = [], 0, 0
     for name in record["_groups"]:
@@ -131,17 +163,23 @@ def _run(kumo, scope: str, account: str, record: dict) -> dict:
         scanned += len(rows)
         size += sum(len(r[4].encode()) for r in rows)
         records += [record_of(account, scope, name, row) for row in rows]
-    try:
-        rows, matched = insights.parse(record["queryString"]).run(records)
-    except (QueryError, TypeError, ValueError) as exc:
-        log.warning("query %s failed: %s", record["queryId"], exc)
-        return {**record, "status": "Failed", "_results": [],
-                "_statistics": {"recordsMatched": 0.0, "recordsScanned": float(scanned), "bytesScanned": float(size)}}
+    return _evaluate(record, records, scanned, size)
+
+
+def _evaluate(record: dict, records: list[dict], scanned: int, size: int, failed: bool = False) -> dict:
+    stats = {"recordsMatched": 0.0, "recordsScanned": float(scanned), "bytesScanned": float(size)}
+    if not failed:
+        try:
+            rows, matched = insights.parse(record["queryString"]).run(records)
+        except (QueryError, TypeError, ValueError) as exc:
+            log.warning("query %s failed: %s", record["queryId"], exc)
+            failed = True
+    if failed:
+        return {**record, "status": "Failed", "_results": [], "_statistics": stats}
     rows = rows[:record["_limit"]]
     return {**record, "status": "Complete",
             "_results": [[{"field": k, "value": _cell(k, v)} for k, v in row] for row in rows],
-            "_statistics": {"recordsMatched": float(matched), "recordsScanned": float(scanned),
-                            "bytesScanned": float(size)}}
+            "_statistics": {**stats, "recordsMatched": float(matched)}}
 
 
 def get_query_results(ctx, p):
@@ -149,8 +187,9 @@ def get_query_results(ctx, p):
     record = table.get(p["queryId"])
     if record is None:
         raise AwsError("ResourceNotFoundException", "The specified query does not exist.")
-    if record["status"] == "Scheduled":
-        record = _run(ctx.kumo, ctx.scope, ctx.account, record)
+    if record["status"] == "Scheduled" or (record["status"] == "Running" and
+                                            record["queryId"] not in service(ctx).running_queries):
+        record = _run(ctx.kumo, ctx.scope, ctx.account, record)  # what a restart left unfinished
         table.put(record["queryId"], record)
     stats = record.get("_statistics") or {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
     return {"queryLanguage": "CWLI", "results": record.get("_results", []), "statistics": stats,
