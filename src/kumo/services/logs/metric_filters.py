@@ -157,7 +157,7 @@ def publish(kumo, scope: str, group: str, events: list[tuple[int, int, str]]) ->
     points: list[Datapoint] = []
     for f in filters:
         try:
-            extract = patterns.compile_extract(f["filterPattern"])
+            extract = patterns.cached(f["filterPattern"])
         except patterns.PatternError:
             continue
         for t in f["metricTransformations"]:

@@ -13,6 +13,7 @@ Four kinds, as AWS's "Filter pattern syntax" describes them:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Callable
@@ -27,6 +28,12 @@ class PatternError(ValueError):
 def compile(pattern: str | None) -> Matcher:
     extract = compile_extract(pattern)
     return lambda message: extract(message) is not None
+
+
+@functools.lru_cache(maxsize=512)
+def cached(pattern: str | None) -> Callable[[str], Fields | None]:
+    """``compile_extract``, remembered: filters apply their pattern to every batch that arrives."""
+    return compile_extract(pattern)
 
 
 Fields = Callable[[str], object]  # "$.a.b" (JSON) or "$name" (space-delimited) -> value, None if absent

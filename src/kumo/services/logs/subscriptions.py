@@ -135,10 +135,10 @@ def deliver(kumo, scope: str, group: str, stream: str, events: list[tuple[int, i
     account = scope.split("/", 1)[0]
     for f in filters:
         try:
-            match = patterns.compile(f["filterPattern"])
+            extract = patterns.cached(f["filterPattern"])
         except patterns.PatternError:
             continue
-        chosen = [e for e in events if match(e[2])]
+        chosen = [e for e in events if extract(e[2]) is not None]
         if not chosen or f["destinationArn"].split(":")[2] != "lambda":
             continue
         try:
