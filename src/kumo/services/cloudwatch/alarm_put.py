@@ -7,7 +7,7 @@ import copy
 from ...aws.errors import AwsError
 from ...core import tags as tagging
 from . import actions as acts
-from . import alarm_eval, alarm_rule, queries
+from . import alarm_eval, alarm_rule, anomaly, queries
 from .evaluator import KIND, STATE_ACTIONS
 from .metric_api import combination, dims_dict, invalid
 from .runtime import service
@@ -62,17 +62,27 @@ def _check_metric_alarm(ctx, p: dict) -> None:
     op = p.get("ComparisonOperator")
     if op is None:
         raise AwsError("MissingParameter", "The parameter ComparisonOperator is required.")
-    if op in alarm_eval.ANOMALY_OPERATORS or p.get("ThresholdMetricId"):
-        raise invalid("Alarms on anomaly detection bands (ThresholdMetricId and the band comparison operators) "
-                      "are not supported by kumo.")
+    band_id = p.get("ThresholdMetricId")
+    if (op in alarm_eval.ANOMALY_OPERATORS) != bool(band_id):
+        raise invalid("ThresholdMetricId and the anomaly detection comparison operators (LessThanLowerOr"
+                      "GreaterThanUpperThreshold, LessThanLowerThreshold, GreaterThanUpperThreshold) go together.")
+    if band_id:
+        if p.get("Threshold") is not None:
+            raise combination("The parameters Threshold and ThresholdMetricId are mutually exclusive.")
+        if not p.get("Metrics"):
+            raise AwsError("MissingParameter", "The parameter Metrics is required with ThresholdMetricId.")
+        target = next((q for q in p["Metrics"] if q["Id"] == band_id), None)
+        if target is None or not anomaly.band_of(target.get("Expression") or ""):
+            raise validation(f"Invalid metrics list: ThresholdMetricId {band_id} must name an "
+                             "ANOMALY_DETECTION_BAND expression of Metrics.")
     if p.get("EvaluationCriteria"):
         raise invalid("PromQL alarms (EvaluationCriteria) are not supported by kumo.")
-    if p.get("Threshold") is None:
+    if p.get("Threshold") is None and not band_id:
         raise AwsError("MissingParameter", "The parameter Threshold is required.")
     if p.get("Metrics"):
         if single:
             raise combination(f"The parameters Metrics and {single[0]} are mutually exclusive.")
-        checked = queries.check_queries(p["Metrics"], "Metrics", alarm=True)
+        checked = queries.check_queries(p["Metrics"], "Metrics", alarm=True, threshold_id=band_id)
         periods = {q["MetricStat"]["Period"] for q in checked if q.get("MetricStat")}
         if len(periods) > 1:
             raise validation("Invalid metrics list: all metrics of an alarm must use the same period.")
@@ -83,7 +93,11 @@ def _check_metric_alarm(ctx, p: dict) -> None:
         # What the alarm watches must be one time series: try the queries on a short range.
         now = ctx.now()
         results = queries.run(service(ctx).metrics, ctx.scope, checked, now - period, now)
-        watched = next(q["Id"] for q in checked if q.get("ReturnData", True))
+        watched = next(q["Id"] for q in checked if q.get("ReturnData", True) and q["Id"] != band_id)
+        if band_id:
+            base = next(q for q in checked if q["Id"] == anomaly.band_of(
+                next(b for b in checked if b["Id"] == band_id)["Expression"])[0])
+            anomaly.ensure_detector(ctx, base["MetricStat"]["Metric"], base["MetricStat"]["Stat"])
         if isinstance(results[watched], list):
             raise validation(f"Invalid metrics list: the expression {watched} returns an array of time series; "
                              "an alarm watches a single time series.")

@@ -11,3 +11,9 @@ from .dashboards import (  # noqa: F401
 )
 from .data_api import get_metric_data  # noqa: F401
 from .metric_api import get_metric_statistics, list_metrics, put_metric_data  # noqa: F401
+from .anomaly import delete_anomaly_detector, describe_anomaly_detectors, put_anomaly_detector  # noqa: F401
+from .metric_streams import (  # noqa: F401
+    delete_metric_stream, get_metric_stream, list_metric_streams, put_metric_stream, start_metric_streams,
+    stop_metric_streams,
+)
+from .widget_image import get_metric_widget_image  # noqa: F401

@@ -91,6 +91,9 @@ def _resource(ctx, arn: str):
     if parsed.resource.startswith("alarm:"):
         table = ctx.store.table(f"{ctx.account}/{parsed.region}", "cloudwatch.alarm")
         key = parsed.resource[len("alarm:"):]
+    elif parsed.resource.startswith("metric-stream/"):
+        table = ctx.store.table(f"{ctx.account}/{parsed.region}", "cloudwatch.metricstream")
+        key = parsed.resource[len("metric-stream/"):]
     elif parsed.resource.startswith("dashboard/"):
         table = _table(ctx)
         key = parsed.resource[len("dashboard/"):]

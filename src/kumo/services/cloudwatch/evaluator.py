@@ -20,7 +20,7 @@ import logging
 import math
 
 from . import actions as acts
-from . import alarm_eval, alarm_rule, queries
+from . import alarm_eval, alarm_rule, anomaly, queries
 from .alarm_eval import Point, iso_ms
 from .history import History
 
@@ -52,6 +52,7 @@ class Evaluator:
         self._timer = None
         self._due = 0.0
         self._tasks: set[asyncio.Task] = set()
+        self._band: tuple[dict, dict] = ({}, {})  # the last points() call's anomaly band (lower, upper)
 
     # -- the tick ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -96,8 +97,12 @@ class Evaluator:
         start = end - count * period
         if alarm.get("Metrics"):
             results = queries.run(self.cw.metrics, scope, alarm["Metrics"], start, end)
-            chosen = next(q for q in alarm["Metrics"] if q.get("ReturnData", True))
+            band_id = alarm.get("ThresholdMetricId")
+            chosen = next(q for q in alarm["Metrics"] if q.get("ReturnData", True) and q["Id"] != band_id)
             series = results[chosen["Id"]]
+            if band_id:
+                lower, upper = results[band_id]
+                self._band = (lower.values, upper.values)
             values = {t: (v, 0.0) for t, v in (series.values if not isinstance(series, list) else {}).items()}
         else:
             stat = {"Metric": {"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"],
@@ -113,14 +118,22 @@ class Evaluator:
         n = alarm["EvaluationPeriods"]
         if self._low_samples(alarm, points):
             return
-        verdict = alarm_eval.evaluate(points, m=alarm.get("DatapointsToAlarm") or n, n=n,
-                                      comparison=alarm["ComparisonOperator"], threshold=alarm["Threshold"],
-                                      treat=alarm.get("TreatMissingData", "missing"), current=alarm["StateValue"])
+        if alarm.get("ThresholdMetricId"):
+            lows, highs = self._band
+            verdict = anomaly.evaluate_band(points, lows, highs, m=alarm.get("DatapointsToAlarm") or n, n=n,
+                                            comparison=alarm["ComparisonOperator"],
+                                            treat=alarm.get("TreatMissingData", "missing"),
+                                            current=alarm["StateValue"])
+        else:
+            verdict = alarm_eval.evaluate(points, m=alarm.get("DatapointsToAlarm") or n, n=n,
+                                          comparison=alarm["ComparisonOperator"], threshold=alarm["Threshold"],
+                                          treat=alarm.get("TreatMissingData", "missing"),
+                                          current=alarm["StateValue"])
         if verdict is None or verdict.state == alarm["StateValue"]:
             self._repeat_scaling(scope, alarm, at)
             return
         data = alarm_eval.reason_data(verdict, points, now=at, period=alarm_period(alarm),
-                                      threshold=alarm["Threshold"],
+                                      threshold=alarm.get("Threshold", 0.0),
                                       statistic=alarm.get("ExtendedStatistic") or alarm.get("Statistic"),
                                       unit=alarm.get("Unit"), n=n)
         self.transition(scope, alarm, verdict.state, verdict.reason, data, at)

@@ -6,7 +6,7 @@ import math
 import re
 
 from ...aws.errors import AwsError
-from . import mathexpr
+from . import anomaly, mathexpr, metrics_insights
 from .mathexpr import MathError, Series
 from .metric_api import check_period, dims_dict, invalid
 from .stats import valid_statistic
@@ -48,7 +48,8 @@ def metric_series(metrics, scope: str, stat: dict, start: float, end: float) -> 
     return out
 
 
-def check_queries(queries: list[dict], where: str = "MetricDataQueries", alarm: bool = False) -> list[dict]:
+def check_queries(queries: list[dict], where: str = "MetricDataQueries", alarm: bool = False,
+                  threshold_id: str | None = None) -> list[dict]:
     if not queries:
         raise AwsError("MissingParameter", f"The parameter {where} is required.")
     if len(queries) > MAX_QUERIES:
@@ -71,6 +72,15 @@ def check_queries(queries: list[dict], where: str = "MetricDataQueries", alarm: 
             if not valid_statistic(stat["Stat"]):
                 raise validation(f"Invalid metrics list: the statistic {stat['Stat']} of {at} is not valid.")
             check_period(stat["Period"], f"{at}.MetricStat.Period")
+        elif anomaly.band_of(q["Expression"]):
+            q["_band"] = anomaly.band_of(q["Expression"])
+        elif metrics_insights.is_query(q["Expression"]):
+            try:
+                q["_sql"] = metrics_insights.parse(q["Expression"])
+            except metrics_insights.InsightsError as exc:
+                raise validation(f"Error in expression {qid}: {exc}")
+            if q.get("Period") is None:
+                raise validation(f"Invalid metrics list: {at}.Period is required for a Metrics Insights query.")
         else:
             try:
                 q["_node"] = mathexpr.parse(q["Expression"])
@@ -79,13 +89,17 @@ def check_queries(queries: list[dict], where: str = "MetricDataQueries", alarm: 
         if q.get("Period") is not None:
             check_period(q["Period"], f"{at}.Period")
     ids = {q["Id"] for q in queries}
+    stats = {q["Id"] for q in queries if q.get("MetricStat")}
     for q in queries:
+        if "_band" in q and q["_band"][0] not in stats:
+            raise validation(f"Error in expression {q['Id']}: ANOMALY_DETECTION_BAND needs the Id of a MetricStat "
+                             "query.")
         if "_node" in q:
             unknown = mathexpr.references(q["_node"]) - ids - {"*"}
             if unknown:
                 raise validation(f"Error in expression {q['Id']}: Unrecognized identifier {sorted(unknown)[0]}.")
     if alarm:
-        returned = [q for q in queries if q.get("ReturnData", True)]
+        returned = [q for q in queries if q.get("ReturnData", True) and q["Id"] != threshold_id]
         if len(returned) != 1:
             raise validation("Invalid metrics list: exactly one element must have ReturnData set to true.")
     return queries
@@ -115,6 +129,14 @@ def run(metrics, scope: str, queries: list[dict], start: float, end: float) -> d
         active.add(qid)
         if q.get("MetricStat"):
             value = stat_series(q)
+        elif anomaly.band_of(q["Expression"]):
+            ref, k = anomaly.band_of(q["Expression"])
+            resolve(ref)
+            base = by_id[ref]
+            value = anomaly.band_series(metrics, metrics.store, scope, base, k, start, end,
+                                        grid(start, end, base["MetricStat"]["Period"]), q["Id"], q.get("Label"))
+        elif metrics_insights.is_query(q["Expression"]):
+            value = insights_series(q)
         else:
             period = q.get("Period") or default_period
             env = mathexpr.Env(resolve, select_metrics, grid(start, end, period), period)
@@ -130,6 +152,16 @@ def run(metrics, scope: str, queries: list[dict], start: float, end: float) -> d
         active.discard(qid)
         results[qid] = value
         return value
+
+    def insights_series(q):
+        sql = q.get("_sql") or metrics_insights.parse(q["Expression"])
+        period = q["Period"]
+        found = metrics_insights.evaluate(sql, metrics, scope, start, end, period, since=start - 15 * 86400)
+        series = [Series(values, label, period, q["Id"], grid(start, end, period)) for label, values, _ in found]
+        if not sql.group_by:
+            one = series[0]
+            return Series(one.values, q.get("Label") or q["Id"], period, q["Id"], one.grid)
+        return series
 
     def select_metrics(part: str | None) -> list[Series]:
         return [resolve(q["Id"]) for q in queries if q.get("MetricStat") and (part is None or part in q["Id"])]

@@ -6,6 +6,7 @@ import secrets
 
 from ...core import pagination
 from . import patterns
+from .ingest import arrived
 from .internal import record_batch
 from .model import group_name, groups, invalid, need_group, need_stream, stream_key, streams
 from .runtime import service
@@ -59,9 +60,11 @@ def put_log_events(ctx, p):
     batch = [(e["timestamp"], e["message"]) for i, e in enumerate(events) if i not in skip]
     token = _sequence_token()
     if batch:
-        service(ctx).events.append(ctx.scope, group_id, p["logStreamName"], batch, now_ms)
+        ids = service(ctx).events.append(ctx.scope, group_id, p["logStreamName"], batch, now_ms)
         record_batch(stream, group, sorted(batch), now_ms)
         groups(ctx).put(group_id, group)
+        arrived(ctx.kumo, ctx.scope, group_id, p["logStreamName"],
+                [(i, ts, msg) for i, (ts, msg) in zip(ids, batch)])
     stream["uploadSequenceToken"] = token
     streams(ctx).put(stream_key(group_id, p["logStreamName"]), stream)
     out = {"nextSequenceToken": token}

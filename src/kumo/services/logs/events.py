@@ -29,10 +29,25 @@ class EventStore:
         self.store = store
         store.ensure_schema(SCHEMA)
 
-    def append(self, scope: str, group: str, stream: str, events: list[tuple[int, str]], ingested: int) -> None:
+    def append(self, scope: str, group: str, stream: str, events: list[tuple[int, str]], ingested: int) -> list[int]:
+        """Insert the events; their ids, in order (one writer, so a batch's ids are consecutive)."""
         self.store.sql_many(
             "INSERT INTO logs_event(scope, grp, stream, ts, ingested, message) VALUES (?,?,?,?,?,?)",
             [(scope, group, stream, ts, ingested, message) for ts, message in events])
+        last = self.store.select("SELECT last_insert_rowid()")[0][0]
+        return list(range(last - len(events) + 1, last + 1))
+
+    def get(self, event_id: int) -> tuple | None:
+        """(scope, group, stream, ts, ingested, message) of one event."""
+        rows = self.store.select("SELECT scope, grp, stream, ts, ingested, message FROM logs_event WHERE id=?",
+                                 (event_id,))
+        return rows[0] if rows else None
+
+    def scan(self, scope: str, group: str, start: int | None, end: int | None, limit: int) -> list[Row]:
+        """Up to ``limit`` events of a group in [start, end], oldest first (Logs Insights)."""
+        sql = "SELECT id, stream, ts, ingested, message FROM logs_event WHERE scope=? AND grp=?"
+        sql, params = _bounds(sql, [scope, group], start, end, None, None, end_inclusive=True)
+        return self.store.select(f"{sql} ORDER BY ts, id LIMIT ?", [*params, limit])
 
     def stream_page(self, scope: str, group: str, stream: str, start: int | None, end: int | None,
                     after: tuple[int, int] | None, before: tuple[int, int] | None, limit: int,

@@ -7,10 +7,11 @@ from ...core import pagination
 from ...core import tags as tagging
 from .model import (RETENTION_DAYS, GROUP_NAME, group_arn, group_name, groups, invalid, need_group, new_group,
                     not_found, streams)
+from . import metric_filters, subscriptions
 from .runtime import service
 
 GROUP_FIELDS = ("logGroupName", "creationTime", "retentionInDays", "metricFilterCount", "arn", "storedBytes",
-                "kmsKeyId", "logGroupClass", "logGroupArn", "deletionProtectionEnabled")
+                "kmsKeyId", "logGroupClass", "logGroupArn", "deletionProtectionEnabled", "dataProtectionStatus")
 
 
 def _check_tags(tags: dict, existing: dict | None = None) -> None:
@@ -48,6 +49,10 @@ def delete_log_group(ctx, p):
     for key in [k for k in table.keys() if k.startswith(f"{name}:")]:
         table.delete(key)
     service(ctx).events.delete_group(ctx.scope, name)
+    metric_filters.drop_group(ctx.store, ctx.scope, name)
+    subscriptions.drop_group(ctx.store, ctx.scope, name)
+    for kind in ("dataprotection", "indexpolicy"):
+        ctx.table(kind).delete(name) if name in ctx.table(kind) else None
     groups(ctx).delete(name)
     return {}
 

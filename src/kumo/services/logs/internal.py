@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .model import GROUP_KIND, STREAM_KIND, new_group, new_stream, stream_key
 from .events import EventStore
+from .ingest import arrived
 
 
 def put_events(kumo, account: str, region: str, group_name: str, stream_name: str,
@@ -31,10 +32,12 @@ def put_events(kumo, account: str, region: str, group_name: str, stream_name: st
         stream = streams.get(key) or streams.put(key, new_stream(region, account, group_name, stream_name, now_ms))
         if not batch:
             return 0
-        (logs.events if logs is not None else EventStore(store)).append(scope, group_name, stream_name, batch, now_ms)
+        ids = (logs.events if logs is not None else EventStore(store)).append(scope, group_name, stream_name, batch,
+                                                                              now_ms)
         record_batch(stream, group, batch, now_ms)
         streams.put(key, stream)
         groups.put(group_name, group)
+        arrived(kumo, scope, group_name, stream_name, [(i, ts, msg) for i, (ts, msg) in zip(ids, batch)])
     return len(batch)
 
 

@@ -9,6 +9,9 @@ from .runtime import GROUP_KIND, STREAM_KIND
 
 GROUP_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 STREAM_NAME = re.compile(r"^[^:*]{1,512}$")
+# The model's pattern for logGroupIdentifier (AWS checks it at the front door; '*' is outside it, so the
+# ``arn`` of DescribeLogGroups, which ends in ':*', is refused as an identifier).
+GROUP_IDENTIFIER = re.compile(r"^[\w#+=/:,.@-]*$")
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
 
@@ -43,6 +46,9 @@ def group_name(ctx, p: dict, required: bool = True) -> str | None:
     if name and ident:
         raise invalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
     if ident:
+        if not GROUP_IDENTIFIER.match(ident):
+            raise invalid(f"1 validation error detected: Value '{ident}' at 'logGroupIdentifier' failed to "
+                          "satisfy constraint: Member must satisfy regular expression pattern: [\\w#+=/:,.@-]*")
         if ident.startswith("arn:"):
             parts = ident.split(":")
             if len(parts) < 7 or parts[5] != "log-group":

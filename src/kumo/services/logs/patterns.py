@@ -13,6 +13,7 @@ Four kinds, as AWS's "Filter pattern syntax" describes them:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Callable
@@ -25,24 +26,60 @@ class PatternError(ValueError):
 
 
 def compile(pattern: str | None) -> Matcher:
+    extract = compile_extract(pattern)
+    return lambda message: extract(message) is not None
+
+
+@functools.lru_cache(maxsize=512)
+def cached(pattern: str | None) -> Callable[[str], Fields | None]:
+    """``compile_extract``, remembered: filters apply their pattern to every batch that arrives."""
+    return compile_extract(pattern)
+
+
+Fields = Callable[[str], object]  # "$.a.b" (JSON) or "$name" (space-delimited) -> value, None if absent
+
+
+def compile_extract(pattern: str | None) -> Callable[[str], Fields | None]:
+    """``extract(message)``: None when the pattern does not match, else a lookup of the fields the match
+    bound (what metric filters' ``$field`` metric values and dimensions read)."""
     text = (pattern or "").strip()
     if not text:
-        return lambda message: True
+        return lambda message: _NO_FIELDS
     if text.startswith("{"):
         if not text.endswith("}"):
             raise PatternError("Invalid JSON filter pattern: missing closing brace.")
-        return _json_matcher(text[1:-1])
+        return _json_extract(text[1:-1])
     if text.startswith("["):
         if not text.endswith("]"):
             raise PatternError("Invalid space-delimited filter pattern: missing closing bracket.")
-        return _delimited_matcher(text[1:-1])
+        return _delimited_extract(text[1:-1])
     if len(text) > 1 and text.startswith("%") and text.endswith("%"):
         try:
             rx = re.compile(text[1:-1])
         except re.error as exc:
             raise PatternError(f"Invalid regular expression: {exc}")
-        return lambda message: rx.search(message) is not None
-    return _terms_matcher(text)
+        return lambda message: _NO_FIELDS if rx.search(message) is not None else None
+    terms = _terms_matcher(text)
+    return lambda message: _NO_FIELDS if terms(message) else None
+
+
+def _no_fields(ref: str):
+    return None
+
+
+_NO_FIELDS: Fields = _no_fields
+
+
+def kind_of(pattern: str | None) -> str:
+    """'json', 'delimited', 'regex' or 'terms' (metric filter dimensions need one of the first two)."""
+    text = (pattern or "").strip()
+    if text.startswith("{"):
+        return "json"
+    if text.startswith("["):
+        return "delimited"
+    if len(text) > 1 and text.startswith("%") and text.endswith("%"):
+        return "regex"
+    return "terms"
 
 
 # -- terms ----------------------------------------------------------------------------------------
@@ -254,18 +291,26 @@ def _select(doc, selector: str) -> list[tuple[bool, object]]:
     return [(True, n) for n in nodes]
 
 
-def _json_matcher(body: str) -> Matcher:
-    node = _ExprParser(body, _SELECTOR).parse()
+def _json_extract(body: str):
+    node = _ExprParser(body, _SELECTOR).parse() if body.strip() else None
 
-    def match(message: str) -> bool:
+    def extract(message: str):
         try:
             doc = json.loads(message)
         except ValueError:
-            return False
+            return None
         if not isinstance(doc, (dict, list)):
-            return False
-        return _eval(node, lambda selector: _select(doc, selector))
-    return match
+            return None
+        if node is not None and not _eval(node, lambda selector: _select(doc, selector)):
+            return None
+
+        def field(ref: str):
+            if not _SELECTOR.match(ref):
+                return None
+            found = [v for ok, v in _select(doc, ref) if ok]
+            return found[0] if found else None
+        return field
+    return extract
 
 
 # -- space-delimited ----------------------------------------------------------------------------------
@@ -300,7 +345,7 @@ def _split_slots(body: str) -> list[str]:
 _NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*")
 
 
-def _delimited_matcher(body: str) -> Matcher:
+def _delimited_extract(body: str):
     slots = _split_slots(body) if body.strip() else []
     names: list[str | None] = []  # None: ellipsis
     conditions = []
@@ -327,13 +372,13 @@ def _delimited_matcher(body: str) -> Matcher:
         yield from _bind(names, fields, {})
         del fixed
 
-    def match(message: str) -> bool:
+    def extract(message: str):
         fields = split_fields(message)
         for bound in bindings(fields):
             if all(_eval(c, lambda name: [(name in bound, bound.get(name))]) for c in conditions):
-                return True
-        return False
-    return match
+                return lambda ref: bound.get(ref[1:]) if ref.startswith("$") else None
+        return None
+    return extract
 
 
 def _bind(names: list, fields: list[str], bound: dict):

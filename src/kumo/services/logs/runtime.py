@@ -16,6 +16,8 @@ class Logs:
         self.kumo = kumo
         self.events = EventStore(kumo.store)
         self._timer = None
+        self.query_tasks: set = set()  # Logs Insights queries in progress (insights_api.py)
+        self.running_queries: set[str] = set()
 
     def start(self) -> None:
         self._expire()
