@@ -1,0 +1,100 @@
+"""Access log entries in AWS's formats (ALB, Classic ELB, NLB), and the S3 key each log file takes.
+
+Workers format one line per request (per TLS connection for an NLB) of a load balancer whose access
+logging is on; the control plane batches them and writes them to the bucket on kumo's clock.  Fields kumo
+has no value for are ``-`` as in AWS's own logs (a request that reached no target, no TLS).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import secrets
+
+
+def iso_micros(epoch: float) -> str:
+    moment = _dt.datetime.fromtimestamp(epoch, _dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
+
+
+def _quote(text: str | None) -> str:
+    if text is None or text == "":
+        return '"-"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _secs(value: float | None) -> str:
+    return "-1" if value is None else f"{value:.3f}"
+
+
+def _addr(host: str | None, port: int | None) -> str:
+    return f"{host}:{port}" if host else "-"
+
+
+def lb_id(arn: str) -> str:
+    """app/<name>/<id> (or net/...) of an ELBv2 load balancer ARN."""
+    return arn.split(":loadbalancer/", 1)[-1]
+
+
+def alb_line(*, kind: str, when: float, created: float, lb_arn: str, client: tuple[str, int],
+             target: tuple[str, int] | None, request_time: float, target_time: float | None,
+             response_time: float, elb_status: int, target_status: int | None, received: int, sent: int,
+             request_line: str, user_agent: str | None, tls: tuple[str, str] | None, group_arn: str | None,
+             trace: str, domain: str | None, action: str, redirect_url: str | None = None,
+             error_reason: str | None = None, rule_priority: str = "0") -> str:
+    """One ALB entry (the fields of AWS's "Access log entries" in their order): ``kind`` is http, https, h2,
+    ws or wss; ``when`` the time the answer was sent, ``created`` the time the request arrived."""
+    target_field = _addr(*target) if target else "-"
+    tls_cipher, tls_proto = (tls[1], tls[0]) if tls else ("-", "-")
+    fields = [
+        kind, iso_micros(when), lb_id(lb_arn), _addr(*client), target_field, _secs(request_time),
+        _secs(target_time), _secs(response_time), str(elb_status),
+        str(target_status) if target_status is not None else "-", str(received), str(sent),
+        _quote(request_line), _quote(user_agent), tls_cipher, tls_proto, group_arn or "-", _quote(trace),
+        _quote(domain), '"-"', rule_priority, iso_micros(created), _quote(action), _quote(redirect_url),
+        _quote(error_reason), _quote(target_field if target else None),
+        _quote(str(target_status) if target_status is not None else None), '"-"', '"-"',
+        "TID_" + secrets.token_hex(16),
+    ]
+    return " ".join(fields)
+
+
+def classic_line(*, when: float, name: str, client: tuple[str, int], backend: tuple[str, int] | None,
+                 request_time: float, backend_time: float | None, response_time: float, elb_status: int,
+                 backend_status: int | None, received: int, sent: int, request_line: str,
+                 user_agent: str | None, tls: tuple[str, str] | None) -> str:
+    """One Classic Load Balancer entry (HTTP/HTTPS listeners)."""
+    tls_cipher, tls_proto = (tls[1], tls[0]) if tls else ("-", "-")
+    return " ".join([
+        iso_micros(when), name, _addr(*client), _addr(*backend) if backend else "-", _secs(request_time),
+        _secs(backend_time), _secs(response_time), str(elb_status),
+        str(backend_status) if backend_status is not None else "-", str(received), str(sent),
+        _quote(request_line), _quote(user_agent), tls_cipher, tls_proto,
+    ])
+
+
+def nlb_line(*, when: float, lb_arn: str, listener_id: str, client: tuple[str, int],
+             destination: tuple[str, int], connection_ms: int, handshake_ms: int | None, received: int,
+             sent: int, cert_arn: str | None, tls: tuple[str, str] | None, domain: str | None,
+             created: float) -> str:
+    """One NLB entry (TLS listeners only, as AWS logs none for TCP and UDP): version 1.0 fields."""
+    tls_cipher, tls_proto = (tls[1], tls[0]) if tls else ("-", "-")
+    return " ".join([
+        "tls", "2.0", iso_micros(when), lb_id(lb_arn), listener_id, _addr(*client), _addr(*destination),
+        str(connection_ms), str(handshake_ms) if handshake_ms is not None else "-", str(received), str(sent), "-",
+        cert_arn or "-", "-", tls_cipher, tls_proto, "-", domain or "-", "-", "-", "-", iso_micros(created),
+    ])
+
+
+def object_key(*, prefix: str | None, account: str, region: str, lb_part: str, end: float, node_ip: str,
+               gzip: bool) -> str:
+    """``[prefix/]AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/<account>_elasticloadbalancing_
+    <region>_<lb>_<end>_<ip>_<random>.log[.gz]``; ``lb_part`` is app.<name>.<id> (ALB), net.<name>.<id>
+    (NLB) or the Classic load balancer's name."""
+    moment = _dt.datetime.fromtimestamp(end, _dt.timezone.utc)
+    day = moment.strftime("%Y/%m/%d")
+    stamp = moment.strftime("%Y%m%dT%H%MZ")
+    name = (f"{account}_elasticloadbalancing_{region}_{lb_part}_{stamp}_{node_ip}_{secrets.token_hex(4)}"
+            f".log{'.gz' if gzip else ''}")
+    base = f"AWSLogs/{account}/elasticloadbalancing/{region}/{day}/{name}"
+    prefix = (prefix or "").strip("/")
+    return f"{prefix}/{base}" if prefix else base
