@@ -98,3 +98,67 @@ def object_key(*, prefix: str | None, account: str, region: str, lb_part: str, e
     base = f"AWSLogs/{account}/elasticloadbalancing/{region}/{day}/{name}"
     prefix = (prefix or "").strip("/")
     return f"{prefix}/{base}" if prefix else base
+
+
+def line_time(line: str, kind: str) -> float | None:
+    """The time an entry was written (its second field for ALB, its first for Classic, its third for NLB)."""
+    parts = line.split(" ", 3)
+    text = parts[{"alb": 1, "classic": 0, "nlb": 2}[kind]] if len(parts) > 3 else ""
+    try:
+        moment = _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc)
+    except ValueError:
+        return None
+    return moment.timestamp()
+
+
+class Shipper:
+    """Batches of access log lines per load balancer, due at the end of their emit interval on kumo's clock.
+
+    The owning service says which load balancers are its own and where their logs go (``where(lb)``: None
+    when logging is off or the load balancer is gone, else a dict with bucket, prefix, interval in seconds,
+    account, region, lb_part, node_ip, gzip, kind); ``ship(now, write)`` writes every batch whose interval
+    has ended with ``write(bucket, key, data)``.
+    """
+
+    def __init__(self, owns, where):
+        self.owns = owns
+        self.where = where
+        self.batches: dict[str, list[str]] = {}
+        self.since: dict[str, float] = {}  # lb -> the time of its batch's oldest line
+
+    def take(self, lines: dict[str, list[str]], now: float) -> None:
+        for lb, batch in lines.items():
+            if not batch or not self.owns(lb):
+                continue
+            target = self.where(lb)
+            if target is None:
+                continue
+            if lb not in self.batches:
+                self.since[lb] = min(line_time(batch[0], target["kind"]) or now, now)
+            self.batches.setdefault(lb, []).extend(batch)
+
+    def ship(self, now: float, write) -> int:
+        """Write the batches that are due; how many files were written."""
+        import gzip as _gzip
+
+        written = 0
+        for lb in list(self.batches):
+            target = self.where(lb)
+            if target is None:
+                self.batches.pop(lb, None)
+                self.since.pop(lb, None)
+                continue
+            interval = target["interval"]
+            due = (self.since[lb] // interval) * interval + interval
+            if now < due:
+                continue
+            batch = self.batches.pop(lb)
+            self.since.pop(lb)
+            data = ("\n".join(batch) + "\n").encode()
+            if target["gzip"]:
+                data = _gzip.compress(data)
+            key = object_key(prefix=target["prefix"], account=target["account"], region=target["region"],
+                             lb_part=target["lb_part"], end=due, node_ip=target["node_ip"], gzip=target["gzip"])
+            write(target["bucket"], key, data)
+            written += 1
+        return written
