@@ -50,6 +50,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("aws/gateway.py", "_read_body", "asyncio.timeout"):
         "The request-body stall timeout protects the server from slow clients, in real time (as the head "
         "timeout above).",
+    ("aws/streaming.py", "RequestBody.read", "asyncio.timeout"):
+        "The same body stall timeout, for bodies a service streams itself (S3 uploads), in real time.",
     ("aws/sigv4.py", "Verifier._check_time", "time.time"):
         "Clients sign with the host's wall clock, not kumo's simulated one: request skew is judged on wall time.",
     ("aws/sigv4.py", "Verifier._check_expiry", "time.time"):

@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from ..core import credentials
 from ..core.ids import request_id as new_request_id
-from . import authorize, errors, offload, routing, specs, timing, validation
+from . import authorize, errors, offload, routing, specs, streaming, timing, validation
 from .auth import account_from_access_key, read_signature
 from .context import Identity, RequestContext
 from .errors import AwsError, ProtocolError
@@ -42,6 +42,7 @@ class Gateway:
         self.requests = 0
         self.internal_errors = 0
         self.signatures = None
+        self._presigned_verifier = None
         if kumo.settings.enforce_signatures:  # botocore's credentials and signer: 1.8 MiB a kumo without it lacks
             from . import sigv4
 
@@ -115,17 +116,30 @@ class Gateway:
                     model = specs.query_model(pre.spec.name)  # early errors of old SDKs' form requests: XML
                 protocol = pre.protocol or _answer_protocol(model, protocol)
             limit = pre.spec.max_body if pre.spec else DEFAULT_MAX_BODY
-            body = await _read_body(request, limit, self.kumo.settings.body_timeout)
+            route = streamed = None
+            routed_path = path
+            if limit is None:  # the service reads big bodies itself (aws/streaming.py): route on the head
+                limit = DEFAULT_MAX_BODY
+                routed_path = routing.virtual_hosted_path(headers.get("Host", ""), path)
+                route = routing.route(HttpRequest(request.method, routed_path, query, headers, b""), pre, signature)
+                model, protocol = route.model, route.protocol
+                if streaming.streams_input(route.operation):
+                    streamed = streaming.RequestBody(request, self.kumo.settings.body_timeout)
+                if self.signatures is None and signed_query(query):
+                    self._presigned().check(request.method, path, query, headers, b"", fam="query",
+                                            service=pre.spec.signing_name, unsigned_body=True)
+            body = b"" if streamed else await _read_body(request, limit, self.kumo.settings.body_timeout)
             if self.signatures is not None:  # --enforce-signatures
                 body = self.signatures.verify(request.method, path, query, headers, body, protocol=protocol,
                                               model=model, signing_name=pre.spec and pre.spec.signing_name,
-                                              limit=limit)
-            http = HttpRequest(request.method, path, query, headers, body)
-            route = routing.route(http, pre, signature)
+                                              limit=limit, unsigned_body=streamed is not None)
+            http = HttpRequest(request.method, routed_path, query, headers, body)
+            if route is None:
+                route = routing.route(http, pre, signature)
             model, protocol = route.model, route.protocol
             if self.signatures is not None:
                 self.signatures.require(route, headers, query)
-            response = await self._dispatch(route, http, rid, signature, request)
+            response = await self._dispatch(route, http, rid, signature, request, streamed)
         except AwsError as exc:
             response = self._error(protocol, model, exc, rid)
         except ProtocolError as exc:
@@ -145,10 +159,22 @@ class Gateway:
             log.debug("%s %s -> %d (%.2f ms)", request.method, request.path, response.status,
                       (time.perf_counter() - started) * 1000)  # real-time measurement
         response.headers.setdefault("x-amzn-RequestId", rid)
+        if response.stream is not None:
+            return await _send_file(request, response)
         answer = web.Response(status=response.status, headers=response.headers, body=response.body)
         if response.close:
             answer.force_close()
         return answer
+
+    def _presigned(self):
+        """A verifier for presigned URLs, which S3 checks even when other signatures are only read."""
+        if self.signatures is not None:
+            return self.signatures
+        if self._presigned_verifier is None:
+            from . import sigv4
+
+            self._presigned_verifier = sigv4.Verifier(self.kumo)
+        return self._presigned_verifier
 
     def _error(self, protocol: str, model, error: AwsError, rid: str) -> HttpResponse:
         if not error.message.isascii():
@@ -163,7 +189,8 @@ class Gateway:
             body = f'{{"__type":"InternalFailure","message":"{rid}"}}'.encode()
             return HttpResponse(500, {"Content-Type": "application/x-amz-json-1.0"}, body)
 
-    async def _dispatch(self, route: routing.Route, http: HttpRequest, rid: str, signature, request) -> HttpResponse:
+    async def _dispatch(self, route: routing.Route, http: HttpRequest, rid: str, signature, request,
+                        streamed=None) -> HttpResponse:
         op = route.operation
         if self.kumo.timing is not None:  # names the request in the timing histograms (aws/timing.py)
             request[timing.OPERATION] = f"{route.spec.name}.{op.name}"
@@ -189,6 +216,8 @@ class Gateway:
             headers=http.headers,
             path=http.path,
         )
+        if streamed is not None:
+            ctx.extra["body"] = streamed
         if self.kumo.settings.enforce_iam:
             authorize.check(ctx, params, request.remote)
         store = self.kumo.store
@@ -204,6 +233,36 @@ class Gateway:
         if result and offload.big(result):  # a big answer is written off the loop (aws/offload.py)
             return await offload.serialize(route.protocol, op, result, rid)
         return serialize_response(route.protocol, op, result or {}, rid)
+
+
+def signed_query(query: str) -> bool:
+    return "X-Amz-Signature=" in query or "X-Amz-Credential=" in query
+
+
+async def _send_file(request: web.Request, response: HttpResponse) -> web.StreamResponse:
+    """An answer whose body is (part of) a file: sent with sendfile, never read into memory."""
+    body = response.stream
+    answer = web.StreamResponse(status=body.status or response.status, headers=response.headers)
+    answer.content_length = body.length
+    await answer.prepare(request)  # sends the head at once
+    if request.method != "HEAD" and body.length:
+        transport = request.transport
+        if transport is None:
+            return answer
+        with open(body.path, "rb") as f:
+            try:
+                await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)
+            except NotImplementedError:  # a transport without sendfile (TLS): chunks
+                f.seek(body.offset)
+                left = body.length
+                while left > 0:
+                    chunk = f.read(min(left, 1 << 20))
+                    if not chunk:
+                        break
+                    await answer.write(chunk)
+                    left -= len(chunk)
+    await answer.write_eof()
+    return answer
 
 
 def _check_credential(signature) -> None:

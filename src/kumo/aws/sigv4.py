@@ -143,6 +143,17 @@ class _Canonical(SigV4Auth):
         return out
 
 
+class _S3Canonical(_Canonical):
+    """S3 signs the path exactly as sent (no normalization), and a payload hash the client names:
+    X-Amz-Content-SHA256 (a hex digest, UNSIGNED-PAYLOAD, STREAMING-...), UNSIGNED-PAYLOAD when presigned."""
+
+    def _normalize_url_path(self, path):
+        return path
+
+    def payload(self, request):
+        return request.headers.get("X-Amz-Content-SHA256") or "UNSIGNED-PAYLOAD"
+
+
 class _Incoming:
     """The request as botocore's signer reads one (url, method, headers, params, body, context)."""
 
@@ -165,10 +176,16 @@ class Verifier:
 
     # -- the gateway's two calls ------------------------------------------------------------------
     def verify(self, method: str, path: str, query: str, headers, body: bytes, *, protocol: str, model,
-               signing_name: str | None, limit: int) -> bytes:
-        """Check a signed request's signature (before routing); returns the body decoded for parsing."""
+               signing_name: str | None, limit: int, unsigned_body: bool = False) -> bytes:
+        """Check a signed request's signature (before routing); returns the body decoded for parsing.
+
+        ``unsigned_body``: the service reads the body itself (S3's uploads) and checks its hash as it does.
+        """
         if signed(headers, query):
-            self.check(method, path, query, headers, body, fam=family(protocol, model), service=signing_name)
+            self.check(method, path, query, headers, body, fam=family(protocol, model), service=signing_name,
+                       unsigned_body=unsigned_body)
+        if unsigned_body:
+            return body
         return decode_body(headers, body, limit)
 
     def require(self, route, headers, query: str) -> None:
@@ -184,7 +201,7 @@ class Verifier:
 
     # -- verification -----------------------------------------------------------------------------
     def check(self, method: str, path: str, query: str, headers, body: bytes, *, fam: str,
-              service: str | None = None) -> None:
+              service: str | None = None, unsigned_body: bool = False) -> None:
         """Raise AwsError unless the request's SigV4 signature is right, current and made by a known key."""
         pairs = _pairs(query)
         auth = headers.get("Authorization")
@@ -207,10 +224,12 @@ class Verifier:
         secret = self._secret(access_key, token, fam)
         self._check_time(timestamp, presigned_expires, fam)
         content_sha = headers.get("X-Amz-Content-SHA256")
-        if content_sha is not None and _HEX64.match(content_sha) and content_sha != hashlib.sha256(body).hexdigest():
+        if (content_sha is not None and not unsigned_body and _HEX64.match(content_sha)
+                and content_sha != hashlib.sha256(body).hexdigest()):
             raise refusal("mismatch", fam, "The provided 'x-amz-content-sha256' header does not match what was "
                                            "computed.")
-        signer = _Canonical(secret, region, scope_service, parts["signed_headers"])
+        signer = (_S3Canonical if scope_service == "s3" else _Canonical)(secret, region, scope_service,
+                                                                          parts["signed_headers"])
         request = _Incoming(method, path, headers, pairs, body, timestamp)
         canonical = signer.canonical_request(request)
         expected = signer.signature(signer.string_to_sign(request, canonical), request)

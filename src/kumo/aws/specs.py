@@ -38,7 +38,7 @@ class ServiceSpec:
     api_version: str | None = None  # query / ec2 Version field
     global_service: bool = False  # state per account, not per region
     path_prefix: str | None = None  # disambiguates rest services sharing a signing name
-    max_body: int = 10 * 1024 * 1024
+    max_body: int | None = 10 * 1024 * 1024  # None: the service streams big bodies itself (aws/streaming.py)
     # Still answers the query protocol its current model dropped (older SDKs, awscli 1.x): the
     # package's ``query_names.apply(model_dict)`` restores the query wire names.
     legacy_query: bool = False
@@ -74,7 +74,8 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("ecs", "ecs", "ecs", target_prefix="AmazonEC2ContainerServiceV20141113"),
         ServiceSpec("ecr", "ecr", "ecr", target_prefix="AmazonEC2ContainerRegistry_V20150921"),
         ServiceSpec("acm", "acm", "acm", target_prefix="CertificateManager"),
-        ServiceSpec("s3", "s3", "s3"),
+        # S3 reads its own bodies, streaming uploads to disk (aws/streaming.py); other bodies get the default cap.
+        ServiceSpec("s3", "s3", "s3", max_body=None),
         ServiceSpec("ssm", "ssm", "ssm", target_prefix="AmazonSSM"),
         ServiceSpec("secretsmanager", "secretsmanager", "secretsmanager", target_prefix="secretsmanager"),
         ServiceSpec("kms", "kms", "kms", target_prefix="TrentService"),

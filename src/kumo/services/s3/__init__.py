@@ -1,0 +1,38 @@
+"""S3: buckets and objects, bodies streamed to files under the data directory, metadata in the store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+
+from . import storage
+
+log = logging.getLogger("kumo.s3")
+
+
+class S3:
+    """What the running service keeps beside its store: where the bodies live, and the event hooks."""
+
+    def __init__(self, kumo):
+        self.kumo = kumo
+        if kumo.settings.ephemeral:
+            # No lock guards an ephemeral kumo's data dir (it may be a durable one's): bodies go elsewhere.
+            self.root = tempfile.mkdtemp(prefix="kumo-s3-")
+            kumo.on_stop(lambda: shutil.rmtree(self.root, ignore_errors=True))
+        else:
+            self.root = os.path.join(kumo.settings.data_dir, "s3")
+        self.blobs = storage.Blobs(self.root)
+        self.hooks: list = []  # internal.on_event
+
+
+def setup(kumo):
+    s3 = S3(kumo)
+    storage.install(kumo.store)
+    s3.blobs.prepare()
+    removed = storage.sweep(kumo.store, s3.blobs)  # an ephemeral kumo's store starts empty: all of them
+    if removed:
+        log.info("s3: removed %d bodies no object names (left by a crash or an earlier ephemeral run)", removed)
+    kumo.on_reset(lambda: storage.wipe(kumo.store, s3.blobs))
+    return s3
