@@ -43,6 +43,11 @@ class Gateway:
         self.internal_errors = 0
         self.signatures = None
         self._presigned_verifier = None
+        # Requests a service answers outside its API, before routing: ``async fn(request) -> web.Response | None``
+        # (S3's CORS preflights and website endpoints).  And services adding headers to the answers of requests
+        # a browser sent (``Origin``): ``fn(request, headers)`` (S3's CORS headers).
+        self.intercepts: list = []
+        self.finishers: list = []
         if kumo.settings.enforce_signatures:  # botocore's credentials and signer: 1.8 MiB a kumo without it lacks
             from . import sigv4
 
@@ -97,6 +102,10 @@ class Gateway:
         refused = self.kumo.guard.screen(request)  # a web page's request, or /_kumo/* under a foreign host
         if refused is not None:
             return refused
+        for intercept in self.intercepts:
+            answer = await intercept(request)
+            if answer is not None:
+                return answer
         started = time.perf_counter()  # real-time measurement: the request's latency, for the log
         self.requests += 1
         rid = new_request_id()
@@ -159,6 +168,9 @@ class Gateway:
             log.debug("%s %s -> %d (%.2f ms)", request.method, request.path, response.status,
                       (time.perf_counter() - started) * 1000)  # real-time measurement
         response.headers.setdefault("x-amzn-RequestId", rid)
+        if self.finishers and "Origin" in headers:
+            for finish in self.finishers:
+                finish(request, response.headers)
         if response.stream is not None:
             return await _send_file(request, response)
         answer = web.Response(status=response.status, headers=response.headers, body=response.body)

@@ -16,7 +16,6 @@ from ...aws.errors import AwsError
 from ...core.controllers import Controller
 from ...dataplane.lb.access_logs import Shipper
 from ...dataplane.lb.control import runtime_of
-from ..s3 import internal as s3
 from .model import LB
 
 log = logging.getLogger("kumo.elb")
@@ -55,14 +54,14 @@ def check_enable(ctx, lb: dict, cfg: dict) -> None:
     if not cfg.get("Enabled"):
         return
     bucket, prefix = cfg.get("S3BucketName") or "", (cfg.get("S3BucketPrefix") or "").strip("/")
-    if s3.bucket_region(ctx.kumo, bucket) != ctx.region:
+    if ctx.kumo.objects.bucket_region(bucket) != ctx.region:
         raise AwsError("InvalidConfigurationRequest",
                        f"Access Denied for bucket: {bucket}. Please check S3bucket permission", status=409)
     old = lb["_attributes"].get("AccessLog") or {}
     if (old.get("Enabled"), old.get("S3BucketName"), (old.get("S3BucketPrefix") or "").strip("/")) != \
             (True, bucket, prefix):
         key = f"AWSLogs/{ctx.account}/ELBAccessLogTestFile"
-        s3.put_object(ctx.kumo, bucket, f"{prefix}/{key}" if prefix else key,
+        ctx.kumo.objects.put(bucket, f"{prefix}/{key}" if prefix else key,
                       f"Enable AccessLog for ELB: {lb['LoadBalancerName']} at {int(ctx.now())}\n".encode())
 
 
@@ -90,6 +89,6 @@ class AccessLogController(Controller):
     def _write(self, bucket: str, key: str, data: bytes) -> None:
         try:
             with self.kumo.store.transaction():
-                s3.put_object(self.kumo, bucket, key, data, content_type="text/plain")
-        except AwsError as exc:
-            log.warning("access log %s/%s not written: %s", bucket, key, exc.message)
+                self.kumo.objects.put(bucket, key, data, "text/plain")
+        except (AwsError, LookupError) as exc:
+            log.warning("access log %s/%s not written: %s", bucket, key, getattr(exc, "message", exc))

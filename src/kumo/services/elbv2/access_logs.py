@@ -2,8 +2,8 @@
 
 Workers format a line per request (ALB) or per TLS connection (NLB: AWS logs only TLS listeners); every
 5 minutes of kumo's clock the batch of each load balancer is written gzipped to
-``<bucket>/<prefix>/AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/...log.gz``, through S3's
-facade (so it is an ordinary object: versioned, notified, listed).  At enable time AWS checks it can write
+``<bucket>/<prefix>/AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/...log.gz``, through
+``kumo.objects`` (S3 stores it as a PutObject: versioned, notified, listed).  At enable time AWS checks it can write
 to the bucket (its policy must let the region's ELB account put objects); kumo checks the bucket exists
 in the load balancer's region, and writes ``ELBAccessLogTestFile`` as AWS does.
 """
@@ -16,7 +16,6 @@ from ...aws.errors import AwsError
 from ...core.controllers import Controller
 from ...dataplane.lb.access_logs import Shipper
 from ...dataplane.lb.control import runtime_of
-from ..s3 import internal as s3
 from .model import LB
 
 log = logging.getLogger("kumo.elbv2")
@@ -73,14 +72,14 @@ def check_enable(ctx, lb: dict, attrs: dict) -> None:
     if prefix.startswith("/") or prefix.endswith("/") or "AWSLogs" in prefix:
         raise AwsError("InvalidConfigurationRequest", "The prefix cannot start or end with a slash or contain "
                        "'AWSLogs'", status=400)
-    if s3.bucket_region(ctx.kumo, bucket) != ctx.region:
+    if ctx.kumo.objects.bucket_region(bucket) != ctx.region:
         raise AwsError("InvalidConfigurationRequest",
                        f"Access Denied for bucket: {bucket}. Please check S3bucket permission", status=400)
     old = lb["_attributes"]
     if (old.get("access_logs.s3.enabled"), old.get("access_logs.s3.bucket"), old.get("access_logs.s3.prefix")) \
             != ("true", bucket, prefix):
         key = f"AWSLogs/{ctx.account}/ELBAccessLogTestFile"
-        s3.put_object(ctx.kumo, bucket, f"{prefix}/{key}" if prefix else key, b"Enable AccessLog for ELB: "
+        ctx.kumo.objects.put(bucket, f"{prefix}/{key}" if prefix else key, b"Enable AccessLog for ELB: "
                       + lb["LoadBalancerArn"].encode() + b" at " + str(int(ctx.now())).encode() + b"\n")
 
 
@@ -110,6 +109,6 @@ class AccessLogController(Controller):
     def _write(self, bucket: str, key: str, data: bytes) -> None:
         try:
             with self.kumo.store.transaction():
-                s3.put_object(self.kumo, bucket, key, data)
-        except AwsError as exc:  # the bucket went away: AWS drops the file too
-            log.warning("access log %s/%s not written: %s", bucket, key, exc.message)
+                self.kumo.objects.put(bucket, key, data)
+        except (AwsError, LookupError) as exc:  # the bucket went away: AWS drops the file too
+            log.warning("access log %s/%s not written: %s", bucket, key, getattr(exc, "message", exc))

@@ -4,7 +4,7 @@ CreateExportTask writes ``<prefix>/aws-logs-write-test`` at once (as AWS checks 
 runs in the export controller: PENDING, RUNNING, then COMPLETED, each stream's events (in time order, lines
 ``<ISO 8601 time> <message>``) gzipped to ``<prefix>/<taskId>/<stream>/000000.gz``, a new numbered file
 every 100,000 events.  One task per account and region may be PENDING or RUNNING at a time
-(LimitExceededException), as on AWS.  AWS also checks the bucket policy lets logs.<region>.amazonaws.com
+(LimitExceededException), as on AWS.  Objects go through ``kumo.objects`` (S3 stores them as PutObject).  AWS also checks the bucket policy lets logs.<region>.amazonaws.com
 write; kumo checks the bucket exists in the task's region.
 """
 
@@ -18,7 +18,6 @@ import uuid
 from ...aws.errors import AwsError
 from ...core import pagination
 from ...core.controllers import Controller
-from ..s3 import internal as s3
 from .model import invalid, need_group, not_found
 from .runtime import STREAM_KIND
 
@@ -48,15 +47,14 @@ def create_export_task(ctx, p):
         raise invalid("The value of parameter 'to' must be greater than or equal to the value of parameter "
                       "'from'.")
     bucket = p["destination"]
-    if s3.bucket_region(ctx.kumo, bucket) != ctx.region:
+    if ctx.kumo.objects.bucket_region(bucket) != ctx.region:
         raise invalid("GetBucketAcl call on the given bucket failed. Please check if CloudWatch Logs has been "
                       "granted permission to perform this operation.")
     table = ctx.store.table(ctx.scope, KIND)
     if any(t["status"]["code"] in ("PENDING", "RUNNING") for t in table.values()):
         raise AwsError("LimitExceededException", "Resource limit exceeded.")
     prefix = (p.get("destinationPrefix") or "exportedlogs").strip("/")
-    s3.put_object(ctx.kumo, bucket, f"{prefix}/aws-logs-write-test",
-                  b"Permission Check Successful", content_type="text/plain")
+    ctx.kumo.objects.put(bucket, f"{prefix}/aws-logs-write-test", b"Permission Check Successful", "text/plain")
     task_id = str(uuid.uuid4())
     task = {"taskId": task_id, "logGroupName": group, "from": start, "to": end, "destination": bucket,
             "destinationPrefix": prefix, "status": {"code": "PENDING", "message": "Pending."},
@@ -125,8 +123,8 @@ class ExportController(Controller):
             with store.transaction():
                 self._export(scope, task)
                 outcome = {"code": "COMPLETED", "message": "Completed successfully"}
-        except AwsError as exc:  # the bucket went away meanwhile
-            outcome = {"code": "FAILED", "message": exc.message}
+        except (AwsError, LookupError) as exc:  # the bucket went away meanwhile
+            outcome = {"code": "FAILED", "message": getattr(exc, "message", None) or "The bucket does not exist."}
         with store.transaction():
             task = store.table(scope, KIND).get(task_id)
             if task is not None and task["status"]["code"] == "RUNNING":
@@ -158,7 +156,7 @@ class ExportController(Controller):
     def _write(self, task: dict, stream: str, number: int, lines: list[str]) -> None:
         data = gzip.compress(("\n".join(lines) + "\n").encode())
         key = f"{task['destinationPrefix']}/{task['taskId']}/{stream}/{number:06d}.gz"
-        s3.put_object(self.kumo, task["destination"], key, data, content_type="application/x-gzip")
+        self.kumo.objects.put(task["destination"], key, data, "application/x-gzip")
 
 
 def store_items(store, scope: str):

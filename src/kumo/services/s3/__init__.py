@@ -35,4 +35,7 @@ def setup(kumo):
     if removed:
         log.info("s3: removed %d bodies no object names (left by a crash or an earlier ephemeral run)", removed)
     kumo.on_reset(lambda: storage.wipe(kumo.store, s3.blobs))
+    from . import features
+
+    features.setup(kumo, s3)
     return s3

@@ -202,3 +202,6 @@ async def put_object(ctx, params):
 def delete_object(ctx, params):
     record = _bucket(ctx, params)
     return objects.delete(ctx.kumo, record, params["Key"], params.get("VersionId"))
+
+
+from .features import *  # noqa: E402,F401,F403  (bucket features: lifecycle, CORS, website, notifications ...)
