@@ -43,6 +43,7 @@ class Gateway:
         self.internal_errors = 0
         self.signatures = None
         self._presigned_verifier = None
+        self._presigned_v2_verifier = None
         # Requests a service answers outside its API, before routing: ``async fn(request) -> web.Response | None``
         # (S3's CORS preflights and website endpoints).  And services adding headers to the answers of requests
         # a browser sent (``Origin``): ``fn(request, headers)`` (S3's CORS headers).
@@ -126,6 +127,7 @@ class Gateway:
                 protocol = pre.protocol or _answer_protocol(model, protocol)
             limit = pre.spec.max_body if pre.spec else DEFAULT_MAX_BODY
             route = streamed = None
+            presigned_v2 = False
             routed_path = path
             if limit is None:  # the service reads big bodies itself (aws/streaming.py): route on the head
                 limit = DEFAULT_MAX_BODY
@@ -135,8 +137,13 @@ class Gateway:
                 if streaming.streams_input(route.operation):
                     streamed = streaming.RequestBody(request, self.kumo.settings.body_timeout)
                 if self.signatures is None and signed_query(query):
-                    self._presigned().check(request.method, path, query, headers, b"", fam="query",
+                    self._presigned().check(request.method, path, query, headers, b"", fam="s3",
                                             service=pre.spec.signing_name, unsigned_body=True)
+                elif "AWSAccessKeyId=" in query and "Signature=" in query:
+                    # S3's older query signature (SigV2), which boto3 still makes for presigned URLs by default.
+                    presigned_v2 = True
+                    self._presigned_v2().check(request.method, path, query, headers,
+                                               routing.virtual_bucket(headers.get("Host", "")))
             body = b"" if streamed else await _read_body(request, limit, self.kumo.settings.body_timeout)
             if self.signatures is not None:  # --enforce-signatures
                 body = self.signatures.verify(request.method, path, query, headers, body, protocol=protocol,
@@ -146,7 +153,7 @@ class Gateway:
             if route is None:
                 route = routing.route(http, pre, signature)
             model, protocol = route.model, route.protocol
-            if self.signatures is not None:
+            if self.signatures is not None and not presigned_v2:
                 self.signatures.require(route, headers, query)
             response = await self._dispatch(route, http, rid, signature, request, streamed)
         except AwsError as exc:
@@ -187,6 +194,13 @@ class Gateway:
 
             self._presigned_verifier = sigv4.Verifier(self.kumo)
         return self._presigned_verifier
+
+    def _presigned_v2(self):
+        if self._presigned_v2_verifier is None:
+            from . import sigv2
+
+            self._presigned_v2_verifier = sigv2.V2Verifier(self.kumo, self._presigned()._secret)
+        return self._presigned_v2_verifier
 
     def _error(self, protocol: str, model, error: AwsError, rid: str) -> HttpResponse:
         if not error.message.isascii():

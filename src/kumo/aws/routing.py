@@ -92,9 +92,12 @@ def virtual_hosted_path(host: str, path: str) -> str:
 
 
 def _anonymous_s3(method: str, query: str, headers) -> bool:
-    """An unsigned request that names no other service: S3's anonymous reads (a public object, a form POST)."""
-    return "Action=" not in query and "Version=" not in query and not _is_form(headers) or (
-        method == "POST" and "multipart/form-data" in headers.get("Content-Type", ""))
+    """An unsigned request that names no other service: S3's anonymous and SigV2-presigned requests.
+
+    Query-protocol calls name their Action in the query or in a form POST; anything else is S3's."""
+    if "Action=" in query:
+        return False
+    return not (method == "POST" and _is_form(headers))
 
 
 def _host_service(host: str) -> specs.ServiceSpec | None:

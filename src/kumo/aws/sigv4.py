@@ -63,19 +63,25 @@ _EC2_AUTH = "AWS was not able to validate the provided access credentials"
 _CODES = {
     "missing": {"query": ("MissingAuthenticationToken", 403), "ec2": ("MissingParameter", 400),
                 "json": ("MissingAuthenticationTokenException", 400),
-                "rest": ("MissingAuthenticationTokenException", 403)},
+                "rest": ("MissingAuthenticationTokenException", 403),
+                "s3": ("AccessDenied", 403)},
     "incomplete": {"query": ("IncompleteSignature", 400), "ec2": ("IncompleteSignature", 400),
-                   "json": ("IncompleteSignatureException", 400), "rest": ("IncompleteSignatureException", 403)},
+                   "json": ("IncompleteSignatureException", 400), "rest": ("IncompleteSignatureException", 403),
+                "s3": ("AuthorizationQueryParametersError", 400)},
     "unknown": {"query": ("InvalidClientTokenId", 403), "ec2": ("AuthFailure", 401),
-                "json": ("UnrecognizedClientException", 400), "rest": ("UnrecognizedClientException", 403)},
+                "json": ("UnrecognizedClientException", 400), "rest": ("UnrecognizedClientException", 403),
+                "s3": ("InvalidAccessKeyId", 403)},
     "mismatch": {"query": ("SignatureDoesNotMatch", 403), "ec2": ("AuthFailure", 401),
-                 "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403)},
+                 "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403),
+                "s3": ("SignatureDoesNotMatch", 403)},
     "skew": {"query": ("SignatureDoesNotMatch", 403), "ec2": ("RequestExpired", 400),
-             "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403)},
+             "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403),
+                "s3": ("RequestTimeTooSkewed", 403)},
     "expired": {"query": ("RequestExpired", 400), "ec2": ("RequestExpired", 400),
-                "json": ("RequestExpired", 400), "rest": ("RequestExpired", 403)},
+                "json": ("RequestExpired", 400), "rest": ("RequestExpired", 403),
+                "s3": ("AccessDenied", 403)},
 }
-_MISSING = {"query": "Request is missing Authentication Token", "json": "Request is missing Authentication Token",
+_MISSING = {"s3": "Access Denied", "query": "Request is missing Authentication Token", "json": "Request is missing Authentication Token",
             "ec2": "The request must contain the parameter AWSAccessKeyId", "rest": "Missing Authentication Token"}
 # How far X-Amz-Date may be from the wall clock: 15 minutes, 5 behind API Gateway's front door (Lambda).
 _WINDOW = {"rest": 300}
@@ -84,6 +90,8 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def family(protocol: str, model) -> str:
+    if model is not None and model.metadata.get("serviceId") == "S3":
+        return "s3"
     if protocol == "ec2":
         return "ec2"
     if protocol in ("query", "rest-xml"):
@@ -100,7 +108,8 @@ def refusal(kind: str, fam: str, message: str | None = None) -> AwsError:
     elif fam == "ec2" and kind in ("skew", "expired"):
         message = "Request has expired."
     elif message is None:
-        message = {"missing": _MISSING[fam], "unknown": INVALID_TOKEN, "mismatch": MISMATCH,
+        message = {"missing": _MISSING[fam], "unknown": INVALID_TOKEN if fam != "s3" else
+                   "The AWS Access Key Id you provided does not exist in our records.", "mismatch": MISMATCH,
                    "expired": "Request has expired."}.get(kind, "")
     return AwsError(code, message, status=status, sender_fault=True)
 

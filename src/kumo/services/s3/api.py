@@ -204,4 +204,39 @@ def delete_object(ctx, params):
     return objects.delete(ctx.kumo, record, params["Key"], params.get("VersionId"))
 
 
+def delete_objects(ctx, params):
+    record = _bucket(ctx, params)
+    spec = params.get("Delete") or {}
+    items = spec.get("Objects") or []
+    if not items or len(items) > 1000:
+        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our "
+                       "published schema", status=400)
+    quiet = bool(spec.get("Quiet"))
+    deleted, errors = [], []
+    for item in items:
+        key, version_id = item.get("Key"), item.get("VersionId")
+        try:
+            answer = objects.delete(ctx.kumo, record, key, version_id)
+        except AwsError as err:
+            errors.append({"Key": key, "VersionId": version_id, "Code": err.code, "Message": err.message})
+            continue
+        if quiet:
+            continue
+        done = {"Key": key}
+        if version_id is not None:
+            done["VersionId"] = version_id
+            if answer.get("DeleteMarker"):
+                done["DeleteMarker"] = True
+                done["DeleteMarkerVersionId"] = version_id
+        elif answer.get("DeleteMarker"):
+            done["DeleteMarker"] = True
+            done["DeleteMarkerVersionId"] = answer["VersionId"]
+        deleted.append(done)
+    return {"Deleted": deleted or None, "Errors": errors or None}
+
+
+from .copying import copy_object  # noqa: E402,F401
+from .listing import list_object_versions, list_objects, list_objects_v2  # noqa: E402,F401
+from .multipart import *  # noqa: E402,F401,F403
+from .tagging import *  # noqa: E402,F401,F403
 from .features import *  # noqa: E402,F401,F403  (bucket features: lifecycle, CORS, website, notifications ...)

@@ -127,6 +127,12 @@ class Blobs:
             except FileNotFoundError:
                 pass
 
+    def remove_temp(self, path: str) -> None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
     def names(self):
         for sub in os.listdir(self.blobs):
             folder = os.path.join(self.blobs, sub)
