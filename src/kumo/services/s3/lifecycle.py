@@ -63,6 +63,13 @@ def expiration_header(kumo, bucket: str, key: str, created: float, size: int, ta
     return rules_mod.expiry_header(config["Rules"], key, created, size, tags)
 
 
+def expiration_of(kumo, v) -> str | None:
+    """x-amz-expiration of an object version read (GetObject, HeadObject); None for a noncurrent one."""
+    if not v.latest:
+        return None
+    return expiration_header(kumo, v.bucket, v.key, v.modified, v.size, _tags(v))
+
+
 def _tags(v) -> dict:
     return {t["Key"]: t["Value"] for t in v.meta.get("Tags") or []}
 

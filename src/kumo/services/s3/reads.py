@@ -106,6 +106,9 @@ def _read(ctx, params, head: bool):
     v = objects.find(ctx.kumo, params["Bucket"], params["Key"], params.get("VersionId"), head=head)
     check_conditions(params, v)
     out = headers_of(v, params, params.get("ChecksumMode") == "ENABLED")
+    from .lifecycle import expiration_of  # x-amz-expiration, from the bucket's lifecycle rules
+
+    out["Expiration"] = expiration_of(ctx.kumo, v)
     start, end, status = 0, v.size - 1, None
     part = params.get("PartNumber")
     if part is not None:
