@@ -1,0 +1,89 @@
+"""ALB access logs written to S3 in AWS's format and key layout, on kumo's clock (advanced, not slept)."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import threading
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import default_setup, get, node, settle_health, wait_active
+
+
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        body = b"hello from the target"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def web_target():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_alb_access_log_lands_in_s3_after_five_minutes(aws, kumo_server, web_target, account):
+    s3 = aws("s3")
+    bucket = f"alb-logs-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    _ec2, elb, vpc, subnets = default_setup(aws)
+    lb = elb.create_load_balancer(Name="logged", Subnets=subnets)["LoadBalancers"][0]
+    arn = lb["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="local", Protocol="HTTP", Port=web_target, VpcId=vpc,
+                                 TargetType="ip")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": web_target}])
+    listener = elb.create_listener(LoadBalancerArn=arn, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Listeners"][0]
+    elb.create_rule(ListenerArn=listener["ListenerArn"], Priority=5, Conditions=[
+        {"Field": "path-pattern", "Values": ["/fixed"]}], Actions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418", "MessageBody": "teapot"}}])
+    with pytest.raises(ClientError) as err:
+        elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"}])
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    with pytest.raises(ClientError) as err:
+        elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": f"missing-{uuid.uuid4().hex[:8]}"}])
+    assert err.value.response["Error"]["Code"] == "InvalidConfigurationRequest"
+    elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+        {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": bucket},
+        {"Key": "access_logs.s3.prefix", "Value": "alb"}])
+    s3.head_object(Bucket=bucket, Key=f"alb/AWSLogs/{account}/ELBAccessLogTestFile")  # written at enable time
+    lb = wait_active(elb, lb)
+    settle_health(kumo_server, elb, tg["TargetGroupArn"])
+    assert get(node(lb), "/hello?x=1", headers={"User-Agent": "kumo-test/1.0"})[0] == 200
+    assert get(node(lb), "/fixed")[0] == 418
+    kumo_server.advance(300)
+    prefix = f"alb/AWSLogs/{account}/elasticloadbalancing/us-east-1/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    assert len(keys) == 1 and keys[0].endswith(".log.gz")
+    lb_id = arn.split(":loadbalancer/")[1]
+    name = keys[0].rsplit("/", 1)[1]
+    assert name.startswith(f"{account}_elasticloadbalancing_us-east-1_{lb_id.replace('/', '.')}_")
+    lines = gzip.decompress(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read()).decode().splitlines()
+    assert len(lines) == 2
+    forward = next(line for line in lines if "/hello" in line)
+    fields = forward.split(" ")
+    assert fields[0] == "http" and fields[2] == lb_id
+    assert fields[4] == f"127.0.0.1:{web_target}" and fields[8:10] == ["200", "200"]
+    assert f'"GET http://{node(lb)}:80/hello?x=1 HTTP/1.1" "kumo-test/1.0"' in forward
+    assert tg["TargetGroupArn"] in forward and '"forward"' in forward
+    fixed = next(line for line in lines if "/fixed" in line).split(" ")
+    assert fixed[4] == "-" and fixed[8:10] == ["418", "-"] and '"fixed-response"' in " ".join(fixed)
