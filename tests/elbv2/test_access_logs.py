@@ -87,3 +87,51 @@ def test_alb_access_log_lands_in_s3_after_five_minutes(aws, kumo_server, web_tar
     assert tg["TargetGroupArn"] in forward and '"forward"' in forward
     fixed = next(line for line in lines if "/fixed" in line).split(" ")
     assert fixed[4] == "-" and fixed[8:10] == ["418", "-"] and '"fixed-response"' in " ".join(fixed)
+
+
+def test_nlb_logs_tls_connections_only(aws, kumo_server, tcp_server, account):
+    import socket
+    import ssl
+
+    def handler(conn, addr):
+        with conn:
+            data = conn.recv(100)
+            if data:
+                conn.sendall(b"plain:" + data)
+
+    server = tcp_server(handler)
+    s3 = aws("s3")
+    bucket = f"nlb-logs-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    cert = aws("acm").request_certificate(DomainName="nlb.example.com")["CertificateArn"]
+    _ec2, elb, vpc, subnets = default_setup(aws, zones=1)
+    lb = elb.create_load_balancer(Name="net-logged", Type="network", Subnets=subnets)["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="raw-logged", Protocol="TCP", Port=server.port, VpcId=vpc,
+                                 TargetType="ip")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": server.port}])
+    for protocol, port, kw in (("TLS", 7444, {"Certificates": [{"CertificateArn": cert}]}), ("TCP", 7445, {})):
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=protocol, Port=port, DefaultActions=[
+            {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}], **kw)
+    elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+        {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": bucket}])
+    lb = wait_active(elb, lb)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((node(lb), 7444), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="nlb.example.com") as tls:
+            tls.sendall(b"secret")
+            assert tls.recv(100) == b"plain:secret"
+    with socket.create_connection((node(lb), 7445), timeout=5) as plain:
+        plain.sendall(b"tcp")
+        assert plain.recv(100) == b"plain:tcp"
+    kumo_server.advance(300)
+    prefix = f"AWSLogs/{account}/elasticloadbalancing/us-east-1/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    assert len(keys) == 1 and "_net.net-logged." in keys[0]
+    lines = gzip.decompress(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read()).decode().splitlines()
+    assert len(lines) == 1  # the TCP listener's connection is not logged, as on AWS
+    fields = lines[0].split(" ")
+    assert fields[:2] == ["tls", "2.0"] and fields[3] == lb["LoadBalancerArn"].split(":loadbalancer/")[1]
+    assert fields[6] == f"{node(lb)}:7444" and fields[9:11] == ["6", "12"]  # bytes received and sent
+    assert fields[12] == cert and fields[15].startswith("tlsv1")

@@ -72,16 +72,25 @@ def classic_line(*, when: float, name: str, client: tuple[str, int], backend: tu
     ])
 
 
-def nlb_line(*, when: float, lb_arn: str, listener_id: str, client: tuple[str, int],
+def iso_seconds(epoch: float) -> str:
+    return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+_TLS_NAMES = {"TLSv1": "tlsv1", "TLSv1.1": "tlsv11", "TLSv1.2": "tlsv12", "TLSv1.3": "tlsv13"}
+
+
+def nlb_line(*, when: float, lb_arn: str, listener_arn: str, client: tuple[str, int],
              destination: tuple[str, int], connection_ms: int, handshake_ms: int | None, received: int,
              sent: int, cert_arn: str | None, tls: tuple[str, str] | None, domain: str | None,
              created: float) -> str:
-    """One NLB entry (TLS listeners only, as AWS logs none for TCP and UDP): version 1.0 fields."""
-    tls_cipher, tls_proto = (tls[1], tls[0]) if tls else ("-", "-")
+    """One NLB entry (TLS listeners only, as AWS logs none for TCP and UDP), version 2.0 fields; its times
+    have whole seconds, as AWS's do."""
+    tls_cipher, tls_proto = (tls[1], _TLS_NAMES.get(tls[0], tls[0].lower())) if tls else ("-", "-")
     return " ".join([
-        "tls", "2.0", iso_micros(when), lb_id(lb_arn), listener_id, _addr(*client), _addr(*destination),
-        str(connection_ms), str(handshake_ms) if handshake_ms is not None else "-", str(received), str(sent), "-",
-        cert_arn or "-", "-", tls_cipher, tls_proto, "-", domain or "-", "-", "-", "-", iso_micros(created),
+        "tls", "2.0", iso_seconds(when), lb_id(lb_arn), listener_arn.rsplit("/", 1)[-1], _addr(*client),
+        _addr(*destination), str(connection_ms), str(handshake_ms) if handshake_ms is not None else "-",
+        str(received), str(sent), "-", cert_arn or "-", "-", tls_cipher, tls_proto, "-", domain or "-", "-", "-",
+        "-", iso_seconds(created),
     ])
 
 
@@ -105,9 +114,10 @@ def line_time(line: str, kind: str) -> float | None:
     parts = line.split(" ", 3)
     text = parts[{"alb": 1, "classic": 0, "nlb": 2}[kind]] if len(parts) > 3 else ""
     try:
-        moment = _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc)
+        moment = _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S" if kind == "nlb" else "%Y-%m-%dT%H:%M:%S.%fZ")
     except ValueError:
         return None
+    moment = moment.replace(tzinfo=_dt.timezone.utc)
     return moment.timestamp()
 
 
