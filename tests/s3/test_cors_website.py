@@ -63,6 +63,10 @@ def test_cors_preflight_and_actual_request_headers(endpoint, s3, bucket):
     assert status == 200 and body == b"jpeg"
     assert headers["Access-Control-Allow-Origin"] == "https://www.example.com"
     assert headers["Access-Control-Expose-Headers"] == "ETag"
+    # What the rules do not allow a page from another site stays refused by kumo's guard (docs/architecture.md).
+    status, _h, _b = _http(url, "DELETE", {"Origin": "https://evil.org"})
+    assert status == 403
+    assert s3.head_object(Bucket=bucket, Key="photo.jpg")["ContentLength"] == 4
     assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["AllowedOrigins"] == ["https://*.example.com"]
     s3.delete_bucket_cors(Bucket=bucket)
     with pytest.raises(ClientError) as err:
