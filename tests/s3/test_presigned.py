@@ -105,3 +105,11 @@ def test_sigv2_presigned_urls(s3, bucket, kumo_server, tmp_path):
     kumo_server.advance(120)
     status, body = curl(get_url)
     assert status == 403 and b"Request has expired" in body
+
+
+def test_presigned_post_is_not_implemented(s3, bucket):
+    post = s3.generate_presigned_post(bucket, "form.txt")
+    status, body = curl("-F", f"key={post['fields']['key']}", *[f"-F{k}={v}" for k, v in post["fields"].items()
+                                                               if k != "key"], "-F", "file=@/dev/null",
+                        post["url"])
+    assert status == 501 and b"<Code>NotImplemented</Code>" in body
