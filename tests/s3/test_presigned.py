@@ -62,7 +62,7 @@ def test_tampered_signature_and_wrong_secret_are_refused(endpoint, account, v4, 
     assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
 
 
-def test_virtual_hosted_presigned_url(s3, bucket, endpoint, account):
+def test_virtual_hosted_presigned_url(s3, bucket, endpoint, account, kumo_server):
     """``<bucket>.s3.localhost``: curl resolves *.localhost to loopback itself (glibc may not; docs/s3.md)."""
     s3.put_object(Bucket=bucket, Key="dir/v.txt", Body=b"virtual")
     port = endpoint.rsplit(":", 1)[1]
@@ -74,11 +74,18 @@ def test_virtual_hosted_presigned_url(s3, bucket, endpoint, account):
     # The region form, with a plain Host header on the loopback address.
     status, body = curl("-H", f"Host: {bucket}.s3.us-east-1.localhost:{port}",
                         f"http://127.0.0.1:{port}/dir/v.txt")
-    assert status == 200 and body == b"virtual"  # anonymous reads are not refused without --enforce-iam
+    if kumo_server.kumo.settings.enforce_signatures:
+        assert status == 403 and b"<Code>AccessDenied</Code>" in body  # S3's answer to an unsigned request
+    else:
+        assert status == 200 and body == b"virtual"  # anonymous requests are only read, as every signature
 
 
-def test_anonymous_path_style_request_reaches_s3(s3, bucket, endpoint):
+def test_anonymous_path_style_request_reaches_s3(s3, bucket, endpoint, kumo_server):
     s3.put_object(Bucket=bucket, Key="pub", Body=b"public")
+    if kumo_server.kumo.settings.enforce_signatures:
+        status, body = curl(f"{endpoint}/{bucket}/pub")
+        assert status == 403 and b"<Code>AccessDenied</Code>" in body
+        return
     assert curl(f"{endpoint}/{bucket}/pub") == (200, b"public")
     status, body = curl(f"{endpoint}/{bucket}/missing")
     assert status == 404 and b"<Code>NoSuchKey</Code>" in body and b"<Key>missing</Key>" in body
@@ -98,3 +105,11 @@ def test_sigv2_presigned_urls(s3, bucket, kumo_server, tmp_path):
     kumo_server.advance(120)
     status, body = curl(get_url)
     assert status == 403 and b"Request has expired" in body
+
+
+def test_presigned_post_is_not_implemented(s3, bucket):
+    post = s3.generate_presigned_post(bucket, "form.txt")
+    status, body = curl("-F", f"key={post['fields']['key']}", *[f"-F{k}={v}" for k, v in post["fields"].items()
+                                                               if k != "key"], "-F", "file=@/dev/null",
+                        post["url"])
+    assert status == 501 and b"<Code>NotImplemented</Code>" in body

@@ -57,6 +57,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("aws/sigv4.py", "Verifier._check_expiry", "time.time"):
         "Places a presigned URL's X-Amz-Date (the client's wall clock) in simulated time through "
         "clock.at_wall; the expiry itself is judged on kumo's clock.",
+    ("aws/sigv2.py", "V2Verifier._check_expiry", "time.time"):
+        "A SigV2 URL's Expires is an instant on the client's wall clock: what is left of it at first use becomes "
+        "a deadline on kumo's clock, which judges the expiry.",
     # -- kumo's own machinery ----------------------------------------------------------------------------------
     ("server.py", "Kumo._save_clock", "call_later"):
         "Saves the simulated time every real second: it bounds what a kill -9 loses in real time; on kumo's "

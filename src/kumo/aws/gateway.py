@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import inspect
 import logging
+import socket
 import time
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -275,6 +276,12 @@ async def _send_file(request: web.Request, response: HttpResponse) -> web.Stream
         transport = request.transport
         if transport is None:
             return answer
+        sock = transport.get_extra_info("socket")
+        if sock is not None and body.length > (1 << 20):
+            try:  # a bigger send buffer: fewer wake-ups of the loop per MiB sent
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            except OSError:
+                pass
         with open(body.path, "rb") as f:
             try:
                 await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)

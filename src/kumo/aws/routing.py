@@ -234,6 +234,10 @@ def _match_rest(service: str, model, request: HttpRequest):
             if service == "s3":
                 name = _s3_operation(name, request, keys)
             return model.operation_model(name), labels
+    if service == "s3" and request.method == "POST" and "multipart/form-data" in request.headers.get("Content-Type", ""):
+        from .errors import not_implemented
+
+        raise not_implemented("s3", "PostObject")  # browser form uploads (presigned POST): not modeled by botocore
     if any(tpl.match(request.path, keys) is not None for _method, tpl, _name in _templates(service)):
         raise AwsError("MethodNotAllowedException", f"{request.method} is not allowed on {request.path}.", status=405)
     raise AwsError("UnknownOperationException", f"No {model.service_name} operation matches {request.method} {request.path}.",

@@ -17,6 +17,8 @@ from . import checksums, chunked
 
 MAX_PUT = 5 * 1024**3  # a single PutObject / UploadPart
 _HEX64 = set("0123456789abcdef")
+_BATCH = 1 << 20  # bytes hashed and written at once
+_INLINE = 64 * 1024  # smaller batches (small objects) are cheaper on the loop than a thread hop
 
 
 @dataclass
@@ -60,23 +62,35 @@ async def receive(blobs, body, headers, limit: int = MAX_PUT) -> Received:
     size = 0
     ok = False
     f = open(path, "wb")
+    hashers = [h for h in (md5, crc, sha256) if h is not None]
+
+    def absorb(pieces):
+        # Off the loop for big batches: hashlib and zlib release the GIL, so hashing runs beside the loop.
+        for piece in pieces:
+            for h in hashers:
+                h.update(piece)
+            f.write(piece)
+
     try:
+        batch, batched = [], 0
         while True:
             raw = await body.read(1 << 20)
-            if not raw:
-                break
-            pieces = decoder.feed(raw) if decoder is not None else (raw,)
+            pieces = (decoder.feed(raw) if decoder is not None else (raw,)) if raw else ()
             for piece in pieces:
                 size += len(piece)
-                if size > limit:
-                    raise AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size",
-                                   status=400, MaxSizeAllowed=limit)
-                md5.update(piece)
-                if crc is not None:
-                    crc.update(piece)
-                if sha256 is not None:
-                    sha256.update(piece)
-                f.write(piece)
+                batch.append(piece)
+                batched += len(piece)
+            if size > limit:
+                raise AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size",
+                               status=400, MaxSizeAllowed=limit)
+            if batched >= _BATCH or (not raw and batch):
+                if batched >= _INLINE:
+                    await asyncio.to_thread(absorb, batch)
+                else:
+                    absorb(batch)
+                batch, batched = [], 0
+            if not raw:
+                break
         if decoder is not None:
             decoder.finish()
         if declared >= 0 and size != declared:
