@@ -214,3 +214,32 @@ def test_alb_line_and_key():
     assert key.startswith("p/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2018/07/02/123456789012_"
                           "elasticloadbalancing_us-east-1_app.web.50dc6c495c0c9188_20180702T2225Z_127.3.0.1_")
     assert key.endswith(".log.gz")
+
+
+def test_nlb_line_has_whole_seconds_and_aws_tls_names():
+    line = access_logs.nlb_line(when=ts(2018, 12, 20, 2, 59, 40), lb_arn="arn:aws:elasticloadbalancing:r:1:"
+                                "loadbalancer/net/n/c6e7", listener_arn="arn:aws:elasticloadbalancing:r:1:listener/"
+                                "net/n/c6e7/g3d4", client=("72.21.218.154", 51341), destination=("10.0.0.1", 443),
+                                connection_ms=5, handshake_ms=None, received=98, sent=246, cert_arn="arn:cert",
+                                tls=("TLSv1.2", "ECDHE-RSA-AES128-SHA"), domain=None, created=ts(2018, 12, 20, 2, 59, 30))
+    assert line.split(" ")[:12] == ["tls", "2.0", "2018-12-20T02:59:40", "net/n/c6e7", "g3d4", "72.21.218.154:51341",
+                                    "10.0.0.1:443", "5", "-", "98", "246", "-"]
+    assert " ECDHE-RSA-AES128-SHA tlsv12 " in line and line.endswith("2018-12-20T02:59:30")
+    assert access_logs.line_time(line, "nlb") == ts(2018, 12, 20, 2, 59, 40)
+
+
+def test_shipper_writes_a_batch_once_its_interval_ends():
+    written = []
+    target = {"bucket": "b", "prefix": "", "interval": 300.0, "account": "1", "region": "r", "lb_part": "app.x.1",
+              "node_ip": "127.0.0.1", "gzip": False, "kind": "classic"}
+    shipper = access_logs.Shipper(lambda lb: lb.startswith("arn:a"), lambda lb: target)
+    line = access_logs.classic_line(when=ts(2020, 1, 1, 0, 1), name="x", client=("1.2.3.4", 5), backend=None,
+                                    request_time=0, backend_time=None, response_time=0, elb_status=503,
+                                    backend_status=None, received=1, sent=2, request_line="GET / HTTP/1.1",
+                                    user_agent=None, tls=None)
+    shipper.take({"arn:a": [line], "arn:other": [line]}, now=ts(2020, 1, 1, 0, 7))  # reported late
+    assert shipper.ship(ts(2020, 1, 1, 0, 4, 59), lambda *a: written.append(a)) == 0
+    assert shipper.ship(ts(2020, 1, 1, 0, 5), lambda *a: written.append(a)) == 1
+    bucket, key, data = written[0]
+    assert "_20200101T0005Z_" in key and key.endswith(".log") and data == (line + "\n").encode()
+    assert shipper.batches == {}
