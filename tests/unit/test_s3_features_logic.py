@@ -243,3 +243,20 @@ def test_shipper_writes_a_batch_once_its_interval_ends():
     bucket, key, data = written[0]
     assert "_20200101T0005Z_" in key and key.endswith(".log") and data == (line + "\n").encode()
     assert shipper.batches == {}
+
+
+def test_destination_policies_letting_s3_deliver():
+    from kumo.services.s3.notifications import allows_s3
+
+    queue = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+                            "Resource": "arn:aws:sqs:us-east-1:1:q",
+                            "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::logs-*"}}}]}
+    import json
+
+    assert allows_s3(json.dumps(queue), "sqs", "logs-1", "1")
+    assert not allows_s3(json.dumps(queue), "sqs", "other", "1")
+    assert not allows_s3(json.dumps(queue), "sns", "logs-1", "1")
+    assert not allows_s3(None, "lambda", "logs-1", "1")
+    fn = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                         "Action": "lambda:InvokeFunction", "Condition": {"StringEquals": {"AWS:SourceAccount": "1"}}}]}
+    assert allows_s3(json.dumps(fn), "lambda", "b", "1") and not allows_s3(json.dumps(fn), "lambda", "b", "2")

@@ -2,9 +2,11 @@
 
 Putting a configuration checks it (event_records.check: names, filters, overlaps) and that each destination
 exists, unless ``x-amz-skip-destination-validation``; a missing one fails the whole configuration with
-InvalidArgument "Unable to validate the following destination configurations" naming it.  Each SQS and SNS
-destination then gets S3's ``s3:TestEvent``.  AWS also checks the destination's resource policy lets S3
-send; kumo checks existence only.
+InvalidArgument "Unable to validate the following destination configurations" naming it.  Under
+``--enforce-iam`` the destination's resource policy must also let S3 send (``s3.amazonaws.com``, or
+everyone, allowed sqs:SendMessage / sns:Publish / lambda:InvokeFunction, with an aws:SourceArn or
+aws:SourceAccount condition that the bucket meets), as AWS checks; without it, as kumo's other resource
+policies, they are not evaluated.  Each SQS and SNS destination then gets S3's ``s3:TestEvent``.
 
 Delivery hooks S3's committed object events (internal.on_event): each configuration whose events and key
 filter select it gets one message ``{"Records": [record]}`` (eventVersion 2.1); with EventBridge on, the
@@ -29,6 +31,10 @@ KIND = "s3.notification"
 SUBJECT = "Amazon S3 Notification"
 _MISSING = {"sqs": "The destination queue does not exist", "sns": "The destination topic does not exist",
             "lambda": "The destination Lambda does not exist"}
+_DENIED = {"sqs": "Permissions on the destination queue do not allow S3 to publish notifications from this bucket",
+           "sns": "Permissions on the destination topic do not allow S3 to publish notifications from this bucket",
+           "lambda": "Permissions on the destination Lambda do not allow S3 to invoke it from this bucket"}
+_ACTION = {"sqs": "sqs:sendmessage", "sns": "sns:publish", "lambda": "lambda:invokefunction"}
 
 
 def _bucket(ctx, params) -> dict:
@@ -46,12 +52,59 @@ def _exists(kumo, kind: str, arn: str) -> bool:
         return False
 
 
+def _policy(kumo, kind: str, arn: str) -> str | None:
+    if kind == "sqs":
+        return sqs.resource_policy(kumo, arn)
+    if kind == "sns":
+        return sns.resource_policy(kumo, arn)
+    return lambda_.resource_policy(kumo, arn)
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def allows_s3(policy_text: str | None, kind: str, bucket: str, owner: str) -> bool:
+    """Whether a destination's resource policy lets S3 deliver this bucket's events to it."""
+    import fnmatch
+
+    try:
+        doc = json.loads(policy_text or "{}")
+    except ValueError:
+        return False
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    for st in _listed(doc.get("Statement") or []):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        if not (principal == "*" or (isinstance(principal, dict) and (
+                "s3.amazonaws.com" in _listed(principal.get("Service", [])) or "*" in _listed(principal.get("AWS", [])))
+                )):
+            continue
+        if not any(fnmatch.fnmatchcase(_ACTION[kind], str(a).lower()) for a in _listed(st.get("Action") or [])):
+            continue
+        ok = True
+        for _op, pairs in (st.get("Condition") or {}).items():
+            for key, values in pairs.items():
+                low = key.lower()
+                if low == "aws:sourcearn":
+                    ok &= any(fnmatch.fnmatchcase(bucket_arn, v) for v in _listed(values))
+                elif low in ("aws:sourceaccount", "aws:sourceowner"):
+                    ok &= owner in _listed(values)
+        if ok:
+            return True
+    return False
+
+
 def put_bucket_notification_configuration(ctx, params):
     record = _bucket(ctx, params)
     config = params.get("NotificationConfiguration") or {}
     found = ev.check(config)
     if not params.get("SkipDestinationValidation"):
         missing = [(arn, _MISSING[kind]) for kind, arn, _c in found if not _exists(ctx.kumo, kind, arn)]
+        if not missing and ctx.kumo.settings.enforce_iam:
+            missing = [(arn, _DENIED[kind]) for kind, arn, _c in found
+                       if not allows_s3(_policy(ctx.kumo, kind, arn), kind, record["Name"], record["_owner"])]
         if missing:
             fields = {}
             for i, (arn, why) in enumerate(missing, 1):
