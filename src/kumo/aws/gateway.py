@@ -257,6 +257,14 @@ def signed_query(query: str) -> bool:
 async def _send_file(request: web.Request, response: HttpResponse) -> web.StreamResponse:
     """An answer whose body is (part of) a file: sent with sendfile, never read into memory."""
     body = response.stream
+    f = body.file or open(body.path, "rb")
+    try:
+        return await _send_open_file(request, response, body, f)
+    finally:
+        f.close()
+
+
+async def _send_open_file(request: web.Request, response: HttpResponse, body, f) -> web.StreamResponse:
     answer = web.StreamResponse(status=body.status or response.status, headers=response.headers)
     answer.content_length = body.length
     await answer.prepare(request)  # sends the head at once
@@ -270,18 +278,17 @@ async def _send_file(request: web.Request, response: HttpResponse) -> web.Stream
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
             except OSError:
                 pass
-        with open(body.path, "rb") as f:
-            try:
-                await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)
-            except NotImplementedError:  # a transport without sendfile (TLS): chunks
-                f.seek(body.offset)
-                left = body.length
-                while left > 0:
-                    chunk = f.read(min(left, 1 << 20))
-                    if not chunk:
-                        break
-                    await answer.write(chunk)
-                    left -= len(chunk)
+        try:
+            await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)
+        except NotImplementedError:  # a transport without sendfile (TLS): chunks
+            f.seek(body.offset)
+            left = body.length
+            while left > 0:
+                chunk = f.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                await answer.write(chunk)
+                left -= len(chunk)
     await answer.write_eof()
     return answer
 

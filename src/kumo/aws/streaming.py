@@ -65,3 +65,4 @@ class FileBody:
     offset: int
     length: int
     status: int | None = None  # 206 for a range
+    file: object = None  # the file already open (so a delete between answer and send cannot take it away)

@@ -179,6 +179,8 @@ def object_meta(ctx, params, record: dict) -> dict:
 async def put_object(ctx, params):
     record = _bucket(ctx, params)
     body = ctx.extra["body"]
+    conditions = (params.get("IfMatch"), params.get("IfNoneMatch"))
+    objects.check_write(ctx.kumo, record["Name"], params["Key"], *conditions)  # before the body, and again at commit
     try:
         received = await upload.receive(objects.service(ctx.kumo).blobs, body, ctx.headers)
     except AwsError as err:
@@ -188,7 +190,8 @@ async def put_object(ctx, params):
     if received.checksum:
         meta["Checksum"] = received.checksum
     etag = f'"{received.md5}"'
-    v = objects.commit(ctx.kumo, record, params["Key"], received.path, received.size, etag, meta)
+    v = objects.commit(ctx.kumo, record, params["Key"], received.path, received.size, etag, meta,
+                       conditions=conditions)
     out = {"ETag": etag, "ServerSideEncryption": "AES256"}
     if v.version != "null":
         out["VersionId"] = v.version

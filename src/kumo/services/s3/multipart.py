@@ -161,6 +161,8 @@ async def complete_multipart_upload(ctx, params):
     record = buckets.require(store, params["Bucket"])
     upload_id = params["UploadId"]
     up = _upload(store, params["Bucket"], params["Key"], upload_id)
+    conditions = (params.get("IfMatch"), params.get("IfNoneMatch"))
+    objects.check_write(ctx.kumo, params["Bucket"], params["Key"], *conditions)
     wanted = (params.get("MultipartUpload") or {}).get("Parts") or []
     if not wanted:
         raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our "
@@ -215,7 +217,7 @@ async def complete_multipart_upload(ctx, params):
             blobs.remove_temp(temp)
             raise
         v = objects.commit(ctx.kumo, record, params["Key"], temp, size, etag, meta,
-                           event="ObjectCreated:CompleteMultipartUpload")
+                           event="ObjectCreated:CompleteMultipartUpload", conditions=conditions)
         _forget_upload(ctx, upload_id)
     out = {"Location": f"{ctx.endpoint}/{params['Bucket']}/{params['Key']}", "Bucket": params["Bucket"],
            "Key": params["Key"], "ETag": etag, "ServerSideEncryption": "AES256"}

@@ -127,8 +127,10 @@ def _read(ctx, params, head: bool):
         out["ContentRange"] = f"bytes {start}-{end}/{v.size}"
         out["ContentLength"] = end - start + 1
     length = max(end - start + 1, 0)
-    path = objects.service(ctx.kumo).blobs.path(v.file)
-    out["Body"] = FileBody(path, start, length, status=status)
+    if not head:
+        path = objects.service(ctx.kumo).blobs.path(v.file)
+        # Opened now: a DELETE committed before the answer is sent unlinks the name, not this open file.
+        out["Body"] = FileBody(path, start, length, status=status, file=open(path, "rb"))
     return out
 
 
