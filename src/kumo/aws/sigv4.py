@@ -63,25 +63,25 @@ _EC2_AUTH = "AWS was not able to validate the provided access credentials"
 _CODES = {
     "missing": {"query": ("MissingAuthenticationToken", 403), "ec2": ("MissingParameter", 400),
                 "json": ("MissingAuthenticationTokenException", 400),
-                "rest": ("MissingAuthenticationTokenException", 403),
-                "s3": ("AccessDenied", 403)},
+                "rest": ("MissingAuthenticationTokenException", 403), "s3": ("AccessDenied", 403)},
     "incomplete": {"query": ("IncompleteSignature", 400), "ec2": ("IncompleteSignature", 400),
                    "json": ("IncompleteSignatureException", 400), "rest": ("IncompleteSignatureException", 403),
-                "s3": ("AuthorizationQueryParametersError", 400)},
+                   "s3": ("AuthorizationQueryParametersError", 400)},
     "unknown": {"query": ("InvalidClientTokenId", 403), "ec2": ("AuthFailure", 401),
                 "json": ("UnrecognizedClientException", 400), "rest": ("UnrecognizedClientException", 403),
                 "s3": ("InvalidAccessKeyId", 403)},
     "mismatch": {"query": ("SignatureDoesNotMatch", 403), "ec2": ("AuthFailure", 401),
                  "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403),
-                "s3": ("SignatureDoesNotMatch", 403)},
+                 "s3": ("SignatureDoesNotMatch", 403)},
     "skew": {"query": ("SignatureDoesNotMatch", 403), "ec2": ("RequestExpired", 400),
              "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403),
-                "s3": ("RequestTimeTooSkewed", 403)},
+             "s3": ("RequestTimeTooSkewed", 403)},
     "expired": {"query": ("RequestExpired", 400), "ec2": ("RequestExpired", 400),
                 "json": ("RequestExpired", 400), "rest": ("RequestExpired", 403),
                 "s3": ("AccessDenied", 403)},
 }
-_MISSING = {"s3": "Access Denied", "query": "Request is missing Authentication Token", "json": "Request is missing Authentication Token",
+_MISSING = {"s3": "Access Denied", "query": "Request is missing Authentication Token",
+            "json": "Request is missing Authentication Token",
             "ec2": "The request must contain the parameter AWSAccessKeyId", "rest": "Missing Authentication Token"}
 # How far X-Amz-Date may be from the wall clock: 15 minutes, 5 behind API Gateway's front door (Lambda).
 _WINDOW = {"rest": 300}

@@ -15,7 +15,6 @@ import secrets
 
 from ...aws.errors import AwsError
 from . import buckets, checksums, copying, objects, storage, upload
-from .storage import Version
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PARTS = 10000
