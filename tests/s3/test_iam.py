@@ -1,26 +1,13 @@
 """S3 under --enforce-iam: operations map to S3's IAM actions on bucket and object ARNs."""
 
 import json
-import tempfile
 
 import pytest
 from botocore.exceptions import ClientError
 
-from kumo.config import Settings
-from kumo.server import ServerThread
-from tests.conftest import Clients, claim_loopback
+from tests.conftest import Clients
 
 from .test_buckets import code
-
-
-@pytest.fixture(scope="module")
-def enforcing():
-    claim = claim_loopback(8, 60)
-    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"),
-                                   loopback_base=claim.base, enforce_iam=True)).start()
-    yield server
-    server.stop()
-    claim.release()
 
 
 def test_identity_policy_on_object_and_bucket_arns(enforcing):

@@ -138,9 +138,14 @@ class Gateway:
                                                routing.virtual_bucket(headers.get("Host", "")))
             body = b"" if streamed else await _read_body(request, limit, self.kumo.settings.body_timeout)
             if self.signatures is not None:  # --enforce-signatures
+                chunk_seed = None
+                if streamed is not None and headers.get("X-Amz-Content-SHA256", "").startswith(
+                        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+                    chunk_seed = streamed.chunk_seed = {}  # the body's chunk signatures chain from this one
                 body = self.signatures.verify(request.method, path, query, headers, body, protocol=protocol,
                                               model=model, signing_name=pre.spec and pre.spec.signing_name,
-                                              limit=limit, unsigned_body=streamed is not None)
+                                              limit=limit, unsigned_body=streamed is not None,
+                                              chunk_seed=chunk_seed)
             http = HttpRequest(request.method, routed_path, query, headers, body)
             if route is None:
                 route = routing.route(http, pre, signature)
