@@ -29,7 +29,7 @@ _DEFAULT_REGION = "us-east-1"
 
 
 def _bucket(ctx, params) -> dict:
-    return buckets.require(ctx.store, params["Bucket"])
+    return buckets.for_request(ctx, params)
 
 
 # -- buckets -------------------------------------------------------------------------------------------

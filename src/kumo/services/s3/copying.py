@@ -71,7 +71,7 @@ async def copy_range(kumo, v, offset: int, length: int, algorithm: str | None = 
 async def copy_object(ctx, params):
     from .api import object_meta
 
-    record = buckets.require(ctx.store, params["Bucket"])
+    record = buckets.for_request(ctx, params)
     v = source(ctx, params)
     if v.size > MAX_PUT:
         raise AwsError("InvalidRequest", "The specified copy source is larger than the maximum allowable size for a "

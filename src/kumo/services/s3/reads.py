@@ -102,7 +102,7 @@ def headers_of(v: Version, params, checksum: bool) -> dict:
 
 
 def _read(ctx, params, head: bool):
-    buckets.require(ctx.store, params["Bucket"])
+    buckets.for_request(ctx, params)
     v = objects.find(ctx.kumo, params["Bucket"], params["Key"], params.get("VersionId"), head=head)
     check_conditions(params, v)
     out = headers_of(v, params, params.get("ChecksumMode") == "ENABLED")
