@@ -186,3 +186,13 @@ def test_a_deleted_object_being_read_is_still_sent_whole(s3, bucket):
     first = stream.read(1024)
     s3.delete_object(Bucket=bucket, Key="big")
     assert first + stream.read() == body
+
+
+def test_key_and_metadata_limits(s3, bucket):
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="k" * 1025, Body=b"x")
+    assert code(exc) == ("KeyTooLongError", 400)
+    s3.put_object(Bucket=bucket, Key="k" * 1024, Body=b"x")
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"big": "v" * 2100})
+    assert code(exc) == ("MetadataTooLarge", 400)

@@ -152,8 +152,21 @@ _CONTENT = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLan
             "WebsiteRedirectLocation")
 
 
+MAX_KEY = 1024  # bytes of UTF-8
+MAX_METADATA = 2048  # bytes of user metadata, names and values
+
+
 def object_meta(ctx, params, record: dict) -> dict:
-    """What a PutObject / CreateMultipartUpload records beside the body."""
+    """What a PutObject / CopyObject / CreateMultipartUpload records beside the body (the key checked too)."""
+    key = params["Key"]
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY:
+        raise AwsError("KeyTooLongError", "Your key is too long", status=400, MaxSizeAllowed=MAX_KEY,
+                       Size=len(key.encode("utf-8", "surrogatepass")))
+    user = params.get("Metadata") or {}
+    used = sum(len(k.encode()) + len(v.encode()) for k, v in user.items())
+    if used > MAX_METADATA:
+        raise AwsError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size",
+                       status=400, Size=used, MaxSizeAllowed=MAX_METADATA)
     meta = {"ContentType": params.get("ContentType") or "binary/octet-stream",
             "Metadata": {k.lower(): v for k, v in (params.get("Metadata") or {}).items()},
             "Owner": ctx.account}
@@ -179,6 +192,7 @@ def object_meta(ctx, params, record: dict) -> dict:
 async def put_object(ctx, params):
     record = _bucket(ctx, params)
     body = ctx.extra["body"]
+    meta = object_meta(ctx, params, record)  # refused before the body is read
     conditions = (params.get("IfMatch"), params.get("IfNoneMatch"))
     objects.check_write(ctx.kumo, record["Name"], params["Key"], *conditions)  # before the body, and again at commit
     try:
@@ -186,7 +200,6 @@ async def put_object(ctx, params):
     except AwsError as err:
         err.close = True  # the rest of the body may be unread
         raise
-    meta = object_meta(ctx, params, record)
     if received.checksum:
         meta["Checksum"] = received.checksum
     etag = f'"{received.md5}"'

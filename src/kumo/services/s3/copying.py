@@ -88,6 +88,7 @@ async def copy_object(ctx, params):
         meta = object_meta(ctx, params, record)
         meta.pop("Tags", None)
     else:
+        object_meta(ctx, {"Key": params["Key"]}, record)  # the key's length
         meta = {k: val for k, val in v.meta.items() if k not in ("Tags", "Parts", "Checksum", "ChecksumType")}
         meta["Owner"] = ctx.account
         if params.get("StorageClass"):
