@@ -144,7 +144,8 @@ def main() -> None:
         f"{m['small']['get_p50']:.2f} / {m['small']['get_p99']:.2f} |",
         f"| 1 KiB PUT / GET (ops/s) | {k['small']['put_ops']:.0f} / {k['small']['get_ops']:.0f} | "
         f"{m['small']['put_ops']:.0f} / {m['small']['get_ops']:.0f} |",
-        f"| 1 MiB PUT / GET (MiB/s) | {k['1MiB'][0]:.0f} / {k['1MiB'][1]:.0f} | {m['1MiB'][0]:.0f} / {m['1MiB'][1]:.0f} |",
+        f"| 1 MiB PUT / GET (MiB/s) | {k['1MiB'][0]:.0f} / {k['1MiB'][1]:.0f} | "
+        f"{m['1MiB'][0]:.0f} / {m['1MiB'][1]:.0f} |",
         f"| 100 MiB PUT / GET, boto3 (MiB/s) | {k['100MiB'][0]:.0f} / {k['100MiB'][1]:.0f} | "
         f"{m['100MiB'][0]:.0f} / {m['100MiB'][1]:.0f} |",
         f"| 100 MiB GET, curl (MiB/s) | {k['100MiB_curl']:.0f} ({k['100MiB_curl'] / disk:.0%} of disk copy) | "

@@ -1,6 +1,11 @@
+import tempfile
 import uuid
 
 import pytest
+
+from kumo.config import Settings
+from kumo.server import ServerThread
+from tests.conftest import claim_loopback
 
 
 @pytest.fixture
@@ -28,3 +33,14 @@ def s3_client(endpoint: str, account: str, secret: str = "test", **config):
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=account,
                         aws_secret_access_key=secret,
                         config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config))
+
+
+@pytest.fixture(scope="package")
+def enforcing():
+    """A kumo of its own that enforces IAM policies and verifies every signature."""
+    claim = claim_loopback(8, 60)
+    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"),
+                                   loopback_base=claim.base, enforce_iam=True, enforce_signatures=True)).start()
+    yield server
+    server.stop()
+    claim.release()

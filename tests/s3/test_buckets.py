@@ -98,3 +98,13 @@ def test_unimplemented_operation_is_501(s3, bucket):
     with pytest.raises(ClientError) as exc:
         s3.get_bucket_accelerate_configuration(Bucket=bucket)
     assert code(exc) == ("NotImplemented", 501)
+
+
+def test_expected_bucket_owner(s3, bucket, account):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=account)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="999999999999")
+    assert code(exc) == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as exc:
+        s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner="999999999999")
+    assert code(exc) == ("AccessDenied", 403)

@@ -1,6 +1,8 @@
 """aws-chunked uploads (what botocore >= 1.36 sends over HTTPS, and SigV4 streaming uploads), sent raw."""
 
 import base64
+import hashlib
+import hmac
 import http.client
 import urllib.parse
 import zlib
@@ -11,6 +13,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from kumo.services.s3.chunked import Decoder
+from tests.conftest import Clients
 
 
 def encode(payload: bytes, chunk: int, trailer: dict | None = None, signed: bool = False) -> bytes:
@@ -101,3 +104,54 @@ def test_signed_streaming_payload(s3, bucket, endpoint, account):
     status, body, _ = _put(endpoint, account, bucket, "signed", wire, headers)
     assert status == 200, body
     assert s3.get_object(Bucket=bucket, Key="signed")["Body"].read() == payload
+
+
+def _signed_chunks(payload: bytes, chunk: int, key: bytes, timestamp: str, scope: str, seed: str,
+                   tamper: bool = False) -> bytes:
+    """STREAMING-AWS4-HMAC-SHA256-PAYLOAD framing with real chunk signatures (as the S3 docs define them)."""
+    empty = hashlib.sha256(b"").hexdigest()
+    previous, out = seed, b""
+    pieces = [payload[i:i + chunk] for i in range(0, len(payload), chunk)] + [b""]
+    for piece in pieces:
+        text = f"AWS4-HMAC-SHA256-PAYLOAD\n{timestamp}\n{scope}\n{previous}\n{empty}\n" \
+               f"{hashlib.sha256(piece).hexdigest()}"
+        previous = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+        sent = piece[:-1] + b"!" if tamper and piece else piece
+        out += b"%x;chunk-signature=%s\r\n" % (len(piece), previous.encode()) + sent + b"\r\n"
+    return out
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_chunk_signatures_are_verified_when_enforcing(enforcing, tamper):
+    account = "432143214321"
+    Clients(enforcing.endpoint, account)("s3").create_bucket(Bucket=f"chunks-{int(tamper)}")
+    bucket = f"chunks-{int(tamper)}"
+    payload = b"signed and checked " * 2000
+    request = AWSRequest("PUT", f"{enforcing.endpoint}/{bucket}/k", data=b"", headers={
+        "X-Amz-Content-SHA256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "Content-Encoding": "aws-chunked",
+        "X-Amz-Decoded-Content-Length": str(len(payload))})
+    auth = _StreamingAuth("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", Credentials(account, "test"), "s3", "us-east-1")
+    auth.add_auth(request)
+    timestamp = request.context["timestamp"]
+    seed = request.headers["Authorization"].rsplit("Signature=", 1)[1]
+    key = b"AWS4test"
+    for part in (timestamp[:8], "us-east-1", "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    wire = _signed_chunks(payload, 8192, key, timestamp, f"{timestamp[:8]}/us-east-1/s3/aws4_request", seed, tamper)
+    parsed = urllib.parse.urlsplit(enforcing.endpoint)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    try:
+        headers = dict(request.headers.items())
+        headers["Content-Length"] = str(len(wire))
+        conn.request("PUT", f"/{bucket}/k", body=wire, headers=headers)
+        response = conn.getresponse()
+        status, body = response.status, response.read()
+    finally:
+        conn.close()
+    s3 = Clients(enforcing.endpoint, account)("s3")
+    if tamper:
+        assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+        assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    else:
+        assert status == 200, body
+        assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == payload

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 MiB = 1024 * 1024
 

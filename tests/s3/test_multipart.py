@@ -80,10 +80,10 @@ def test_upload_part_copy(s3, bucket):
     source = os.urandom(6 * MiB)
     s3.put_object(Bucket=bucket, Key="src", Body=source)
     uid = s3.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
-    p1 = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=1,
-                             CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange=f"bytes=0-{5 * MiB - 1}")
-    p2 = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=2,
-                             CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange=f"bytes={5 * MiB}-{6 * MiB - 1}")
-    s3.complete_multipart_upload(Bucket=bucket, Key="dst", UploadId=uid, MultipartUpload={"Parts": [
-        {"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
+    etags = []
+    for n, (first, last) in enumerate([(0, 5 * MiB - 1), (5 * MiB, 6 * MiB - 1)], 1):
+        part = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=n,
+                                   CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange=f"bytes={first}-{last}")
+        etags.append({"PartNumber": n, "ETag": part["CopyPartResult"]["ETag"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key="dst", UploadId=uid, MultipartUpload={"Parts": etags})
     assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == source

@@ -3,6 +3,7 @@
 import base64
 import datetime
 import hashlib
+import os
 import zlib
 
 import crc32c
@@ -161,3 +162,37 @@ def test_empty_object(s3, bucket):
     got = s3.get_object(Bucket=bucket, Key="empty")
     assert got["Body"].read() == b"" and got["ContentLength"] == 0
     assert got["ETag"] == '"d41d8cd98f00b204e9800998ecf8427e"'
+
+
+def test_conditional_writes(s3, bucket):
+    first = s3.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")["ETag"]
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="once", Body=b"second", IfNoneMatch="*")
+    assert code(exc) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="once", Body=b"second", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert code(exc) == ("PreconditionFailed", 412)
+    s3.put_object(Bucket=bucket, Key="once", Body=b"second", IfMatch=first)
+    assert s3.get_object(Bucket=bucket, Key="once")["Body"].read() == b"second"
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="never", Body=b"x", IfMatch=first)
+    assert code(exc) == ("NoSuchKey", 404)
+
+
+def test_a_deleted_object_being_read_is_still_sent_whole(s3, bucket):
+    body = os.urandom(8 * 1024 * 1024)
+    s3.put_object(Bucket=bucket, Key="big", Body=body)
+    stream = s3.get_object(Bucket=bucket, Key="big")["Body"]
+    first = stream.read(1024)
+    s3.delete_object(Bucket=bucket, Key="big")
+    assert first + stream.read() == body
+
+
+def test_key_and_metadata_limits(s3, bucket):
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="k" * 1025, Body=b"x")
+    assert code(exc) == ("KeyTooLongError", 400)
+    s3.put_object(Bucket=bucket, Key="k" * 1024, Body=b"x")
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"big": "v" * 2100})
+    assert code(exc) == ("MetadataTooLarge", 400)

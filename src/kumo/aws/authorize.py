@@ -235,7 +235,7 @@ _BECAUSE = {
     ("implicitDeny", "boundary"): "because no permissions boundary allows the {action} action",
     ("implicitDeny", "session"): "because no session policy allows the {action} action",
 }
-_CODES = {"ec2": "UnauthorizedOperation", "sns": "AuthorizationError"}
+_CODES = {"ec2": "UnauthorizedOperation", "sns": "AuthorizationError", "s3": "AccessDenied"}
 _IAM_LIST = re.compile(r"^iam:List(Role|User|Polic|InstanceProfile)")
 _IAM_KIND = {"Role": "role", "User": "user", "Polic": "policy", "InstanceProfile": "instance-profile"}
 

@@ -147,9 +147,14 @@ class Gateway:
                                                routing.virtual_bucket(headers.get("Host", "")))
             body = b"" if streamed else await _read_body(request, limit, self.kumo.settings.body_timeout)
             if self.signatures is not None:  # --enforce-signatures
+                chunk_seed = None
+                if streamed is not None and headers.get("X-Amz-Content-SHA256", "").startswith(
+                        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+                    chunk_seed = streamed.chunk_seed = {}  # the body's chunk signatures chain from this one
                 body = self.signatures.verify(request.method, path, query, headers, body, protocol=protocol,
                                               model=model, signing_name=pre.spec and pre.spec.signing_name,
-                                              limit=limit, unsigned_body=streamed is not None)
+                                              limit=limit, unsigned_body=streamed is not None,
+                                              chunk_seed=chunk_seed)
             http = HttpRequest(request.method, routed_path, query, headers, body)
             if route is None:
                 route = routing.route(http, pre, signature)
@@ -269,6 +274,14 @@ def signed_query(query: str) -> bool:
 async def _send_file(request: web.Request, response: HttpResponse) -> web.StreamResponse:
     """An answer whose body is (part of) a file: sent with sendfile, never read into memory."""
     body = response.stream
+    f = body.file or open(body.path, "rb")
+    try:
+        return await _send_open_file(request, response, body, f)
+    finally:
+        f.close()
+
+
+async def _send_open_file(request: web.Request, response: HttpResponse, body, f) -> web.StreamResponse:
     answer = web.StreamResponse(status=body.status or response.status, headers=response.headers)
     answer.content_length = body.length
     await answer.prepare(request)  # sends the head at once
@@ -282,18 +295,17 @@ async def _send_file(request: web.Request, response: HttpResponse) -> web.Stream
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
             except OSError:
                 pass
-        with open(body.path, "rb") as f:
-            try:
-                await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)
-            except NotImplementedError:  # a transport without sendfile (TLS): chunks
-                f.seek(body.offset)
-                left = body.length
-                while left > 0:
-                    chunk = f.read(min(left, 1 << 20))
-                    if not chunk:
-                        break
-                    await answer.write(chunk)
-                    left -= len(chunk)
+        try:
+            await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)
+        except NotImplementedError:  # a transport without sendfile (TLS): chunks
+            f.seek(body.offset)
+            left = body.length
+            while left > 0:
+                chunk = f.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                await answer.write(chunk)
+                left -= len(chunk)
     await answer.write_eof()
     return answer
 

@@ -234,7 +234,8 @@ def _match_rest(service: str, model, request: HttpRequest):
             if service == "s3":
                 name = _s3_operation(name, request, keys)
             return model.operation_model(name), labels
-    if service == "s3" and request.method == "POST" and "multipart/form-data" in request.headers.get("Content-Type", ""):
+    form_post = request.method == "POST" and "multipart/form-data" in request.headers.get("Content-Type", "")
+    if service == "s3" and form_post:
         from .errors import not_implemented
 
         raise not_implemented("s3", "PostObject")  # browser form uploads (presigned POST): not modeled by botocore

@@ -35,6 +35,9 @@ class RequestBody:
         self._request = request
         self._timeout = timeout
         self.length = request.content_length  # None when chunked
+        # Set when signatures are enforced and the body is SigV4-streamed: key, timestamp, scope and seed
+        # signature that its chunk signatures chain from (services/s3/chunked.py checks them).
+        self.chunk_seed: dict | None = None
 
     async def read(self, n: int = 1 << 20) -> bytes:
         """Up to ``n`` bytes; b"" at the end."""
@@ -65,3 +68,4 @@ class FileBody:
     offset: int
     length: int
     status: int | None = None  # 206 for a range
+    file: object = None  # the file already open (so a delete between answer and send cannot take it away)

@@ -294,7 +294,8 @@ def serialize_response(operation, result: dict, request_id: str, xml_body: bool 
                 body = TEXT.text(member, value).encode()
     elif xml_body and operation.name == "GetBucketLocation":
         # S3 answers the bare element with the region as its text (botocore reads it so), not a wrapper.
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="{_xmlns(operation.service_model)}">'
+        xmlns = _xmlns(operation.service_model)
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="{xmlns}">'
                 f'{xml.escape(result.get("LocationConstraint") or "")}</LocationConstraint>').encode()
     else:
         has_body_members = any(m.serialization.get("location") not in RESPONSE_LOCATIONS for m in shape.members.values())

@@ -29,7 +29,7 @@ _DEFAULT_REGION = "us-east-1"
 
 
 def _bucket(ctx, params) -> dict:
-    return buckets.require(ctx.store, params["Bucket"])
+    return buckets.for_request(ctx, params)
 
 
 # -- buckets -------------------------------------------------------------------------------------------
@@ -152,8 +152,21 @@ _CONTENT = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLan
             "WebsiteRedirectLocation")
 
 
+MAX_KEY = 1024  # bytes of UTF-8
+MAX_METADATA = 2048  # bytes of user metadata, names and values
+
+
 def object_meta(ctx, params, record: dict) -> dict:
-    """What a PutObject / CreateMultipartUpload records beside the body."""
+    """What a PutObject / CopyObject / CreateMultipartUpload records beside the body (the key checked too)."""
+    key = params["Key"]
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY:
+        raise AwsError("KeyTooLongError", "Your key is too long", status=400, MaxSizeAllowed=MAX_KEY,
+                       Size=len(key.encode("utf-8", "surrogatepass")))
+    user = params.get("Metadata") or {}
+    used = sum(len(k.encode()) + len(v.encode()) for k, v in user.items())
+    if used > MAX_METADATA:
+        raise AwsError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size",
+                       status=400, Size=used, MaxSizeAllowed=MAX_METADATA)
     meta = {"ContentType": params.get("ContentType") or "binary/octet-stream",
             "Metadata": {k.lower(): v for k, v in (params.get("Metadata") or {}).items()},
             "Owner": ctx.account}
@@ -179,16 +192,19 @@ def object_meta(ctx, params, record: dict) -> dict:
 async def put_object(ctx, params):
     record = _bucket(ctx, params)
     body = ctx.extra["body"]
+    meta = object_meta(ctx, params, record)  # refused before the body is read
+    conditions = (params.get("IfMatch"), params.get("IfNoneMatch"))
+    objects.check_write(ctx.kumo, record["Name"], params["Key"], *conditions)  # before the body, and again at commit
     try:
         received = await upload.receive(objects.service(ctx.kumo).blobs, body, ctx.headers)
     except AwsError as err:
         err.close = True  # the rest of the body may be unread
         raise
-    meta = object_meta(ctx, params, record)
     if received.checksum:
         meta["Checksum"] = received.checksum
     etag = f'"{received.md5}"'
-    v = objects.commit(ctx.kumo, record, params["Key"], received.path, received.size, etag, meta)
+    v = objects.commit(ctx.kumo, record, params["Key"], received.path, received.size, etag, meta,
+                       conditions=conditions)
     out = {"ETag": etag, "ServerSideEncryption": "AES256"}
     if v.version != "null":
         out["VersionId"] = v.version

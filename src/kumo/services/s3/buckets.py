@@ -44,6 +44,15 @@ def require(store, name: str) -> dict:
     return record
 
 
+def for_request(ctx, params) -> dict:
+    """The request's bucket, which must exist and, when the request names one, have the expected owner."""
+    record = require(ctx.store, params["Bucket"])
+    expected = params.get("ExpectedBucketOwner")
+    if expected is not None and expected != record["_owner"]:
+        raise AwsError("AccessDenied", "Access Denied", status=403)
+    return record
+
+
 def no_such_bucket(name: str) -> AwsError:
     return AwsError("NoSuchBucket", "The specified bucket does not exist", status=404, BucketName=name)
 

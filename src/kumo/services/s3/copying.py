@@ -71,7 +71,7 @@ async def copy_range(kumo, v, offset: int, length: int, algorithm: str | None = 
 async def copy_object(ctx, params):
     from .api import object_meta
 
-    record = buckets.require(ctx.store, params["Bucket"])
+    record = buckets.for_request(ctx, params)
     v = source(ctx, params)
     if v.size > MAX_PUT:
         raise AwsError("InvalidRequest", "The specified copy source is larger than the maximum allowable size for a "
@@ -88,6 +88,7 @@ async def copy_object(ctx, params):
         meta = object_meta(ctx, params, record)
         meta.pop("Tags", None)
     else:
+        object_meta(ctx, {"Key": params["Key"]}, record)  # the key's length
         meta = {k: val for k, val in v.meta.items() if k not in ("Tags", "Parts", "Checksum", "ChecksumType")}
         meta["Owner"] = ctx.account
         if params.get("StorageClass"):

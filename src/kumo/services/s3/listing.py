@@ -96,7 +96,7 @@ def _untoken(token: str) -> str:
 
 def list_objects_v2(ctx, params):
     name = params["Bucket"]
-    buckets.require(ctx.store, name)
+    buckets.for_request(ctx, params)
     enc = _encoder(params)
     prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or None
     limit = _max_keys(params)
@@ -122,7 +122,7 @@ def list_objects_v2(ctx, params):
 
 def list_objects(ctx, params):
     name = params["Bucket"]
-    buckets.require(ctx.store, name)
+    buckets.for_request(ctx, params)
     enc = _encoder(params)
     prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or None
     limit = _max_keys(params)
@@ -142,7 +142,7 @@ def list_objects(ctx, params):
 
 def list_object_versions(ctx, params):
     name = params["Bucket"]
-    buckets.require(ctx.store, name)
+    buckets.for_request(ctx, params)
     enc = _encoder(params)
     prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or None
     limit = _max_keys(params)

@@ -15,7 +15,6 @@ import secrets
 
 from ...aws.errors import AwsError
 from . import buckets, checksums, copying, objects, storage, upload
-from .storage import Version
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PARTS = 10000
@@ -45,7 +44,7 @@ def _part_number(params) -> int:
 def create_multipart_upload(ctx, params):
     from .api import object_meta
 
-    record = buckets.require(ctx.store, params["Bucket"])
+    record = buckets.for_request(ctx, params)
     meta = object_meta(ctx, params, record)
     algorithm = params.get("ChecksumAlgorithm")
     if algorithm:
@@ -85,7 +84,7 @@ def _commit_part(ctx, params, upload_id: str, number: int, temp: str, size: int,
 async def upload_part(ctx, params):
     number = _part_number(params)
     upload_id = params["UploadId"]
-    buckets.require(ctx.store, params["Bucket"])
+    buckets.for_request(ctx, params)
     _upload(ctx.store, params["Bucket"], params["Key"], upload_id)
     try:
         received = await upload.receive(objects.service(ctx.kumo).blobs, ctx.extra["body"], ctx.headers)
@@ -102,7 +101,7 @@ async def upload_part(ctx, params):
 async def upload_part_copy(ctx, params):
     number = _part_number(params)
     upload_id = params["UploadId"]
-    buckets.require(ctx.store, params["Bucket"])
+    buckets.for_request(ctx, params)
     up = _upload(ctx.store, params["Bucket"], params["Key"], upload_id)
     v = copying.source(ctx, params)
     start, end = 0, v.size - 1
@@ -158,9 +157,11 @@ def _join(paths: list[str], dst: str) -> None:
 
 async def complete_multipart_upload(ctx, params):
     store = ctx.store
-    record = buckets.require(store, params["Bucket"])
+    record = buckets.for_request(ctx, params)
     upload_id = params["UploadId"]
     up = _upload(store, params["Bucket"], params["Key"], upload_id)
+    conditions = (params.get("IfMatch"), params.get("IfNoneMatch"))
+    objects.check_write(ctx.kumo, params["Bucket"], params["Key"], *conditions)
     wanted = (params.get("MultipartUpload") or {}).get("Parts") or []
     if not wanted:
         raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our "
@@ -215,7 +216,7 @@ async def complete_multipart_upload(ctx, params):
             blobs.remove_temp(temp)
             raise
         v = objects.commit(ctx.kumo, record, params["Key"], temp, size, etag, meta,
-                           event="ObjectCreated:CompleteMultipartUpload")
+                           event="ObjectCreated:CompleteMultipartUpload", conditions=conditions)
         _forget_upload(ctx, upload_id)
     out = {"Location": f"{ctx.endpoint}/{params['Bucket']}/{params['Key']}", "Bucket": params["Bucket"],
            "Key": params["Key"], "ETag": etag, "ServerSideEncryption": "AES256"}
@@ -237,14 +238,14 @@ def _forget_upload(ctx, upload_id: str) -> None:
 
 
 def abort_multipart_upload(ctx, params):
-    buckets.require(ctx.store, params["Bucket"])
+    buckets.for_request(ctx, params)
     _upload(ctx.store, params["Bucket"], params["Key"], params["UploadId"])
     _forget_upload(ctx, params["UploadId"])
     return {}
 
 
 def list_parts(ctx, params):
-    buckets.require(ctx.store, params["Bucket"])
+    buckets.for_request(ctx, params)
     up = _upload(ctx.store, params["Bucket"], params["Key"], params["UploadId"])
     marker = params.get("PartNumberMarker") or 0
     limit = min(params.get("MaxParts") or 1000, 1000)
@@ -272,7 +273,7 @@ def list_parts(ctx, params):
 
 def list_multipart_uploads(ctx, params):
     name = params["Bucket"]
-    buckets.require(ctx.store, name)
+    buckets.for_request(ctx, params)
     prefix = params.get("Prefix") or ""
     delimiter = params.get("Delimiter") or None
     key_marker = params.get("KeyMarker") or ""

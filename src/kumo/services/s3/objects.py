@@ -39,13 +39,37 @@ def _drop_after_commit(kumo, names: list[str | None]) -> None:
         kumo.store.after_commit(lambda: [blobs.remove(n) for n in names])
 
 
+def check_write(kumo, bucket_name: str, key: str, if_match: str | None, if_none_match: str | None) -> None:
+    """S3's conditional writes: If-None-Match: * (create only), If-Match: <etag> (replace only that)."""
+    if if_match is None and if_none_match is None:
+        return
+    current = storage.latest(kumo.store, bucket_name, key)
+    if current is not None and current.marker:
+        current = None
+    failed = AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                      status=412, Condition="If-Match" if if_match is not None else "If-None-Match")
+    if if_none_match is not None:
+        if if_none_match.strip() != "*":
+            raise AwsError("NotImplemented", "A header you provided implies functionality that is not implemented",
+                           status=501, Header="If-None-Match")
+        if current is not None:
+            raise failed
+    if if_match is not None:
+        if current is None:
+            raise no_such_key(key)
+        if if_match.strip().strip('"') not in ("*", current.etag.strip('"')):
+            raise failed
+
+
 def commit(kumo, bucket: dict, key: str, temp_path: str, size: int, etag: str, meta: dict,
-           event: str = "ObjectCreated:Put") -> Version:
+           event: str = "ObjectCreated:Put", conditions: tuple | None = None) -> Version:
     """Make a received (fsynced) temp file the key's current version; the caller's transaction commits it."""
     store, blobs = kumo.store, service(kumo).blobs
     name = blobs.adopt(temp_path)
     try:
         with store.transaction():
+            if conditions:
+                check_write(kumo, bucket["Name"], key, *conditions)
             enabled = buckets.versioning(bucket) == "Enabled"
             version_id = new_version_id() if enabled else "null"
             stale = []

@@ -102,7 +102,7 @@ def headers_of(v: Version, params, checksum: bool) -> dict:
 
 
 def _read(ctx, params, head: bool):
-    buckets.require(ctx.store, params["Bucket"])
+    buckets.for_request(ctx, params)
     v = objects.find(ctx.kumo, params["Bucket"], params["Key"], params.get("VersionId"), head=head)
     check_conditions(params, v)
     out = headers_of(v, params, params.get("ChecksumMode") == "ENABLED")
@@ -130,8 +130,10 @@ def _read(ctx, params, head: bool):
         out["ContentRange"] = f"bytes {start}-{end}/{v.size}"
         out["ContentLength"] = end - start + 1
     length = max(end - start + 1, 0)
-    path = objects.service(ctx.kumo).blobs.path(v.file)
-    out["Body"] = FileBody(path, start, length, status=status)
+    if not head:
+        path = objects.service(ctx.kumo).blobs.path(v.file)
+        # Opened now: a DELETE committed before the answer is sent unlinks the name, not this open file.
+        out["Body"] = FileBody(path, start, length, status=status, file=open(path, "rb"))
     return out
 
 

@@ -42,7 +42,7 @@ def _tagset(params) -> list[dict]:
 def put_bucket_tagging(ctx, params):
     from . import buckets
 
-    record = buckets.require(ctx.store, params["Bucket"])
+    record = buckets.for_request(ctx, params)
     tags = _tagset(params)
     check(tags, 50)
     record["_tags"] = tags
@@ -53,7 +53,7 @@ def put_bucket_tagging(ctx, params):
 def get_bucket_tagging(ctx, params):
     from . import buckets
 
-    record = buckets.require(ctx.store, params["Bucket"])
+    record = buckets.for_request(ctx, params)
     if not record.get("_tags"):
         raise AwsError("NoSuchTagSet", "The TagSet does not exist", status=404, BucketName=record["Name"])
     return {"TagSet": record["_tags"]}
@@ -62,7 +62,7 @@ def get_bucket_tagging(ctx, params):
 def delete_bucket_tagging(ctx, params):
     from . import buckets
 
-    record = buckets.require(ctx.store, params["Bucket"])
+    record = buckets.for_request(ctx, params)
     record["_tags"] = None
     buckets.table(ctx.store).put(record["Name"], record)
     return {}
@@ -71,7 +71,7 @@ def delete_bucket_tagging(ctx, params):
 def _version(ctx, params):
     from . import buckets, objects
 
-    buckets.require(ctx.store, params["Bucket"])
+    buckets.for_request(ctx, params)
     return objects.find(ctx.kumo, params["Bucket"], params["Key"], params.get("VersionId"))
 
 

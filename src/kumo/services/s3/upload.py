@@ -54,7 +54,7 @@ async def receive(blobs, body, headers, limit: int = MAX_PUT) -> Received:
     expected_md5 = checksums.content_md5(headers)
     sha = headers.get("x-amz-content-sha256", "")
     check_sha = len(sha) == 64 and set(sha) <= _HEX64
-    decoder = chunked.Decoder() if chunked.is_chunked(headers) else None
+    decoder = chunked.Decoder(getattr(body, "chunk_seed", None)) if chunked.is_chunked(headers) else None
     md5 = hashlib.md5()
     crc = checksums.hasher(algorithm) if algorithm else None
     sha256 = hashlib.sha256() if check_sha else None
