@@ -16,8 +16,9 @@ def _keys(s3, bucket):
 def test_expiration_on_an_advanced_clock(kumo_server, s3, bucket):
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
         {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}]})
-    s3.put_object(Bucket=bucket, Key="tmp/a", Body=b"1")
-    s3.put_object(Bucket=bucket, Key="keep/b", Body=b"2")
+    put = s3.put_object(Bucket=bucket, Key="tmp/a", Body=b"1")
+    assert put["Expiration"].startswith('expiry-date="') and put["Expiration"].endswith('rule-id="tmp"')
+    assert "Expiration" not in s3.put_object(Bucket=bucket, Key="keep/b", Body=b"2")
     head = s3.head_object(Bucket=bucket, Key="tmp/a")
     assert head["ResponseMetadata"]["HTTPHeaders"].get("x-amz-expiration", "").endswith('rule-id="tmp"')
     kumo_server.advance(2 * DAY)

@@ -208,6 +208,9 @@ async def put_object(ctx, params):
     out = {"ETag": etag, "ServerSideEncryption": "AES256"}
     if v.version != "null":
         out["VersionId"] = v.version
+    from .lifecycle import expiration_of  # x-amz-expiration, from the bucket's lifecycle rules
+
+    out["Expiration"] = expiration_of(ctx.kumo, v)
     for algorithm, value in received.checksum.items():
         out[f"Checksum{algorithm}"] = value
     if received.checksum:
