@@ -152,12 +152,25 @@ def test_bad_requests_get_aws_errors_and_change_nothing(aws):
     assert [g["AutoScalingGroupName"] for g in asg.describe_auto_scaling_groups()["AutoScalingGroups"]] == ["g"]
 
 
+def _console_shows(ec2, instance_id: str, text: str, timeout: float = 15.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while text not in ec2.get_console_output(InstanceId=instance_id).get("Output", ""):
+        assert time.monotonic() < deadline, f"{instance_id}'s console never showed {text!r}"
+        time.sleep(0.1)
+
+
 def test_delete_needs_force_while_instances_remain(aws, kumo_server):
     ec2, asg = aws("ec2"), aws("autoscaling")
-    template(ec2)
+    # An OS that ignores SIGTERM takes kumo's whole grace period (2 s) to shut down: the instances stay
+    # shutting-down, and the group "Delete in progress", long enough to be seen (without it they end in ms).
+    template(ec2, user_data="#!/bin/sh\ntrap '' TERM\nsleep 120 &\necho slow-to-stop\n")
     asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=2, MaxSize=2,
                                   LaunchTemplate={"LaunchTemplateName": "web"}, AvailabilityZones=["us-east-1a"])
     g = wait_group(kumo_server, asg, "g", in_service(2))
+    for member in g["Instances"]:
+        _console_shows(ec2, member["InstanceId"], "slow-to-stop")
     with pytest.raises(ClientError) as e:
         asg.delete_auto_scaling_group(AutoScalingGroupName="g")
     assert _error(e) == ("ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or "

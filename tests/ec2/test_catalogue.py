@@ -113,6 +113,37 @@ def test_launch_templates_and_versions(aws):
     assert ec2.describe_launch_templates()["LaunchTemplates"] == []
 
 
+def test_a_template_takes_an_image_that_does_not_resolve_with_a_warning_and_the_launch_fails(aws):
+    ec2 = aws("ec2")
+    made = ec2.create_launch_template(LaunchTemplateName="odd", LaunchTemplateData={"ImageId": "ami-abc123"})
+    assert made["Warning"]["Errors"] == [{"Code": "InvalidAMIID.Malformed",
+                                          "Message": 'Invalid id: "ami-abc123" (expecting "ami-...")'}]
+    v2 = ec2.create_launch_template_version(LaunchTemplateName="odd",
+                                            LaunchTemplateData={"ImageId": "ami-0123456789abcdef0"})
+    assert [e["Code"] for e in v2["Warning"]["Errors"]] == ["InvalidAMIID.NotFound"]
+    ok = ec2.create_launch_template(LaunchTemplateName="fine", LaunchTemplateData={"ImageId": AMI})
+    assert "Warning" not in ok
+    with pytest.raises(ClientError) as e:
+        ec2.run_instances(LaunchTemplate={"LaunchTemplateName": "odd", "Version": "1"}, MinCount=1, MaxCount=1)
+    assert code(e) == "InvalidAMIID.Malformed"
+
+
+def test_latest_and_default_versions_of_every_template(aws):
+    ec2 = aws("ec2")
+    a = ec2.create_launch_template(LaunchTemplateName="lt-a", LaunchTemplateData={"ImageId": AMI})["LaunchTemplate"]
+    b = ec2.create_launch_template(LaunchTemplateName="lt-b", LaunchTemplateData={"ImageId": AMI})["LaunchTemplate"]
+    ec2.create_launch_template_version(LaunchTemplateName="lt-b", LaunchTemplateData={"InstanceType": "t3.nano"})
+    latest = ec2.describe_launch_template_versions(Versions=["$Latest"])["LaunchTemplateVersions"]
+    assert sorted((v["LaunchTemplateId"], v["VersionNumber"]) for v in latest) == \
+        sorted([(a["LaunchTemplateId"], 1), (b["LaunchTemplateId"], 2)])
+    both = ec2.describe_launch_template_versions(Versions=["$Latest", "$Default"])["LaunchTemplateVersions"]
+    assert sorted((v["LaunchTemplateId"], v["VersionNumber"]) for v in both) == \
+        sorted([(a["LaunchTemplateId"], 1), (b["LaunchTemplateId"], 1), (b["LaunchTemplateId"], 2)])
+    with pytest.raises(ClientError) as e:
+        ec2.describe_launch_template_versions(Versions=["1"])
+    assert code(e) == "MissingParameter"
+
+
 def test_run_instances_errors(aws):
     ec2 = aws("ec2")
     cases = [

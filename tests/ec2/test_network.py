@@ -12,6 +12,9 @@ def test_default_vpc_and_a_subnet_per_zone(aws):
     ec2 = aws("ec2")
     vpcs = ec2.describe_vpcs()["Vpcs"]
     assert len(vpcs) == 1 and vpcs[0]["IsDefault"] and vpcs[0]["CidrBlock"] == "172.31.0.0/16"
+    for name in ("is-default", "isDefault"):  # Terraform's data "aws_vpc" { default = true } sends isDefault
+        assert ec2.describe_vpcs(Filters=[{"Name": name, "Values": ["true"]}])["Vpcs"] == vpcs
+        assert ec2.describe_vpcs(Filters=[{"Name": name, "Values": ["false"]}])["Vpcs"] == []
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
     assert zones == [f"us-east-1{c}" for c in "abcdef"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]

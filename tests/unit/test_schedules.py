@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from kumo.services.events import schedules
+from kumo.core import schedules
 from kumo.services.sns.delivery import MANAGED_POLICY, retry_delay
 
 

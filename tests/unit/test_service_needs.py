@@ -47,4 +47,5 @@ def test_needs_name_known_services():
 
 def test_closure_keeps_the_registry_order():
     assert closure(["sts"]) == ["sts", "iam"]
-    assert closure(["ec2"]) == ["iam", "ec2", "cloudwatch", "logs"]
+    # EC2 resolves resolve:ssm: image ids through Parameter Store, which encrypts with KMS (issue 15).
+    assert closure(["ec2"]) == ["iam", "ec2", "cloudwatch", "logs", "ssm", "kms"]

@@ -50,7 +50,8 @@ class AwsError(Exception):
             if sender is None:
                 if "senderFault" in meta:
                     sender = bool(meta["senderFault"])
-                elif shape.metadata.get("fault"):
+                elif shape.metadata.get("fault") or getattr(shape, "_shape_model", {}).get("fault"):
+                    # botocore keeps a shape's "fault": true out of ``metadata`` (its allow-list): read the model.
                     sender = False
         if status is None:
             status = 400 if sender in (None, True) else 500

@@ -52,7 +52,7 @@ SERVICES: dict[str, ServiceSpec] = {
     for s in [
         ServiceSpec("sts", "sts", "sts", api_version="2011-06-15", needs=("iam",)),
         ServiceSpec("iam", "iam", "iam", api_version="2010-05-08", global_service=True),
-        ServiceSpec("ec2", "ec2", "ec2", api_version="2016-11-15", needs=("iam", "logs", "cloudwatch")),
+        ServiceSpec("ec2", "ec2", "ec2", api_version="2016-11-15", needs=("iam", "logs", "cloudwatch", "ssm")),
         ServiceSpec("autoscaling", "autoscaling", "autoscaling", api_version="2011-01-01",
                     needs=("cloudwatch", "ec2", "elb", "elbv2", "sns", "sqs")),
         ServiceSpec("elb", "elb", "elasticloadbalancing", api_version="2012-06-01",
@@ -63,8 +63,9 @@ SERVICES: dict[str, ServiceSpec] = {
                     api_version="2010-08-01"),
         ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328"),
         ServiceSpec("events", "events", "events", target_prefix="AWSEvents", needs=("lambda", "sns", "sqs")),
-        ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05", legacy_query=True),
-        ServiceSpec("sns", "sns", "sns", api_version="2010-03-31", needs=("events", "lambda", "sqs")),
+        ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05", legacy_query=True,
+                    needs=("kms",)),
+        ServiceSpec("sns", "sns", "sns", api_version="2010-03-31", needs=("events", "kms", "lambda", "sqs")),
         # Lambda takes zip files inline: 50 MB zipped is about 67 MB once base64-encoded.
         ServiceSpec("lambda", "lambda_", "lambda", max_body=70 * 1024 * 1024,
                     needs=("cloudwatch", "events", "iam", "logs", "s3", "sns", "sqs")),
@@ -76,8 +77,9 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("acm", "acm", "acm", target_prefix="CertificateManager"),
         # S3 reads its own bodies, streaming uploads to disk (aws/streaming.py); other bodies get the default cap.
         ServiceSpec("s3", "s3", "s3", max_body=None, needs=("lambda", "sns", "sqs")),
-        ServiceSpec("ssm", "ssm", "ssm", target_prefix="AmazonSSM"),
-        ServiceSpec("secretsmanager", "secretsmanager", "secretsmanager", target_prefix="secretsmanager"),
+        ServiceSpec("ssm", "ssm", "ssm", target_prefix="AmazonSSM", needs=("ec2", "kms")),
+        ServiceSpec("secretsmanager", "secretsmanager", "secretsmanager", target_prefix="secretsmanager",
+                    needs=("kms", "lambda")),
         ServiceSpec("kms", "kms", "kms", target_prefix="TrentService"),
     ]
 }

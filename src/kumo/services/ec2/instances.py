@@ -8,7 +8,7 @@ import copy
 from ...aws.errors import AwsError
 from ...core import tags as tagging
 from ..iam import internal as iam
-from . import instance_types, interfaces, launch_templates, regions
+from . import image_aliases, instance_types, interfaces, launch_templates, regions
 from .images import create_root_volume, find_image
 from .keypairs import find_by_name
 from .lifecycle import CONTROLLER, publish_state, set_state
@@ -143,6 +143,8 @@ def launch(ctx, p: dict, system_tags: dict[str, str] | None = None) -> tuple[str
     ensure_defaults(ctx)
     token = p.get("ClientToken")
     p = _merge_template(ctx, p)
+    if image_aliases.is_alias(p.get("ImageId")):
+        p["ImageId"] = image_aliases.resolve(ctx, p["ImageId"])
     if not p.get("ImageId"):
         raise AwsError("MissingParameter", "The request must contain the parameter ImageId")
     image = find_image(ctx, p["ImageId"])

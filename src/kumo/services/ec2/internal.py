@@ -230,6 +230,13 @@ def check_image(kumo, scope: str, image_id: str) -> None:
     find_image(_ctx(kumo, scope), image_id)
 
 
+def builtin_images() -> list[dict]:
+    """kumo's own public images (the same ids in every region), as DescribeImages shows them."""
+    from .images import BUILTIN
+
+    return [_public(image) for image in BUILTIN.values()]
+
+
 def check_key_pair(kumo, scope: str, name: str) -> None:
     """Raises EC2's AwsError (InvalidKeyPair.NotFound) unless the key pair exists."""
     from .keypairs import find_by_name
@@ -255,7 +262,7 @@ def launch_template(kumo, scope: str, spec: dict) -> TemplateVersion:
     return TemplateVersion(lt["LaunchTemplateId"], lt["LaunchTemplateName"], version["VersionNumber"])
 
 
-__all__ = ["GONE", "Instance", "Interface", "LaunchRequest", "TemplateVersion", "interface_by_ip",
+__all__ = ["GONE", "Instance", "Interface", "LaunchRequest", "TemplateVersion", "interface_by_ip", "builtin_images",
            "check_image", "check_key_pair", "default_security_group", "default_vpc_id", "ensure_defaults",
            "instance", "instance_type_exists", "launch", "launch_template", "security_group", "status_checks",
            "subnet", "subnets", "tag", "terminate", "vpc", "zone_names"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from ...aws.errors import AwsError
+from . import image_aliases
 from .model import apply_filters, new_id, page, table, tag_specs, well_formed
 
 
@@ -67,14 +68,23 @@ def _version(ctx, lt: dict, number: int, data: dict, description: str | None) ->
     return v
 
 
-def _check_data(ctx, data: dict) -> None:
+def _check_data(ctx, data: dict) -> dict | None:
+    """Refuses what AWS refuses at once; an image that does not resolve is only a warning, as on AWS (the
+    launch fails), so the answer's ``Warning`` (a ValidationWarning) names it."""
     from . import instance_types
     from .images import find_image
 
     if data.get("InstanceType") and not instance_types.exists(data["InstanceType"]):
         raise AwsError("InvalidParameterValue", f"Invalid instance type: {data['InstanceType']}")
-    if data.get("ImageId") and not well_formed(data["ImageId"], "ami"):
-        find_image(ctx, data["ImageId"])
+    image_id = data.get("ImageId")
+    if image_aliases.is_alias(image_id):
+        image_aliases.resolve(ctx, image_id, for_template=True)  # AWS checks the parameter at once
+    elif image_id:
+        try:
+            find_image(ctx, image_id)
+        except AwsError as exc:
+            return {"Errors": [{"Code": exc.code, "Message": exc.message}]}
+    return None
 
 
 def create_launch_template(ctx, p):
@@ -83,7 +93,7 @@ def create_launch_template(ctx, p):
         raise AwsError("InvalidLaunchTemplateName.AlreadyExistsException",
                        "Launch template name already in use.")
     data = copy.deepcopy(p.get("LaunchTemplateData") or {})
-    _check_data(ctx, data)
+    warning = _check_data(ctx, data)
     lt = {"LaunchTemplateId": new_id("lt"), "LaunchTemplateName": name, "CreateTime": ctx.now(),
           "CreatedBy": ctx.identity.arn, "DefaultVersionNumber": 1, "LatestVersionNumber": 1,
           "Tags": tag_specs(p, "launch-template"), "_versions": []}
@@ -91,7 +101,7 @@ def create_launch_template(ctx, p):
     first["DefaultVersion"] = True
     lt["_versions"].append(first)
     _templates(ctx).put(lt["LaunchTemplateId"], lt)
-    return {"LaunchTemplate": view(lt)}
+    return {"LaunchTemplate": view(lt), **({"Warning": warning} if warning else {})}
 
 
 def create_launch_template_version(ctx, p):
@@ -102,13 +112,13 @@ def create_launch_template_version(ctx, p):
         merged = copy.deepcopy(source["LaunchTemplateData"])
         merged.update(data)  # the new version's data overrides the source's, member by member
         data = merged
-    _check_data(ctx, data)
+    warning = _check_data(ctx, data)
     number = lt["LatestVersionNumber"] + 1
     version = _version(ctx, lt, number, data, p.get("VersionDescription"))
     lt["_versions"].append(version)
     lt["LatestVersionNumber"] = number
     _templates(ctx).put(lt["LaunchTemplateId"], lt)
-    return {"LaunchTemplateVersion": version}
+    return {"LaunchTemplateVersion": version, **({"Warning": warning} if warning else {})}
 
 
 def modify_launch_template(ctx, p):
@@ -145,6 +155,8 @@ def describe_launch_templates(ctx, p):
 
 
 def describe_launch_template_versions(ctx, p):
+    if not p.get("LaunchTemplateId") and not p.get("LaunchTemplateName"):
+        return _latest_or_default_of_all(ctx, p)
     lt = find_template(ctx, p.get("LaunchTemplateId"), p.get("LaunchTemplateName"))
     versions = list(lt["_versions"])
     if p.get("Versions"):
@@ -162,8 +174,36 @@ def describe_launch_template_versions(ctx, p):
         versions = [v for v in versions if v["VersionNumber"] <= _version_number(lt, p["MaxVersion"])]
     versions = apply_filters(versions, p, {"is-default-version": lambda v: "true" if v["DefaultVersion"] else "false"})
     versions.sort(key=lambda v: -v["VersionNumber"])
+    if p.get("ResolveAlias"):
+        versions = [_resolved(ctx, v) for v in versions]
     return page(versions, p, lambda v: f"{v['VersionNumber']:08d}", "LaunchTemplateVersions", lt["LaunchTemplateId"],
                 min_results=1, max_results=200)
+
+
+def _latest_or_default_of_all(ctx, p):
+    """Without a template, AWS lists the $Latest and/or $Default version of every template in the account."""
+    wanted = set(p.get("Versions") or [])
+    if not wanted or wanted - {"$Latest", "$Default"}:
+        raise AwsError("MissingParameter", "The request must contain the parameter launchTemplateName or "
+                                           "launchTemplateId")
+    versions = []
+    for lt in _templates(ctx).values():
+        numbers = {_version_number(lt, v) for v in wanted}
+        versions += [v for v in lt["_versions"] if v["VersionNumber"] in numbers]
+    versions = apply_filters(versions, p, {"is-default-version": lambda v: "true" if v["DefaultVersion"] else "false"})
+    versions.sort(key=lambda v: (v["LaunchTemplateId"], -v["VersionNumber"]))
+    return page(versions, p, lambda v: f"{v['LaunchTemplateId']}/{v['VersionNumber']:08d}", "LaunchTemplateVersions",
+                f"lt-versions/{ctx.account}", min_results=1, max_results=200)
+
+
+def _resolved(ctx, version: dict) -> dict:
+    """The version as ResolveAlias shows it: a resolve:ssm: ImageId replaced by the AMI id it names now."""
+    image_id = version["LaunchTemplateData"].get("ImageId")
+    if not image_aliases.is_alias(image_id):
+        return version
+    shown = copy.deepcopy(version)
+    shown["LaunchTemplateData"]["ImageId"] = image_aliases.resolve(ctx, image_id)
+    return shown
 
 
 def delete_launch_template_versions(ctx, p):

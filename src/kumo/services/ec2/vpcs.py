@@ -58,6 +58,7 @@ VPC_FILTERS = {
     "cidr": lambda v: v["CidrBlock"],
     "cidr-block-association.cidr-block": lambda v: [a["CidrBlock"] for a in v["CidrBlockAssociationSet"]],
     "is-default": lambda v: bool_filter(v["IsDefault"]),
+    "isDefault": lambda v: bool_filter(v["IsDefault"]),  # AWS takes it too; Terraform's default-VPC lookup sends it
     "state": lambda v: v["State"],
     "owner-id": lambda v: v["OwnerId"],
     "dhcp-options-id": lambda v: v["DhcpOptionsId"],

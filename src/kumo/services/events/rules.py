@@ -11,8 +11,9 @@ import json
 import re
 
 from ...aws.errors import AwsError
+from ...core import schedules
 from ...core.arns import parse_arn
-from . import buses, patterns, schedules, targets
+from . import buses, patterns, targets
 
 MAX_TARGETS = 5
 _NAME = re.compile(r"^[\.\-_A-Za-z0-9]{1,64}$")

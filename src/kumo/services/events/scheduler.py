@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import uuid
 
+from ...core import schedules
 from ...core.controllers import Controller
-from . import schedules, targets
+from . import targets
 from .buses import RULE
 from .routing import iso
 from .rules import SCHEDULER

@@ -1,5 +1,6 @@
-"""Lambda for the rest of kumo: invoke a function asynchronously (SNS, EventBridge, destinations), and a
-function's resource-based policy and tags, by ARN (IAM enforcement)."""
+"""Lambda for the rest of kumo: invoke a function asynchronously (SNS, EventBridge, destinations) or
+synchronously (Secrets Manager's rotation), and a function's resource-based policy and tags, by ARN (IAM
+enforcement)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,42 @@ def queue_event(kumo, function_arn: str, payload, source_arn: str | None = None)
 async def invoke_async(kumo, function_arn: str, payload, source_arn: str | None = None) -> str:
     """``queue_event`` in a transaction of its own, for callers outside one."""
     return await _service(kumo).invoke_async(function_arn, payload, source_arn=source_arn)
+
+
+class InvokeRefused(LookupError):
+    """Lambda refused a synchronous invocation before running it: ``code`` is the Invoke API's error code
+    (ResourceNotFoundException, ResourceConflictException, TooManyRequestsException)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+async def invoke(kumo, function_arn: str, payload) -> tuple[int, bytes, str | None]:
+    """A RequestResponse invocation, as the Invoke API runs it: (status code, payload, FunctionError or None).
+
+    Call it outside a transaction (the function may call kumo back).  ``payload`` is bytes or a JSON-able
+    object.  Raises InvokeRefused when the function does not exist, is not Active, or is throttled.
+    """
+    from ...aws.errors import AwsError
+    from ...core import ids
+    from .invoke import SYNC_LIMIT, Throttled, check_payload
+    from .model import parse_arn_function
+
+    service = _service(kumo)
+    parts = parse_arn_function(function_arn)
+    if parts is None:
+        raise InvokeRefused("ResourceNotFoundException", f"Function not found: {function_arn}")
+    body = payload if isinstance(payload, (bytes, bytearray)) else json.dumps(payload).encode()
+    try:
+        r = service.engine.resolve(*parts)
+        service.engine.check_state(r)
+        outcome = await service.engine.run(r, check_payload(bytes(body), SYNC_LIMIT), ids.request_id())
+    except AwsError as exc:
+        raise InvokeRefused(exc.code, exc.message) from None
+    except Throttled as exc:
+        raise InvokeRefused("TooManyRequestsException", f"Rate Exceeded ({exc.reason})") from None
+    return 200, outcome.payload, "Unhandled" if outcome.failed else None
 
 
 def _split(arn: str) -> tuple[str, str, str, str | None] | None:

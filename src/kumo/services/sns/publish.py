@@ -16,6 +16,7 @@ import re
 import uuid
 
 from ...aws.errors import AwsError
+from ..kms import internal as kms
 from . import delivery, filter_policy
 from .topics import SUBSCRIPTION, find, invalid, is_fifo, table
 
@@ -170,6 +171,22 @@ def _to_queue(kumo, sub: dict, body: str, attributes: dict | None, msg: dict, do
         delivery.dead_letter(kumo, dlq, body, str(exc))
 
 
+# KMS's refusals in SNS's words (the model's error codes).
+_KMS_CODES = {"NotFoundException": "KMSNotFound", "DisabledException": "KMSDisabled",
+              "KMSInvalidStateException": "KMSInvalidState", "InvalidKeyUsageException": "KMSAccessDenied"}
+
+
+def check_kms(ctx, topic: dict) -> None:
+    """An encrypted topic takes messages only while its key makes data keys: AWS checks the key at Publish,
+    not when KmsMasterKeyId is set."""
+    key_id = topic["Attributes"].get("KmsMasterKeyId")
+    if key_id:
+        try:
+            kms.generate_data_key(ctx.kumo, topic["_account"], topic["_region"], key_id)
+        except kms.KmsError as exc:
+            raise AwsError(_KMS_CODES.get(exc.code, "KMSAccessDenied"), exc.message) from None
+
+
 def publish(ctx, p):
     arn = p.get("TopicArn") or p.get("TargetArn")
     if p.get("PhoneNumber") and not arn:
@@ -177,6 +194,7 @@ def publish(ctx, p):
     if not arn:
         raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
     topic = find(ctx.store, arn)
+    check_kms(ctx, topic)
     return publish_prepared(ctx.kumo, topic, prepare(ctx.kumo, topic, p))
 
 
@@ -195,6 +213,7 @@ def publish_batch(ctx, p):
                                               "specification.")
     if sum(_size(e.get("Message") or "", e.get("MessageAttributes")) for e in entries) > MAX_BYTES:
         raise AwsError("BatchRequestTooLong", "The length of all the messages put together is more than the limit.")
+    check_kms(ctx, topic)
     ok, failed = [], []
     for entry in entries:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ...aws.errors import AwsError
+from ..kms import internal as kms
 from . import engine, longpoll, queues, storage
 
 MAX_BATCH = 10
@@ -16,8 +17,27 @@ def _sender(ctx) -> str:
     return ctx.identity.user_id
 
 
+# KMS's refusals in SQS's words (query codes; the json shapes KmsNotFound ... via query_names).
+_KMS_CODES = {"NotFoundException": "KMS.NotFoundException", "DisabledException": "KMS.DisabledException",
+              "KMSInvalidStateException": "KMS.InvalidStateException",
+              "InvalidKeyUsageException": "KMS.InvalidKeyUsageException"}
+
+
+def _check_kms(ctx, queue: dict) -> None:
+    """An SSE-KMS queue takes messages only while its key makes data keys: AWS checks the key when it is used,
+    not when KmsMasterKeyId is set.  Checked on every send (AWS reuses a data key for
+    KmsDataKeyReusePeriodSeconds, so it may notice a disabled key later than kumo does)."""
+    key_id = queue["Attributes"].get("KmsMasterKeyId")
+    if key_id:
+        try:
+            kms.generate_data_key(ctx.kumo, queue["_account"], queue["_region"], key_id)
+        except kms.KmsError as exc:
+            raise AwsError(_KMS_CODES.get(exc.code, "KMS.AccessDeniedException"), exc.message) from None
+
+
 def send_message(ctx, p):
     queue = queues.find(ctx, p.get("QueueUrl"))
+    _check_kms(ctx, queue)
     return engine.enqueue(ctx.kumo, queue, p, _sender(ctx))
 
 
@@ -27,6 +47,7 @@ def send_message_batch(ctx, p):
     total = sum(len((e.get("MessageBody") or "").encode()) for e in entries)
     if total > MAX_BATCH_BYTES:
         raise AwsError("AWS.SimpleQueueService.BatchRequestTooLong", f"Batch requested message too long. Total size is {total} bytes.")
+    _check_kms(ctx, queue)
     return _each(entries, lambda e: {"Id": e["Id"], **engine.enqueue(ctx.kumo, queue, e, _sender(ctx))})
 
 

@@ -40,6 +40,11 @@ ERROR_CODES = [
     ("InvalidSecurity", "InvalidSecurity", 400),
     ("RequestThrottled", "RequestThrottled", 400),
     ("ResourceNotFoundException", "ResourceNotFoundException", 400),
+    ("KmsNotFound", "KMS.NotFoundException", 400),
+    ("KmsDisabled", "KMS.DisabledException", 400),
+    ("KmsInvalidState", "KMS.InvalidStateException", 400),
+    ("KmsInvalidKeyUsage", "KMS.InvalidKeyUsageException", 400),
+    ("KmsAccessDenied", "KMS.AccessDeniedException", 400),
 ]
 
 # member of a structure -> its query name (``locationName``)
