@@ -31,6 +31,7 @@ RESOURCE_SERVICES = {
     "sns": "kumo.services.sns.internal",
     "lambda": "kumo.services.lambda_.internal",
     "iam": "kumo.services.iam.internal",
+    "s3": "kumo.services.s3.bucket_config",  # bucket policies (docs/s3-features.md)
 }
 # Actions whose resource policy is the role's trust policy, which must allow even within the account.
 TRUST_ACTIONS = {"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"}

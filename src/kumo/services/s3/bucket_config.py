@@ -401,3 +401,29 @@ __all__ = [
     "put_object_lock_configuration", "get_object_lock_configuration", "put_object_retention",
     "get_object_retention", "put_object_legal_hold", "get_object_legal_hold",
 ]
+
+
+# -- for IAM enforcement (kumo.aws.authorize, under --enforce-iam) ---------------------------------------
+
+
+def _bucket_of_arn(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "s3" or not parts[5]:
+        return None
+    return parts[5].split("/", 1)[0]
+
+
+def resource_policy(kumo, arn: str) -> str | None:
+    """The bucket policy of the bucket an ARN names (``arn:aws:s3:::bucket`` or ``.../key``)."""
+    bucket = _bucket_of_arn(arn)
+    return get_config(kumo.store, POLICY, bucket) if bucket else None
+
+
+def resource_tags(kumo, arn: str) -> dict | None:
+    bucket = _bucket_of_arn(arn)
+    record = buckets.get(kumo.store, bucket) if bucket else None
+    if record is None:
+        return None
+    if "/" in arn.split(":", 5)[5]:
+        return {}  # objects' tags are s3:ExistingObjectTag, not aws:ResourceTag
+    return {t["Key"]: t["Value"] for t in record.get("_tags") or []}

@@ -1,4 +1,5 @@
-"""Under ``--enforce-iam`` S3 checks, as AWS does, that a notification's destination lets S3 deliver to it."""
+"""Under ``--enforce-iam``: bucket policies are evaluated, and S3 checks that a notification's destination
+lets it deliver."""
 
 from __future__ import annotations
 
@@ -36,3 +37,27 @@ def test_a_queue_must_let_s3_send_before_a_notification_names_it(iam_server):
         if len(bodies) >= 2:
             break
     assert bodies[0]["Event"] == "s3:TestEvent" and bodies[1]["Records"][0]["s3"]["object"]["key"] == "k"
+
+
+def test_bucket_policies_are_evaluated(iam_server):
+    from tests.security.policies import doc
+
+    account = new_account()
+    iam, s3 = client(iam_server, "iam", account), client(iam_server, "s3", account)
+    bucket = f"shared-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="report.txt", Body=b"numbers")
+    iam.create_user(UserName="reader")
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = client(iam_server, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as err:
+        reader.get_object(Bucket=bucket, Key="report.txt")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:user/reader"}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    assert reader.get_object(Bucket=bucket, Key="report.txt")["Body"].read() == b"numbers"
+    with pytest.raises(ClientError) as err:
+        s3.delete_object(Bucket=bucket, Key="report.txt")  # the account's root too, by the explicit deny
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
