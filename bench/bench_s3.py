@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,13 +37,15 @@ def _file(path: Path, size: int) -> Path:
     return path
 
 
-def disk_copy(src: Path, runs: int = 3) -> float:
-    """MiB/s of cp of the 100 MiB file on the same file system (median of runs)."""
+def disk_copy(src: Path, runs: int = 5) -> float:
+    """MiB/s of copying the 100 MiB file on the same file system, as cp does (copy_file_range, in the kernel),
+    timed in-process so no process start is counted (median of runs; the file is in the page cache, as the
+    object's blob is when kumo serves it)."""
     speeds = []
     for i in range(runs):
         dst = src.with_name(f"copy-{i}")
         t = time.perf_counter()  # real-time measurement
-        subprocess.run(["cp", str(src), str(dst)], check=True)
+        shutil.copyfile(src, dst)
         speeds.append(src.stat().st_size / MiB / (time.perf_counter() - t))
         dst.unlink()
     return statistics.median(speeds)
@@ -84,13 +87,15 @@ def throughput(s3, bucket: str, path: Path, n: int) -> tuple[float, float]:
 
 
 def curl_get(s3, bucket: str, key: str, size: int, n: int) -> float:
+    """Median MiB/s of n GETs by curl of a presigned URL, as curl measures them (its start not counted)."""
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
-    t = time.perf_counter()  # real-time measurement
+    speeds = []
     for _ in range(n):
-        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}", url], capture_output=True,
-                             text=True, check=True).stdout
-        assert int(out) == size, out
-    return n * size / MiB / (time.perf_counter() - t)
+        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", url],
+                             capture_output=True, text=True, check=True).stdout.split()
+        assert int(out[0]) == size, out
+        speeds.append(float(out[1]) / MiB)
+    return statistics.median(speeds)
 
 
 def _client(server):
@@ -106,7 +111,7 @@ def run(server, files: dict, args) -> dict:
     out = {"small": small(s3, bucket, args.small)}
     out["1MiB"] = throughput(s3, bucket, files["1MiB"], args.medium)
     out["100MiB"] = throughput(s3, bucket, files["100MiB"], args.large)
-    out["100MiB_curl"] = curl_get(s3, bucket, f"t/{100 * MiB}", 100 * MiB, args.large)
+    out["100MiB_curl"] = curl_get(s3, bucket, f"t/{100 * MiB}", 100 * MiB, max(args.large, 5))
     out["rss"] = server.rss_mib()
     return out
 
@@ -134,7 +139,7 @@ def main() -> None:
 
     k, m = results["kumo"], results["moto"]
     lines = [
-        f"Disk copy speed (cp of the 100 MiB file, same file system): **{disk:.0f} MiB/s**.",
+        f"Disk copy speed (the 100 MiB file copied as cp does, in the kernel, same file system): **{disk:.0f} MiB/s**.",
         "",
         "| | kumo | moto |",
         "| --- | --- | --- |",

