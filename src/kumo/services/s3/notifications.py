@@ -15,6 +15,7 @@ event goes to the account's default bus as ``aws.s3`` / ``Object Created`` ... t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -149,14 +150,31 @@ def _send(kumo, kind: str, arn: str, message: str, bucket: str) -> None:
 
 
 def deliver(kumo, bucket: dict, event_name: str, info: dict) -> None:
-    """The hook S3 calls after each committed object event."""
+    """The hook S3 calls after each committed object event: the deliveries run just after, off the request's
+    answer (S3 notifies asynchronously too; the PUT does not wait for the queue's commit)."""
     config = get_config(kumo.store, KIND, bucket["Name"])
     if not config:
         return
+    when = kumo.clock.now()
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        _deliver(kumo, bucket, config, event_name, info, when)
+        return
+    loop.call_soon(_deliver_logged, kumo, bucket, config, event_name, info, when)
+
+
+def _deliver_logged(kumo, bucket: dict, config: dict, event_name: str, info: dict, when: float) -> None:
+    try:
+        _deliver(kumo, bucket, config, event_name, info, when)
+    except Exception:
+        log.exception("s3 notification for %s in %s failed", event_name, bucket["Name"])
+
+
+def _deliver(kumo, bucket: dict, config: dict, event_name: str, info: dict, now: float) -> None:
     key = info["key"]
     owner = bucket["_owner"]
     region = bucket["BucketRegion"]
-    now = kumo.clock.now()
     rid = uuid.uuid4().hex[:16].upper()
     host_id = uuid.uuid4().hex
     for kind, arn, c in ev.configurations(config):
