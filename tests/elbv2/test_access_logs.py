@@ -135,3 +135,35 @@ def test_nlb_logs_tls_connections_only(aws, kumo_server, tcp_server, account):
     assert fields[:2] == ["tls", "2.0"] and fields[3] == lb["LoadBalancerArn"].split(":loadbalancer/")[1]
     assert fields[6] == f"{node(lb)}:7444" and fields[9:11] == ["6", "12"]  # bytes received and sent
     assert fields[12] == cert and fields[15].startswith("tlsv1")
+
+
+def test_lambda_target_requests_are_logged_with_no_target_address(aws, kumo_server, account):
+    from tests.lambda_.conftest import TRUST, Functions
+
+    lam = aws("lambda")
+    role = aws("iam").create_role(RoleName="alb-fn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    fn = Functions(lam, role).python("logged-fn", "def handler(e, c):\n    return {'statusCode': 201, "
+                                     "'body': 'made'}\n")
+    s3 = aws("s3")
+    bucket = f"fn-logs-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    _ec2, elb, _vpc, subnets = default_setup(aws)
+    lb = elb.create_load_balancer(Name="fn-logged", Subnets=subnets)["LoadBalancers"][0]
+    try:
+        tg = elb.create_target_group(Name="fn-logged", TargetType="lambda")["TargetGroups"][0]
+        elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": fn["FunctionArn"]}])
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[
+            {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": bucket}])
+        lb = wait_active(elb, lb)
+        assert get(node(lb), "/make")[0] == 201
+        kumo_server.advance(300)
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="AWSLogs/").get("Contents", [])
+                if o["Key"].endswith(".log.gz")]
+        assert len(keys) == 1
+        line = gzip.decompress(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read()).decode().strip()
+        fields = line.split(" ")
+        assert fields[4] == "-" and fields[8:10] == ["201", "201"] and f" {tg['TargetGroupArn']} " in line
+    finally:
+        lam.delete_function(FunctionName="logged-fn")
