@@ -80,3 +80,18 @@ def test_lifecycle_configuration_api_and_errors(s3, bucket):
     s3.delete_bucket_lifecycle(Bucket=bucket)
     with pytest.raises(ClientError):
         s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+
+
+def test_a_pass_over_many_pages(kumo_server, s3, bucket, monkeypatch):
+    from kumo.services.s3 import lifecycle
+
+    monkeypatch.setattr(lifecycle, "PAGE", 3)  # pages of 3 versions: keys straddle page boundaries
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for i in range(5):
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=b"old")
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=b"new")
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "n", "Status": "Enabled", "Filter": {}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+    kumo_server.advance(2 * DAY)
+    versions = s3.list_object_versions(Bucket=bucket)["Versions"]
+    assert sorted(v["Key"] for v in versions) == [f"k{i}" for i in range(5)] and all(v["IsLatest"] for v in versions)

@@ -14,6 +14,7 @@ Transitions are stored and answered but change no storage class (kumo has one).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from ...aws.errors import AwsError
@@ -85,38 +86,41 @@ class LifecycleController(Controller):
         return [name for _scope, name, config in self.kumo.store.all(KIND) if config]
 
     async def reconcile(self, bucket_name):
-        kumo = self.kumo
+        kumo, store = self.kumo, self.kumo.store
         now = kumo.clock.now()
-        with kumo.store.transaction():
-            bucket = buckets.get(kumo.store, bucket_name)
-            config = get_config(kumo.store, KIND, bucket_name) if bucket is not None else None
-            if config is None:
-                return None
-            self.apply(bucket, config["Rules"], now)
-        return rules_mod.next_midnight(now + 1) - now
-
-    def apply(self, bucket: dict, rules: list[dict], now: float) -> None:
-        store, name = self.kumo.store, bucket["Name"]
+        # A page of versions per transaction, yielding to the loop between pages: a big bucket must not hold
+        # the event loop (or one transaction) for the whole pass.
         after_key, after_seq, current_key, group = "", None, None, []
         while True:
-            page = storage.versions(store, name, "", after_key, after_seq, PAGE)
-            for v in page:
-                if v.key != current_key:
+            with store.transaction():
+                bucket = buckets.get(store, bucket_name)
+                config = get_config(store, KIND, bucket_name) if bucket is not None else None
+                if config is None:
+                    return None
+                rules = config["Rules"]
+                page = storage.versions(store, bucket_name, "", after_key, after_seq, PAGE)
+                for v in page:
+                    if v.key != current_key:
+                        if group:
+                            self._key(bucket, rules, group, now)
+                        current_key, group = v.key, []
+                    group.append(v)
+                if len(page) < PAGE:
                     if group:
                         self._key(bucket, rules, group, now)
-                    current_key, group = v.key, []
-                group.append(v)
-            if len(page) < PAGE:
-                break
-            after_key, after_seq = page[-1].key, page[-1].seq
-        if group:
-            self._key(bucket, rules, group, now)
-        self._uploads(name, rules, now)
+                    self._uploads(bucket_name, rules, now)
+                    break
+                after_key, after_seq = page[-1].key, page[-1].seq
+            await asyncio.sleep(0)
+        return rules_mod.next_midnight(now + 1) - now
 
     def _key(self, bucket: dict, rules: list[dict], versions: list, now: float) -> None:
         """One key's versions, newest first: expire what is due."""
         kumo, name = self.kumo, bucket["Name"]
         current, older = versions[0], versions[1:]
+        latest = storage.latest(kumo.store, name, current.key)
+        if latest is None or latest.seq != current.seq:
+            return  # written or deleted since this page was read: the next pass judges it
         versioned = buckets.versioning(bucket) is not None
         if current.marker:
             if not older and any(rules_mod.matches(r, current.key) and (
