@@ -87,3 +87,42 @@ def test_upload_part_copy(s3, bucket):
         etags.append({"PartNumber": n, "ETag": part["CopyPartResult"]["ETag"]})
     s3.complete_multipart_upload(Bucket=bucket, Key="dst", UploadId=uid, MultipartUpload={"Parts": etags})
     assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == source
+
+
+def test_checksums_composite_and_full_object(s3, bucket):
+    import base64
+    import zlib
+
+    parts = [os.urandom(5 * MiB), b"last part"]
+    crc = lambda data: base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()  # noqa: E731
+    for kind in ("COMPOSITE", "FULL_OBJECT"):
+        up = s3.create_multipart_upload(Bucket=bucket, Key=kind, ChecksumAlgorithm="CRC32", ChecksumType=kind)
+        assert up["ChecksumType"] == kind
+        done = []
+        for n, data in enumerate(parts, 1):
+            answer = s3.upload_part(Bucket=bucket, Key=kind, UploadId=up["UploadId"], PartNumber=n, Body=data,
+                                    ChecksumAlgorithm="CRC32")
+            assert answer["ChecksumCRC32"] == crc(data)
+            done.append({"PartNumber": n, "ETag": answer["ETag"], "ChecksumCRC32": answer["ChecksumCRC32"]})
+        out = s3.complete_multipart_upload(Bucket=bucket, Key=kind, UploadId=up["UploadId"],
+                                           MultipartUpload={"Parts": done})
+        head = s3.head_object(Bucket=bucket, Key=kind, ChecksumMode="ENABLED")
+        assert head["ChecksumType"] == out["ChecksumType"] == kind
+        if kind == "FULL_OBJECT":
+            assert head["ChecksumCRC32"] == crc(b"".join(parts))
+        else:
+            joined = b"".join(base64.b64decode(crc(p)) for p in parts)
+            assert head["ChecksumCRC32"] == f"{crc(joined)}-2"
+    with pytest.raises(ClientError) as exc:
+        s3.create_multipart_upload(Bucket=bucket, Key="x", ChecksumAlgorithm="SHA256", ChecksumType="FULL_OBJECT")
+    assert code(exc) == ("InvalidRequest", 400)
+
+
+def test_complete_refuses_a_part_checksum_that_does_not_match(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32")
+    part = s3.upload_part(Bucket=bucket, Key="k", UploadId=up["UploadId"], PartNumber=1, Body=b"data",
+                          ChecksumAlgorithm="CRC32")
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=up["UploadId"], MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": "AAAAAA=="}]})
+    assert code(exc) == ("InvalidPart", 400)

@@ -196,3 +196,52 @@ def test_key_and_metadata_limits(s3, bucket):
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"big": "v" * 2100})
     assert code(exc) == ("MetadataTooLarge", 400)
+
+
+def test_an_upload_refused_before_its_body_closes_the_connection(endpoint, s3, bucket):
+    """A PUT of 64 MiB to a missing bucket is answered at once, without kumo reading (or keeping) the body."""
+    import socket
+    import urllib.parse
+
+    parsed = urllib.parse.urlsplit(endpoint)
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=10) as sock:
+        sock.sendall(b"PUT /kumo-missing-bucket-for-upload/k HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Length: 67108864\r\n\r\n" + b"x" * 65536)
+        answer = b""
+        while b"</Error>" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        assert b" 404 " in answer.split(b"\r\n", 1)[0] and b"<Code>NoSuchBucket</Code>" in answer
+        assert b"Connection: close" in answer or b"connection: close" in answer.lower()
+
+
+def test_a_put_over_5_gib_is_refused_from_its_length(endpoint, bucket):
+    import socket
+    import urllib.parse
+
+    parsed = urllib.parse.urlsplit(endpoint)
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=10) as sock:
+        sock.sendall(f"PUT /{bucket}/huge HTTP/1.1\r\nHost: x\r\nContent-Length: {5 * 1024 ** 3 + 1}\r\n\r\n".encode())
+        answer = b""
+        while b"</Error>" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert b" 400 " in answer.split(b"\r\n", 1)[0] and b"<Code>EntityTooLarge</Code>" in answer
+
+
+def test_copy_source_conditions(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="src", Body=b"v1")["ETag"]
+    s3.copy_object(Bucket=bucket, Key="a", CopySource={"Bucket": bucket, "Key": "src"}, CopySourceIfMatch=etag)
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="b", CopySource={"Bucket": bucket, "Key": "src"},
+                       CopySourceIfMatch='"ffffffffffffffffffffffffffffffff"')
+    assert code(exc) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="b", CopySource={"Bucket": bucket, "Key": "src"}, CopySourceIfNoneMatch=etag)
+    assert code(exc) == ("PreconditionFailed", 412)
+    versions = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert versions == ["a", "src"]

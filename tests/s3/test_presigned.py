@@ -113,3 +113,41 @@ def test_presigned_post_is_not_implemented(s3, bucket):
                                                                if k != "key"], "-F", "file=@/dev/null",
                         post["url"])
     assert status == 501 and b"<Code>NotImplemented</Code>" in body
+
+
+def test_virtual_hosted_signed_requests_are_verified(enforcing):
+    """Header-signed requests to ``<bucket>.s3.localhost``, sent to the loopback address with that Host (Python's
+    resolver may not know *.localhost), against a kumo verifying every signature."""
+    import http.client
+    import urllib.parse
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tests.conftest import Clients
+
+    account = "567856785678"
+    Clients(enforcing.endpoint, account)("s3").create_bucket(Bucket="virtual-signed")
+    port = urllib.parse.urlsplit(enforcing.endpoint).port
+
+    def send(method: str, key: str, body: bytes = b"", secret: str = "test"):
+        request = AWSRequest(method, f"http://virtual-signed.s3.localhost:{port}/{key}", data=body)
+        S3SigV4Auth(Credentials(account, secret), "s3", "us-east-1").add_auth(request)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            headers = dict(request.headers.items())
+            headers["Host"] = f"virtual-signed.s3.localhost:{port}"
+            conn.request(method, f"/{key}", body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    assert send("PUT", "dir/a%20b.txt", b"virtually hosted")[0] == 200
+    assert send("GET", "dir/a%20b.txt") == (200, b"virtually hosted")
+    status, body = send("GET", "dir/a%20b.txt", secret="wrong")
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    keys = [o["Key"] for o in Clients(enforcing.endpoint, account)("s3").list_objects_v2(
+        Bucket="virtual-signed")["Contents"]]
+    assert keys == ["dir/a b.txt"]

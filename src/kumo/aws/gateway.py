@@ -118,6 +118,7 @@ class Gateway:
         query = request.query_string
         protocol = routing.guess_protocol(headers, path)
         model = None
+        streamed = None
         signature = read_signature(headers, query)
         try:
             if signature is not None:
@@ -189,7 +190,8 @@ class Gateway:
         if response.stream is not None:
             return await _send_file(request, response)
         answer = web.Response(status=response.status, headers=response.headers, body=response.body)
-        if response.close:
+        if response.close or (streamed is not None and request.body_exists and not request.content.is_eof()):
+            # Refused before its body was read (an upload to a missing bucket): close rather than drain gigabytes.
             answer.force_close()
         return answer
 

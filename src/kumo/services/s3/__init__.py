@@ -18,13 +18,29 @@ class S3:
     def __init__(self, kumo):
         self.kumo = kumo
         if kumo.settings.ephemeral:
-            # No lock guards an ephemeral kumo's data dir (it may be a durable one's): bodies go elsewhere.
-            self.root = tempfile.mkdtemp(prefix="kumo-s3-")
+            # No lock guards an ephemeral kumo's data dir (it may be a durable one's): bodies go elsewhere,
+            # named for this process, and those of ephemeral kumos that died without stopping are removed.
+            _remove_dead_ephemeral_roots()
+            self.root = tempfile.mkdtemp(prefix=f"kumo-s3-{os.getpid()}-")
             kumo.on_stop(lambda: shutil.rmtree(self.root, ignore_errors=True))
         else:
             self.root = os.path.join(kumo.settings.data_dir, "s3")
         self.blobs = storage.Blobs(self.root)
         self.hooks: list = []  # internal.on_event
+
+
+def _remove_dead_ephemeral_roots() -> None:
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        parts = name.split("-")
+        if len(parts) < 4 or parts[:2] != ["kumo", "s3"] or not parts[2].isdigit():
+            continue
+        try:
+            os.kill(int(parts[2]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)  # its kumo is gone (kill -9)
+        except (PermissionError, OverflowError, ValueError):
+            pass
 
 
 def setup(kumo):

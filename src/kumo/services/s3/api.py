@@ -20,7 +20,7 @@ the gateway's.  Operations without a handler answer 501 NotImplemented.
 from __future__ import annotations
 
 from ...aws.errors import AwsError
-from . import buckets, objects, upload
+from . import buckets, objects, storage, upload
 from .buckets import owner
 from .reads import get_object, head_object  # noqa: F401  (handlers)
 
@@ -83,8 +83,6 @@ def head_bucket(ctx, params):
 def delete_bucket(ctx, params):
     name = params["Bucket"]
     _bucket(ctx, params)
-    from . import storage
-
     if storage.count(ctx.store, name) or ctx.store.select("SELECT 1 FROM s3_uploads WHERE bucket=? LIMIT 1", (name,)):
         raise AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", status=409, BucketName=name)
     buckets.table(ctx.store).delete(name)

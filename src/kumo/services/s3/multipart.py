@@ -2,7 +2,8 @@
 
 Up to 10,000 parts of 5 GiB each; every part but the last at least 5 MiB (checked on Complete, as S3
 does). The object's ETag is the MD5 of the parts' MD5s, "-N"; its checksum (when the upload asked for
-one) is S3's COMPOSITE form, the checksum of the parts' checksums, "-N".
+one) is S3's COMPOSITE form, the checksum of the parts' checksums, "-N", or, asked with
+ChecksumType=FULL_OBJECT (CRC32 and CRC32C only, as on S3), the checksum of the whole object.
 """
 
 from __future__ import annotations
@@ -47,17 +48,25 @@ def create_multipart_upload(ctx, params):
     record = buckets.for_request(ctx, params)
     meta = object_meta(ctx, params, record)
     algorithm = params.get("ChecksumAlgorithm")
+    kind = params.get("ChecksumType") or "COMPOSITE"
+    if kind not in ("COMPOSITE", "FULL_OBJECT"):
+        raise AwsError("InvalidRequest", f"Value for x-amz-checksum-type header is invalid: {kind}", status=400)
+    if kind == "FULL_OBJECT" and algorithm not in ("CRC32", "CRC32C"):
+        raise AwsError("InvalidRequest", f"The {algorithm or 'requested'} algorithm is not supported for the "
+                       "FULL_OBJECT checksum type (only CRC32, CRC32C and CRC64NVME, and kumo has no CRC64NVME).",
+                       status=400)
     if algorithm:
         if algorithm not in checksums.ALGORITHMS:
             raise AwsError("InvalidRequest", f"Checksum algorithm {algorithm} is not supported by kumo.", status=400)
         meta["ChecksumAlgorithm"] = algorithm
+        meta["UploadChecksumType"] = kind
     upload_id = secrets.token_urlsafe(48)
     ctx.store.sql("INSERT INTO s3_uploads (id, bucket, key, initiated, meta) VALUES (?, ?, ?, ?, ?)",
                   (upload_id, params["Bucket"], params["Key"], ctx.now(), storage.meta_json(meta)))
     out = {"Bucket": params["Bucket"], "Key": params["Key"], "UploadId": upload_id}
     if algorithm:
         out["ChecksumAlgorithm"] = algorithm
-        out["ChecksumType"] = "COMPOSITE"
+        out["ChecksumType"] = kind
     return out
 
 
@@ -140,7 +149,8 @@ def _copy_range(text: str, size: int) -> tuple[int, int]:
     return int(first), int(last)
 
 
-def _join(paths: list[str], dst: str) -> None:
+def _join(paths: list[str], dst: str, algorithm: str | None = None) -> str | None:
+    """Concatenate the parts into dst (in the kernel), fsynced; the whole's checksum when asked for one."""
     with open(dst, "wb") as out:
         for path in paths:
             with open(path, "rb") as part:
@@ -153,6 +163,13 @@ def _join(paths: list[str], dst: str) -> None:
                     offset += sent
         out.flush()
         os.fsync(out.fileno())
+    if algorithm is None:
+        return None
+    h = checksums.hasher(algorithm)
+    with open(dst, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return checksums.encode(h.digest())
 
 
 async def complete_multipart_upload(ctx, params):
@@ -177,7 +194,10 @@ async def complete_multipart_upload(ctx, params):
                            "by part number.", status=400, UploadId=upload_id)
         previous = number
         row = rows.get(number)
-        if row is None or (part.get("ETag") or "").strip('"') != row[2].strip('"'):
+        stored = json.loads(row[4]).get("Checksum", {}) if row is not None else {}
+        given = {a: part[f"Checksum{a}"] for a in checksums.ALGORITHMS if part.get(f"Checksum{a}")}
+        if row is None or (part.get("ETag") or "").strip('"') != row[2].strip('"') or any(
+                stored.get(a) != value for a, value in given.items()):
             raise AwsError("InvalidPart", "One or more of the specified parts could not be found. The part may not "
                            "have been uploaded, or the specified entity tag may not match the part's entity tag.",
                            status=400, UploadId=upload_id, PartNumber=number, ETag=part.get("ETag"))
@@ -189,16 +209,26 @@ async def complete_multipart_upload(ctx, params):
                            ETag=row[2])
     blobs = objects.service(ctx.kumo).blobs
     temp = blobs.temp()
+    meta = dict(up["meta"])
+    algorithm = meta.pop("ChecksumAlgorithm", None)
+    kind = meta.pop("UploadChecksumType", "COMPOSITE")
     try:
-        await asyncio.to_thread(_join, [blobs.path(r[3]) for r in chosen], temp)
+        whole = await asyncio.to_thread(_join, [blobs.path(r[3]) for r in chosen], temp,
+                                        algorithm if kind == "FULL_OBJECT" else None)
     except BaseException:
         blobs.remove_temp(temp)
         raise
     etag = checksums.multipart_etag([r[2] for r in chosen])
-    meta = dict(up["meta"])
-    algorithm = meta.pop("ChecksumAlgorithm", None)
     meta["Parts"] = [r[1] for r in chosen]
-    if algorithm:
+    if whole is not None:
+        expected = params.get(f"Checksum{algorithm}")
+        if expected is not None and expected != whole:
+            blobs.remove_temp(temp)
+            raise AwsError("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.",
+                           status=400)
+        meta["Checksum"] = {algorithm: whole}
+        meta["ChecksumType"] = "FULL_OBJECT"
+    elif algorithm:
         digests = [json.loads(r[4]).get("Checksum", {}).get(algorithm) for r in chosen]
         if all(digests):
             h = checksums.hasher(algorithm)
@@ -224,7 +254,7 @@ async def complete_multipart_upload(ctx, params):
         out["VersionId"] = v.version
     for name, value in (meta.get("Checksum") or {}).items():
         out[f"Checksum{name}"] = value
-        out["ChecksumType"] = "COMPOSITE"
+        out["ChecksumType"] = meta["ChecksumType"]
     return out
 
 
@@ -267,7 +297,7 @@ def list_parts(ctx, params):
         out["NextPartNumberMarker"] = rows[-1][0]
     if up["meta"].get("ChecksumAlgorithm"):
         out["ChecksumAlgorithm"] = up["meta"]["ChecksumAlgorithm"]
-        out["ChecksumType"] = "COMPOSITE"
+        out["ChecksumType"] = up["meta"].get("UploadChecksumType", "COMPOSITE")
     return out
 
 
