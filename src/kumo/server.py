@@ -25,7 +25,7 @@ from .aws.timing import Timing
 from .config import Settings
 from .core.clock import Clock
 from .core.controllers import ControllerManager
-from .core.hub import ActionDispatch, EventHub, MetricSink
+from .core.hub import ActionDispatch, EventHub, MetricSink, ObjectSink
 from .core.loopback import LoopbackClaim
 from .core.pidlock import Held, PidLock
 from .core.store import Store
@@ -71,6 +71,7 @@ class Kumo:
         # Datapoints and alarm actions bring up the service that takes them (CloudWatch, an ARN's owner).
         self.metrics = MetricSink(wanted=lambda: self.services.get("cloudwatch"))
         self.actions = ActionDispatch(owner=lambda arn: self.services.owner_of(arn))
+        self.objects = ObjectSink()
         self.gateway = Gateway(self)
         self.guard = Guard(settings)
         self.timing = Timing() if settings.request_timing else None

@@ -75,7 +75,7 @@ def test_create_describe_delete_with_aws_defaults(aws, account, endpoint):
     assert [d["LoadBalancerName"] for d in elb.describe_load_balancers()["LoadBalancerDescriptions"]] == ["back"]
 
 
-def test_listeners_attributes_policies_and_tags(aws):
+def test_listeners_attributes_policies_and_tags(aws, account):
     elb = aws("elb")
     elb.create_load_balancer(LoadBalancerName="lb", Listeners=[LISTENER], AvailabilityZones=["us-east-1a"])
     elb.create_load_balancer_listeners(LoadBalancerName="lb", Listeners=[
@@ -86,16 +86,18 @@ def test_listeners_attributes_policies_and_tags(aws):
         {**LISTENER, "InstanceProtocol": "HTTP"}]
     elb.delete_load_balancer_listeners(LoadBalancerName="lb", LoadBalancerPorts=[2525, 9999])
 
+    logs = f"logs-{account}"  # access logs need a bucket in the load balancer's region, as on AWS
+    aws("s3").create_bucket(Bucket=logs)
     out = elb.modify_load_balancer_attributes(LoadBalancerName="lb", LoadBalancerAttributes={
         "CrossZoneLoadBalancing": {"Enabled": True}, "ConnectionDraining": {"Enabled": True, "Timeout": 30},
         "ConnectionSettings": {"IdleTimeout": 120},
-        "AccessLog": {"Enabled": True, "S3BucketName": "logs", "S3BucketPrefix": "lb"}})
+        "AccessLog": {"Enabled": True, "S3BucketName": logs, "S3BucketPrefix": "lb"}})
     assert out["LoadBalancerName"] == "lb"
     attrs = elb.describe_load_balancer_attributes(LoadBalancerName="lb")["LoadBalancerAttributes"]
     assert attrs["CrossZoneLoadBalancing"] == {"Enabled": True}
     assert attrs["ConnectionDraining"] == {"Enabled": True, "Timeout": 30}
     assert attrs["ConnectionSettings"] == {"IdleTimeout": 120}
-    assert attrs["AccessLog"] == {"Enabled": True, "S3BucketName": "logs", "S3BucketPrefix": "lb", "EmitInterval": 60}
+    assert attrs["AccessLog"] == {"Enabled": True, "S3BucketName": logs, "S3BucketPrefix": "lb", "EmitInterval": 60}
     assert attrs["AdditionalAttributes"] == [{"Key": "elb.http.desyncmitigationmode", "Value": "defensive"}]
 
     elb.create_app_cookie_stickiness_policy(LoadBalancerName="lb", PolicyName="app", CookieName="SESSION")

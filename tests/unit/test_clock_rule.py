@@ -50,11 +50,16 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("aws/gateway.py", "_read_body", "asyncio.timeout"):
         "The request-body stall timeout protects the server from slow clients, in real time (as the head "
         "timeout above).",
+    ("aws/streaming.py", "RequestBody.read", "asyncio.timeout"):
+        "The same body stall timeout, for bodies a service streams itself (S3 uploads), in real time.",
     ("aws/sigv4.py", "Verifier._check_time", "time.time"):
         "Clients sign with the host's wall clock, not kumo's simulated one: request skew is judged on wall time.",
     ("aws/sigv4.py", "Verifier._check_expiry", "time.time"):
         "Places a presigned URL's X-Amz-Date (the client's wall clock) in simulated time through "
         "clock.at_wall; the expiry itself is judged on kumo's clock.",
+    ("aws/sigv2.py", "V2Verifier._check_expiry", "time.time"):
+        "A SigV2 URL's Expires is an instant on the client's wall clock: what is left of it at first use becomes "
+        "a deadline on kumo's clock, which judges the expiry.",
     # -- kumo's own machinery ----------------------------------------------------------------------------------
     ("server.py", "Kumo._save_clock", "call_later"):
         "Saves the simulated time every real second: it bounds what a kill -9 loses in real time; on kumo's "

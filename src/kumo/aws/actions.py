@@ -37,6 +37,22 @@ ACTION = {
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
     ("lambda", "GetLayerVersionByArn"): "GetLayerVersion",
+    # S3 authorizes most operations as a few actions (the S3 user guide's operation-to-permission table).
+    ("s3", "HeadObject"): "GetObject",
+    ("s3", "HeadBucket"): "ListBucket",
+    ("s3", "ListObjects"): "ListBucket",
+    ("s3", "ListObjectsV2"): "ListBucket",
+    ("s3", "ListObjectVersions"): "ListBucketVersions",
+    ("s3", "ListBuckets"): "ListAllMyBuckets",
+    ("s3", "ListMultipartUploads"): "ListBucketMultipartUploads",
+    ("s3", "ListParts"): "ListMultipartUploadParts",
+    ("s3", "CopyObject"): "PutObject",
+    ("s3", "CreateMultipartUpload"): "PutObject",
+    ("s3", "UploadPart"): "PutObject",
+    ("s3", "UploadPartCopy"): "PutObject",
+    ("s3", "CompleteMultipartUpload"): "PutObject",
+    ("s3", "DeleteObjects"): "DeleteObject",
+    ("s3", "DeleteBucketTagging"): "PutBucketTagging",
 }
 
 # Operations every authenticated caller may make whatever its policies say (STS: "no permissions
@@ -50,6 +66,7 @@ ALIASES = {
     "autoscaling": {"GroupFriendlyName": "AutoScalingGroupName"},
     "ec2": {"KeyPairName": "KeyName"},
     "iam": {"GroupNameWithPath": "GroupName"},
+    "s3": {"BucketName": "Bucket", "ObjectName": "Key"},
 }
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")

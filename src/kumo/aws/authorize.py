@@ -31,6 +31,7 @@ RESOURCE_SERVICES = {
     "sns": "kumo.services.sns.internal",
     "lambda": "kumo.services.lambda_.internal",
     "iam": "kumo.services.iam.internal",
+    "s3": "kumo.services.s3.bucket_config",  # bucket policies (docs/s3-features.md)
 }
 # Actions whose resource policy is the role's trust policy, which must allow even within the account.
 TRUST_ACTIONS = {"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"}
@@ -235,7 +236,7 @@ _BECAUSE = {
     ("implicitDeny", "boundary"): "because no permissions boundary allows the {action} action",
     ("implicitDeny", "session"): "because no session policy allows the {action} action",
 }
-_CODES = {"ec2": "UnauthorizedOperation", "sns": "AuthorizationError"}
+_CODES = {"ec2": "UnauthorizedOperation", "sns": "AuthorizationError", "s3": "AccessDenied"}
 _IAM_LIST = re.compile(r"^iam:List(Role|User|Polic|InstanceProfile)")
 _IAM_KIND = {"Role": "role", "User": "user", "Polic": "policy", "InstanceProfile": "instance-profile"}
 

@@ -69,6 +69,9 @@ class Guard:
         self.any_address = bound in _WILDCARDS
         self.names = {"localhost", bound} | {split_host(h) for h in settings.admin_hosts.split(",") if h.strip()}
         self.names.discard("")
+        # Browser requests a service takes on its own terms: ``fn(request) -> bool`` (S3 answers preflights and
+        # requests its buckets' CORS rules allow, and serves website endpoints, as AWS does for any page).
+        self.browser_allowed: list = []
 
     def own_host(self, value: str) -> bool:
         host = split_host(value)
@@ -94,6 +97,8 @@ class Guard:
         browser = origin is not None or site is not None
         if not (admin or browser):
             return None  # an SDK, the CLI or a container calling the AWS API: nothing to check
+        if browser and not admin and any(allowed(request) for allowed in self.browser_allowed):
+            return None
         host = headers.get("Host", "")
         if not self.own_host(host):
             return f"kumo does not answer this for the host {host!r} (allowed: localhost, loopback, --admin-hosts)"

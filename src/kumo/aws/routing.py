@@ -16,6 +16,7 @@ matched against the URI templates of the service's operations.
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -68,7 +69,40 @@ def _unknown_service(what: str) -> AwsError:
     return AwsError("UnknownServiceException", f"kumo does not know the service {what}.", status=400)
 
 
+# S3's virtual-hosted names: <bucket>.s3.localhost, <bucket>.s3.<region>.localhost, and AWS's own
+# <bucket>.s3[.-<region>].amazonaws.com (through a proxy or /etc/hosts).
+_S3_HOST = re.compile(r"^(?P<bucket>.+?)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.(?:localhost|amazonaws\.com)$")
+
+
+def virtual_bucket(host: str) -> str | None:
+    """The bucket a virtual-hosted S3 host name names, or None."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    m = _S3_HOST.match(name.lower())
+    if m is None or m.group("bucket") == "s3":
+        return None
+    return m.group("bucket")
+
+
+def virtual_hosted_path(host: str, path: str) -> str:
+    """A virtual-hosted request's path as path-style (``/key`` at ``b.s3.localhost`` -> ``/b/key``)."""
+    bucket = virtual_bucket(host)
+    if bucket is None:
+        return path
+    return f"/{bucket}{path}" if path != "/" else f"/{bucket}"
+
+
+def _anonymous_s3(method: str, query: str, headers) -> bool:
+    """An unsigned request that names no other service: S3's anonymous and SigV2-presigned requests.
+
+    Query-protocol calls name their Action in the query or in a form POST; anything else is S3's."""
+    if "Action=" in query:
+        return False
+    return not (method == "POST" and _is_form(headers))
+
+
 def _host_service(host: str) -> specs.ServiceSpec | None:
+    if virtual_bucket(host) is not None:
+        return specs.SERVICES["s3"]
     first = host.split(":")[0].split(".")[0].lower()
     for spec in specs.SERVICES.values():
         if first in (spec.name, spec.signing_name) and len(specs.BY_SIGNING_NAME.get(spec.signing_name, [])) == 1:
@@ -99,6 +133,8 @@ def pre_route(method: str, path: str, query: str, headers, signature: Signature 
         host_spec = _host_service(headers.get("Host", ""))
         if host_spec is not None:
             candidates = [host_spec]
+        elif _anonymous_s3(method, query, headers):
+            candidates = [specs.SERVICES["s3"]]
     if len(candidates) > 1:
         with_prefix = [c for c in candidates if c.path_prefix and path.startswith(c.path_prefix)]
         if with_prefix:
@@ -195,8 +231,42 @@ def _match_rest(service: str, model, request: HttpRequest):
     for tpl, name in _templates_by_method(service).get(request.method, ()):
         labels = tpl.match(request.path, keys)
         if labels is not None:
+            if service == "s3":
+                name = _s3_operation(name, request, keys)
             return model.operation_model(name), labels
+    form_post = request.method == "POST" and "multipart/form-data" in request.headers.get("Content-Type", "")
+    if service == "s3" and form_post:
+        from .errors import not_implemented
+
+        raise not_implemented("s3", "PostObject")  # browser form uploads (presigned POST): not modeled by botocore
     if any(tpl.match(request.path, keys) is not None for _method, tpl, _name in _templates(service)):
         raise AwsError("MethodNotAllowedException", f"{request.method} is not allowed on {request.path}.", status=405)
     raise AwsError("UnknownOperationException", f"No {model.service_name} operation matches {request.method} {request.path}.",
                    status=404)
+
+
+# S3 operations sharing a method and URI template, told apart as S3 does: by query keys and headers.
+_S3_LISTS = {"GetBucketAnalyticsConfiguration": "ListBucketAnalyticsConfigurations",
+             "GetBucketIntelligentTieringConfiguration": "ListBucketIntelligentTieringConfigurations",
+             "GetBucketInventoryConfiguration": "ListBucketInventoryConfigurations",
+             "GetBucketMetricsConfiguration": "ListBucketMetricsConfigurations"}
+_S3_CURRENT = {"GetBucketLifecycle": "GetBucketLifecycleConfiguration", "PutBucketLifecycle":
+               "PutBucketLifecycleConfiguration", "GetBucketNotification": "GetBucketNotificationConfiguration",
+               "PutBucketNotification": "PutBucketNotificationConfiguration", "ListDirectoryBuckets": "ListBuckets"}
+
+
+def _s3_operation(name: str, request: HttpRequest, keys: set[str]) -> str:
+    upload = "uploadId" in keys
+    if name in ("CopyObject", "PutObject", "UploadPart", "UploadPartCopy"):
+        copy = "x-amz-copy-source" in request.headers
+        if upload:
+            return "UploadPartCopy" if copy else "UploadPart"
+        return "CopyObject" if copy else "PutObject"
+    if name in ("AbortMultipartUpload", "DeleteObject"):
+        return "AbortMultipartUpload" if upload else "DeleteObject"
+    if name in ("GetObject", "ListParts"):
+        return "ListParts" if upload else "GetObject"
+    for get, lst in _S3_LISTS.items():
+        if name in (get, lst):
+            return get if "id" in keys else lst
+    return _S3_CURRENT.get(name, name)

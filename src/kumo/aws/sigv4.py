@@ -63,19 +63,25 @@ _EC2_AUTH = "AWS was not able to validate the provided access credentials"
 _CODES = {
     "missing": {"query": ("MissingAuthenticationToken", 403), "ec2": ("MissingParameter", 400),
                 "json": ("MissingAuthenticationTokenException", 400),
-                "rest": ("MissingAuthenticationTokenException", 403)},
+                "rest": ("MissingAuthenticationTokenException", 403), "s3": ("AccessDenied", 403)},
     "incomplete": {"query": ("IncompleteSignature", 400), "ec2": ("IncompleteSignature", 400),
-                   "json": ("IncompleteSignatureException", 400), "rest": ("IncompleteSignatureException", 403)},
+                   "json": ("IncompleteSignatureException", 400), "rest": ("IncompleteSignatureException", 403),
+                   "s3": ("AuthorizationQueryParametersError", 400)},
     "unknown": {"query": ("InvalidClientTokenId", 403), "ec2": ("AuthFailure", 401),
-                "json": ("UnrecognizedClientException", 400), "rest": ("UnrecognizedClientException", 403)},
+                "json": ("UnrecognizedClientException", 400), "rest": ("UnrecognizedClientException", 403),
+                "s3": ("InvalidAccessKeyId", 403)},
     "mismatch": {"query": ("SignatureDoesNotMatch", 403), "ec2": ("AuthFailure", 401),
-                 "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403)},
+                 "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403),
+                 "s3": ("SignatureDoesNotMatch", 403)},
     "skew": {"query": ("SignatureDoesNotMatch", 403), "ec2": ("RequestExpired", 400),
-             "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403)},
+             "json": ("InvalidSignatureException", 400), "rest": ("InvalidSignatureException", 403),
+             "s3": ("RequestTimeTooSkewed", 403)},
     "expired": {"query": ("RequestExpired", 400), "ec2": ("RequestExpired", 400),
-                "json": ("RequestExpired", 400), "rest": ("RequestExpired", 403)},
+                "json": ("RequestExpired", 400), "rest": ("RequestExpired", 403),
+                "s3": ("AccessDenied", 403)},
 }
-_MISSING = {"query": "Request is missing Authentication Token", "json": "Request is missing Authentication Token",
+_MISSING = {"s3": "Access Denied", "query": "Request is missing Authentication Token",
+            "json": "Request is missing Authentication Token",
             "ec2": "The request must contain the parameter AWSAccessKeyId", "rest": "Missing Authentication Token"}
 # How far X-Amz-Date may be from the wall clock: 15 minutes, 5 behind API Gateway's front door (Lambda).
 _WINDOW = {"rest": 300}
@@ -84,6 +90,8 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def family(protocol: str, model) -> str:
+    if model is not None and model.metadata.get("serviceId") == "S3":
+        return "s3"
     if protocol == "ec2":
         return "ec2"
     if protocol in ("query", "rest-xml"):
@@ -100,7 +108,8 @@ def refusal(kind: str, fam: str, message: str | None = None) -> AwsError:
     elif fam == "ec2" and kind in ("skew", "expired"):
         message = "Request has expired."
     elif message is None:
-        message = {"missing": _MISSING[fam], "unknown": INVALID_TOKEN, "mismatch": MISMATCH,
+        message = {"missing": _MISSING[fam], "unknown": INVALID_TOKEN if fam != "s3" else
+                   "The AWS Access Key Id you provided does not exist in our records.", "mismatch": MISMATCH,
                    "expired": "Request has expired."}.get(kind, "")
     return AwsError(code, message, status=status, sender_fault=True)
 
@@ -121,9 +130,11 @@ class _Canonical(SigV4Auth):
         self._names = signed_headers
 
     def signature(self, string_to_sign, request):
+        return self._sign(self.signing_key(request.context["timestamp"]), string_to_sign, hex=True)
+
+    def signing_key(self, timestamp: str) -> bytes:
         # The signing key depends on the secret, day, region and service only: derived once per day and scope.
-        scope = (self.credentials.secret_key, request.context["timestamp"][0:8], self._region_name,
-                 self._service_name)
+        scope = (self.credentials.secret_key, timestamp[0:8], self._region_name, self._service_name)
         key = _KEYS.get(scope)
         if key is None:
             secret, day, region, service = scope
@@ -132,7 +143,7 @@ class _Canonical(SigV4Auth):
             if len(_KEYS) > 4096:
                 _KEYS.clear()
             _KEYS[scope] = key
-        return self._sign(key, string_to_sign, hex=True)
+        return key
 
     def headers_to_sign(self, request):
         out = HTTPHeaders()
@@ -141,6 +152,17 @@ class _Canonical(SigV4Auth):
             for value in values or ("",):
                 out[name] = value
         return out
+
+
+class _S3Canonical(_Canonical):
+    """S3 signs the path exactly as sent (no normalization), and a payload hash the client names:
+    X-Amz-Content-SHA256 (a hex digest, UNSIGNED-PAYLOAD, STREAMING-...), UNSIGNED-PAYLOAD when presigned."""
+
+    def _normalize_url_path(self, path):
+        return path
+
+    def payload(self, request):
+        return request.headers.get("X-Amz-Content-SHA256") or "UNSIGNED-PAYLOAD"
 
 
 class _Incoming:
@@ -165,10 +187,17 @@ class Verifier:
 
     # -- the gateway's two calls ------------------------------------------------------------------
     def verify(self, method: str, path: str, query: str, headers, body: bytes, *, protocol: str, model,
-               signing_name: str | None, limit: int) -> bytes:
-        """Check a signed request's signature (before routing); returns the body decoded for parsing."""
+               signing_name: str | None, limit: int, unsigned_body: bool = False,
+               chunk_seed: dict | None = None) -> bytes:
+        """Check a signed request's signature (before routing); returns the body decoded for parsing.
+
+        ``unsigned_body``: the service reads the body itself (S3's uploads) and checks its hash as it does.
+        """
         if signed(headers, query):
-            self.check(method, path, query, headers, body, fam=family(protocol, model), service=signing_name)
+            self.check(method, path, query, headers, body, fam=family(protocol, model), service=signing_name,
+                       unsigned_body=unsigned_body, chunk_seed=chunk_seed)
+        if unsigned_body:
+            return body
         return decode_body(headers, body, limit)
 
     def require(self, route, headers, query: str) -> None:
@@ -184,7 +213,9 @@ class Verifier:
 
     # -- verification -----------------------------------------------------------------------------
     def check(self, method: str, path: str, query: str, headers, body: bytes, *, fam: str,
-              service: str | None = None) -> None:
+              service: str | None = None, unsigned_body: bool = False, chunk_seed: dict | None = None) -> None:
+        """``chunk_seed``, when given, is filled with what checks a SigV4 streaming body's chunk signatures
+        (signing key, timestamp, scope, seed signature)."""
         """Raise AwsError unless the request's SigV4 signature is right, current and made by a known key."""
         pairs = _pairs(query)
         auth = headers.get("Authorization")
@@ -207,10 +238,12 @@ class Verifier:
         secret = self._secret(access_key, token, fam)
         self._check_time(timestamp, presigned_expires, fam)
         content_sha = headers.get("X-Amz-Content-SHA256")
-        if content_sha is not None and _HEX64.match(content_sha) and content_sha != hashlib.sha256(body).hexdigest():
+        if (content_sha is not None and not unsigned_body and _HEX64.match(content_sha)
+                and content_sha != hashlib.sha256(body).hexdigest()):
             raise refusal("mismatch", fam, "The provided 'x-amz-content-sha256' header does not match what was "
                                            "computed.")
-        signer = _Canonical(secret, region, scope_service, parts["signed_headers"])
+        signer = (_S3Canonical if scope_service == "s3" else _Canonical)(secret, region, scope_service,
+                                                                          parts["signed_headers"])
         request = _Incoming(method, path, headers, pairs, body, timestamp)
         canonical = signer.canonical_request(request)
         expected = signer.signature(signer.string_to_sign(request, canonical), request)
@@ -219,6 +252,9 @@ class Verifier:
             raise refusal("mismatch", fam)
         if presigned_expires is not None:
             self._check_expiry(timestamp, presigned_expires, parts["signature"], fam)
+        if chunk_seed is not None:
+            chunk_seed.update(key=signer.signing_key(timestamp), timestamp=timestamp,
+                              scope=f"{scope_date}/{region}/{scope_service}/aws4_request", seed=parts["signature"])
 
     def _secret(self, access_key: str, token: str | None, fam: str) -> str:
         record = credentials.lookup(self.kumo.store, access_key)

@@ -38,7 +38,7 @@ class ServiceSpec:
     api_version: str | None = None  # query / ec2 Version field
     global_service: bool = False  # state per account, not per region
     path_prefix: str | None = None  # disambiguates rest services sharing a signing name
-    max_body: int = 10 * 1024 * 1024
+    max_body: int | None = 10 * 1024 * 1024  # None: the service streams big bodies itself (aws/streaming.py)
     # Still answers the query protocol its current model dropped (older SDKs, awscli 1.x): the
     # package's ``query_names.apply(model_dict)`` restores the query wire names.
     legacy_query: bool = False
@@ -68,14 +68,15 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("sns", "sns", "sns", api_version="2010-03-31", needs=("events", "kms", "lambda", "sqs")),
         # Lambda takes zip files inline: 50 MB zipped is about 67 MB once base64-encoded.
         ServiceSpec("lambda", "lambda_", "lambda", max_body=70 * 1024 * 1024,
-                    needs=("cloudwatch", "events", "iam", "logs", "sns", "sqs")),
+                    needs=("cloudwatch", "events", "iam", "logs", "s3", "sns", "sqs")),
         ServiceSpec("apigateway", "apigateway", "apigateway"),
         ServiceSpec("apigatewayv2", "apigatewayv2", "apigateway", path_prefix="/v2/"),
         ServiceSpec("route53", "route53", "route53", global_service=True),
         ServiceSpec("ecs", "ecs", "ecs", target_prefix="AmazonEC2ContainerServiceV20141113"),
         ServiceSpec("ecr", "ecr", "ecr", target_prefix="AmazonEC2ContainerRegistry_V20150921"),
         ServiceSpec("acm", "acm", "acm", target_prefix="CertificateManager"),
-        ServiceSpec("s3", "s3", "s3"),
+        # S3 reads its own bodies, streaming uploads to disk (aws/streaming.py); other bodies get the default cap.
+        ServiceSpec("s3", "s3", "s3", max_body=None, needs=("lambda", "sns", "sqs")),
         ServiceSpec("ssm", "ssm", "ssm", target_prefix="AmazonSSM", needs=("ec2", "kms")),
         ServiceSpec("secretsmanager", "secretsmanager", "secretsmanager", target_prefix="secretsmanager",
                     needs=("kms", "lambda")),

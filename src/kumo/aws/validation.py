@@ -23,10 +23,11 @@ CODES: dict[str, tuple[str, str]] = {
     "sns": ("InvalidParameter", "InvalidParameter"),
     "autoscaling": ("ValidationError", "ValidationError"),
     "route53": ("InvalidInput", "InvalidInput"),
+    "s3": ("InvalidRequest", "InvalidArgument"),
 }
 # Services whose front door accepts values outside the model's enums and answers in the operation's
 # own words instead (EC2: "Invalid value 't9.huge' for InstanceType", InvalidInstanceType ...).
-OPEN_ENUMS = {"ec2"}
+OPEN_ENUMS = {"ec2", "s3"}  # S3: InvalidLocationConstraint, InvalidStorageClass ...
 _PROTOCOL_DEFAULT = {"query": ("ValidationError", "ValidationError"), "ec2": ("MissingParameter", "InvalidParameterValue")}
 _DEFAULT = ("ValidationException", "ValidationException")
 MAX_REPORTED = 10

@@ -1,11 +1,12 @@
 """The seams between services: events, metrics and alarm actions.
 
 Services never import each other to talk at run time; they go through these
-three registries on the Kumo object, so any service can be absent:
+registries on the Kumo object, so any service can be absent:
 
 * ``kumo.events``   EC2 (and others) publish AWS-format events; EventBridge subscribes.
 * ``kumo.metrics``  controllers publish datapoints; CloudWatch stores them.
 * ``kumo.actions``  CloudWatch alarms fire action ARNs; the service owning each ARN acts.
+* ``kumo.objects``  load balancers' access logs and Logs' export tasks write objects; S3 stores them.
 """
 
 from __future__ import annotations
@@ -91,6 +92,32 @@ class MetricSink:
                 backend(points)
             except Exception:
                 log.exception("metric backend failed")
+
+
+class ObjectSink:
+    """Objects kumo's services deliver to S3 buckets (access logs, log exports); S3 registers itself when set up.
+
+    A kumo with any bucket has S3 set up (its records load it at start, CreateBucket loads it), so until S3
+    registers there is no bucket: services that only write logs need not bring S3 and the services its
+    notifications reach (SQS, SNS, Lambda) up with them.
+    """
+
+    def __init__(self) -> None:
+        self._store = None  # (bucket_region(bucket) -> str | None, put(bucket, key, data, content_type))
+
+    def register(self, bucket_region: Callable[[str], str | None],
+                 put: Callable[[str, str, bytes, str | None], None]) -> None:
+        self._store = (bucket_region, put)
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """The bucket's region; None when there is no such bucket."""
+        return self._store[0](bucket) if self._store is not None else None
+
+    def put(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> None:
+        """Write an object as its owner's PutObject would (durable, notified); LookupError: no such bucket."""
+        if self._store is None:
+            raise LookupError(f"no bucket {bucket}")
+        self._store[1](bucket, key, data, content_type)
 
 
 ActionHandler = Callable[[str, dict], Awaitable[None] | None]

@@ -53,6 +53,7 @@ class HttpResponse:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     close: bool = False  # close the connection once answered
+    stream: Any = None  # a streaming.FileBody to send as the body instead of ``body``
 
 
 # -- timestamps --------------------------------------------------------------

@@ -18,6 +18,7 @@ from .base import REQUEST_LOCATIONS, RESPONSE_LOCATIONS, HttpRequest, HttpRespon
 from .document import Codec
 from .json import TEXT, dump, error_document, load_body
 from .limits import check_text, load_json
+from ..streaming import FileBody
 
 JSON = Codec(cbor=False, rename=True)
 
@@ -275,10 +276,13 @@ def serialize_response(operation, result: dict, request_id: str, xml_body: bool 
         status = bound
     payload = shape.serialization.get("payload")
     body = b""
+    stream = None
     if payload:
         member = shape.members[payload]
         value = result.get(payload)
         if member.type_name in ("blob", "string"):
+            if isinstance(value, FileBody):
+                stream, value = value, None
             if value is not None:
                 body = value.encode() if isinstance(value, str) else bytes(value)
             ctype = headers.get("Content-Type") or ("text/plain" if member.type_name == "string" else "application/octet-stream")
@@ -288,6 +292,11 @@ def serialize_response(operation, result: dict, request_id: str, xml_body: bool 
                 body = _xml_document(member, value, operation.service_model, member.serialization.get("name") or member.name)
             else:
                 body = TEXT.text(member, value).encode()
+    elif xml_body and operation.name == "GetBucketLocation":
+        # S3 answers the bare element with the region as its text (botocore reads it so), not a wrapper.
+        xmlns = _xmlns(operation.service_model)
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="{xmlns}">'
+                f'{xml.escape(result.get("LocationConstraint") or "")}</LocationConstraint>').encode()
     else:
         has_body_members = any(m.serialization.get("location") not in RESPONSE_LOCATIONS for m in shape.members.values())
         if has_body_members and status != 204:
@@ -297,7 +306,7 @@ def serialize_response(operation, result: dict, request_id: str, xml_body: bool 
                 body = TEXT.text(shape, result).encode()
     if body and "Content-Type" not in headers:
         headers["Content-Type"] = "application/xml" if xml_body else "application/json"
-    return HttpResponse(status, headers, body)
+    return HttpResponse(status, headers, body, stream=stream)
 
 
 def serialize_error(service_model, error: AwsError, request_id: str, xml_body: bool = False) -> HttpResponse:
@@ -306,6 +315,8 @@ def serialize_error(service_model, error: AwsError, request_id: str, xml_body: b
     if shape is not None and error.fields:
         _bind_outside_body(shape, error.fields, headers)
     headers.update(error.headers)
+    if xml_body and service_model is not None and service_model.metadata.get("serviceId") == "S3":
+        return _s3_error(error, status, headers, request_id)
     if xml_body:
         fields: list[str] = []
         if shape is not None:
@@ -325,6 +336,18 @@ def serialize_error(service_model, error: AwsError, request_id: str, xml_body: b
     doc = error_document(error, shape, JSON, error.code)
     doc.pop("__type", None)
     return HttpResponse(status, headers, dump(doc))
+
+
+def _s3_error(error: AwsError, status: int, headers: dict, request_id: str) -> HttpResponse:
+    """S3's own error document: a bare <Error> with the fields it names (BucketName, Key ...) beside Code."""
+    extra = "".join(f"<{xml.escape(k)}>{xml.escape(str(v))}</{xml.escape(k)}>" for k, v in error.fields.items()
+                    if v is not None and isinstance(v, (str, int, float)))
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{xml.escape(error.code)}</Code>'
+            f"<Message>{xml.escape(error.message or '')}</Message>{extra}<RequestId>{request_id}</RequestId>"
+            f"<HostId>{request_id}</HostId></Error>")
+    headers["Content-Type"] = "application/xml"
+    headers.setdefault("x-amz-request-id", request_id)
+    return HttpResponse(status, headers, body.encode("utf-8", "replace"))
 
 
 def quote_label(value: str, greedy: bool = False) -> str:

@@ -53,6 +53,7 @@ class DataPlane:
         self.count = max(1, workers)
         self.on_stats = on_stats
         self.clock = clock or (lambda: {})  # kumo's clock as workers take it: {"sim": now, "scale": scale}
+        self.on_logs: Callable[[dict[str, list[str]]], None] | None = None  # access log lines, by load balancer
         self.tag = tag
         self.owner = owner  # the data directory, so `kumo stop --all` finds a stopped kumo's workers
         # Workers that outlive kumo must not hold its stdout/stderr open (a pipe reader would wait for them):
@@ -171,6 +172,8 @@ class DataPlane:
                     self.bind_errors.update(message.get("bind_errors") or {})
                     self.draining[pid] = message.get("draining") or {}
                     self.on_stats(pid, message.get("stats") or {})
+                    if message.get("logs") and self.on_logs is not None:
+                        self.on_logs(message["logs"])
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -277,6 +280,9 @@ class ElbRuntime:
         self.dataplane = DataPlane(workers, self._on_stats, str(kumo.settings.loopback_base), self._log_path(),
                                    "" if kumo.settings.ephemeral else os.path.abspath(kumo.settings.data_dir),
                                    self._clock_state)
+        self.dataplane.on_logs = self._on_logs
+        # Who takes the access log lines workers report (ELBv2 and Classic each keep their own batches).
+        self.log_sinks: list[Callable[[dict[str, list[str]]], None]] = []
         self.minute: dict = {}
         self.active: dict[int, dict[str, int]] = {}
         self.drain_watchers: list[Callable[[], None]] = []  # told when workers report on draining targets
@@ -419,6 +425,18 @@ class ElbRuntime:
             for watcher in self.drain_watchers:
                 watcher()
 
+    def _on_logs(self, lines: dict[str, list[str]]) -> None:
+        for sink in self.log_sinks:
+            try:
+                sink(lines)
+            except Exception:
+                log.exception("an access log sink failed")
+
+    async def collect_logs(self) -> None:
+        """Have every worker report now, so the access log lines of requests answered so far have arrived."""
+        if self.dataplane.running and self.dataplane.writers:
+            await self.dataplane.push({"type": "report"})
+
     def in_flight(self, group_prefix: str, key: str) -> int | None:
         """Requests (or connections) every worker still has open on a draining target, over the groups whose
         ARN starts with ``group_prefix``; None until each worker has reported the target as draining."""
@@ -496,6 +514,7 @@ class DataPlaneController(Controller):
         await self.runtime.stop()
         old = self.runtime.dataplane
         self.runtime.dataplane = DataPlane(old.count, old.on_stats, old.tag, old.log_path, old.owner, old.clock)
+        self.runtime.dataplane.on_logs = old.on_logs
         self.runtime._last_applied = None
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import httptools
 
+from . import access_logs
 from . import rules as R
 from . import upstream
 from .balance import Target
@@ -263,6 +264,8 @@ class ClientConnection(asyncio.Protocol):
                         f"Content-Length: {len(body)}\r\nConnection: {'keep-alive' if keep else 'close'}\r\n\r\n")
                 self.transport.write(head.encode() + (b"" if req.method == b"HEAD" else body))
                 stats.elb_status(lst.lb, status)
+                if lst.access_log:
+                    self._access(req, status, started, action="fixed-response", sent=len(head) + len(body))
                 return True
             if kind == "redirect":
                 target = R.redirect(action.get("RedirectConfig") or {}, view or self._request_view(req))
@@ -271,15 +274,60 @@ class ClientConnection(asyncio.Protocol):
                         f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n")
                 self.transport.write(head.encode())
                 stats.elb_status(lst.lb, target.status)
+                if lst.access_log:
+                    self._access(req, target.status, started, action="redirect", redirect=target.location,
+                                 sent=len(head))
                 return True
             if kind == "forward":
                 return self._forward(req, view, action, started)
-        self._error(503, keep)
+        self._error(503, keep, req, started)
         return True
 
-    def _error(self, status: int, keep: bool) -> None:
-        self.transport.write(error_page(status, close=not keep))
+    def _error(self, status: int, keep: bool, req: ParsedRequest | None = None, started: float = 0.0,
+               target=None, group=None) -> None:
+        page = error_page(status, close=not keep)
+        self.transport.write(page)
         self.worker.stats.elb_error(self.listener.lb, status)
+        if self.listener.access_log and req is not None:
+            self._access(req, status, started, target=target, group=group, sent=len(page))
+
+    def _access(self, req: ParsedRequest, elb_status: int, started: float, *, target=None, group=None,
+                target_status: int | None = None, action: str = "forward", redirect: str | None = None,
+                sent: int = 0) -> None:
+        """One access log line for a request answered (only for load balancers that log)."""
+        lst = self.listener
+        elapsed = time.monotonic() - started  # real-time measurement: how long the request took
+        now = self.worker.clock.now()
+        host = user_agent = None
+        received = len(req.method) + len(req.url) + 13 + sum(len(v) for v in req.body)
+        for name, value in req.headers:
+            received += len(name) + len(value) + 4
+            low = name.lower()
+            if low == b"host":
+                host = value.decode("latin-1")
+            elif low == b"user-agent":
+                user_agent = value.decode("latin-1")
+        scheme = "https" if lst.protocol in ("HTTPS", "SSL") else "http"
+        authority = host or self.local[0]
+        if ":" not in authority.rsplit("]", 1)[-1]:
+            authority = f"{authority}:{lst.port}"
+        request_line = f"{req.method.decode('latin-1')} {scheme}://{authority}{req.url.decode('latin-1')} HTTP/1.1"
+        addr = (target.host, target.port) if target is not None else None
+        target_time = elapsed if target_status is not None else None
+        if lst.access_log == "classic":
+            line = access_logs.classic_line(
+                when=now, name=lst.spec.get("lb_name") or lst.lb, client=self.peer, backend=addr, request_time=0.0,
+                backend_time=target_time, response_time=0.0, elb_status=elb_status, backend_status=target_status,
+                received=received, sent=sent, request_line=request_line, user_agent=user_agent, tls=self.tls)
+        else:
+            line = access_logs.alb_line(
+                kind=scheme, when=now, created=now - elapsed, lb_arn=lst.lb, client=self.peer, target=addr,
+                request_time=0.0, target_time=target_time, response_time=0.0, elb_status=elb_status,
+                target_status=target_status, received=received, sent=sent, request_line=request_line,
+                user_agent=user_agent, tls=self.tls, group_arn=group.arn if group is not None else None,
+                trace=getattr(self, "_trace", b"").decode("latin-1") or "-", domain=host.split(":")[0] if host and
+                scheme == "https" else None, action=action, redirect_url=redirect)
+        self.worker.access_line(lst.lb, line)
 
     def _forward(self, req, view, action, started) -> bool:
         lst = self.listener
@@ -303,7 +351,7 @@ class ClientConnection(asyncio.Protocol):
         else:
             target, set_cookies = self._choose(group, req, view, cookies)
         if target is None:
-            self._error(503, keep)
+            self._error(503, keep, req, started)
             return True
         if getattr(group, "lambda_spec", None):  # a target group of type lambda: see lambda_target.py
             from . import lambda_target
@@ -334,7 +382,7 @@ class ClientConnection(asyncio.Protocol):
             target.outstanding -= 1
             self.worker.stats.target_connection_error(self.listener.lb)
             if not self.closed:
-                self._error(502, ex.keep)
+                self._error(502, ex.keep, ex.req, ex.started, target, ex.group)
             self._complete(ex.keep)
             return
         if self.closed or self.exchange is None:
@@ -372,6 +420,8 @@ class ClientConnection(asyncio.Protocol):
             framing = "chunked"
         lines.append(b"Connection: keep-alive\r\n\r\n" if ex.keep else b"Connection: close\r\n\r\n")
         self._status = status
+        if self.listener.access_log:
+            self._sent = sum(len(line) for line in lines) + (int(length) if length and not no_body else 0)
         conn.begin_body(b"".join(lines), framing)
 
     def upstream_done(self, conn) -> None:
@@ -381,6 +431,9 @@ class ClientConnection(asyncio.Protocol):
         ex.target.outstanding -= 1
         self.worker.stats.target_response(self.listener.lb, ex.group.arn, ex.target.key, self._status,
                                           time.monotonic() - ex.started)  # real-time measurement (latency)
+        if self.listener.access_log:
+            self._access(ex.req, self._status, ex.started, target=ex.target, group=ex.group,
+                         target_status=self._status, sent=self._sent)
         if conn.reusable():
             self.worker.pool.release(conn)
         else:
@@ -407,7 +460,7 @@ class ClientConnection(asyncio.Protocol):
                 self.closed = True
             self._complete(False)
             return
-        self._error(504 if isinstance(exc, TimeoutError) else 502, ex.keep)
+        self._error(504 if isinstance(exc, TimeoutError) else 502, ex.keep, ex.req, ex.started, ex.target, ex.group)
         self._complete(ex.keep)
 
     def _choose(self, group, req, view, cookies) -> tuple[Target | None, list[str]]:
@@ -457,7 +510,10 @@ class ClientConnection(asyncio.Protocol):
         xff = forwarded_for + b", " + client if forwarded_for else client
         parts += (b"X-Forwarded-For: ", xff, lst.forwarded_proto_port)
         if lst.kind != "classic":
-            parts += [b"X-Amzn-Trace-Id: ", trace_id(trace, self.worker.clock.now()), b"\r\n"]
+            tid = trace_id(trace, self.worker.clock.now())
+            parts += [b"X-Amzn-Trace-Id: ", tid, b"\r\n"]
+            if lst.access_log:
+                self._trace = tid
         if lst.tls_headers and self.tls:
             parts += [b"x-amzn-tls-version: ", self.tls[0].encode(), b"\r\nx-amzn-tls-cipher-suite: ",
                       self.tls[1].encode(), b"\r\n"]

@@ -141,7 +141,7 @@ def forward(conn, req, group, target, keep: bool, started: float) -> bool:
     spec = group.lambda_spec
     body = b"".join(req.body)
     if len(body) > MAX_BODY:
-        conn._error(413, keep)
+        conn._error(413, keep, req, started, None, group)
         return True
     headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in req.headers]
     headers += [("x-forwarded-for", conn.peer[0]), ("x-forwarded-port", str(conn.listener.port)),
@@ -149,11 +149,11 @@ def forward(conn, req, group, target, keep: bool, started: float) -> bool:
     doc = event(req.method.decode(), req.url.decode("latin-1"), headers, body, group.arn,
                 spec.get("multi_value_headers", False))
     target.outstanding += 1
-    asyncio.get_running_loop().create_task(_exchange(conn, doc, group, target, keep, started, spec))
+    asyncio.get_running_loop().create_task(_exchange(conn, req, doc, group, target, keep, started, spec))
     return False
 
 
-async def _exchange(conn, doc: dict, group, target, keep: bool, started: float, spec: dict) -> None:
+async def _exchange(conn, req, doc: dict, group, target, keep: bool, started: float, spec: dict) -> None:
     stats = conn.worker.stats
     try:
         status, headers, payload = await invoke(spec["endpoint"], target.key, json.dumps(doc).encode())
@@ -165,13 +165,15 @@ async def _exchange(conn, doc: dict, group, target, keep: bool, started: float, 
     if status == 200 and "X-Amz-Function-Error" not in headers and len(payload) <= MAX_BODY:
         code, raw = response(payload, spec.get("multi_value_headers", False), keep)
         if code == 502:
-            conn._error(502, keep)
+            conn._error(502, keep, req, started, None, group)
         else:
             conn.transport.write(raw if req_not_head(doc) else raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")
             stats.target_response(conn.listener.lb, group.arn, target.key, code,
                                   time.monotonic() - started)  # real-time measurement (latency)
+            if conn.listener.access_log:  # a Lambda target's address is "-" in AWS's log
+                conn._access(req, code, started, group=group, target_status=code, sent=len(raw))
     else:
-        conn._error(503 if status == 429 else 502, keep)
+        conn._error(503 if status == 429 else 502, keep, req, started, None, group)
     conn._complete(keep)
 
 

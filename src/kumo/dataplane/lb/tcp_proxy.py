@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import TYPE_CHECKING
 
-from . import ppv2
+from . import access_logs, ppv2
 
 if TYPE_CHECKING:  # pragma: no cover
     from .worker import ListenerRuntime, Worker
@@ -37,9 +38,15 @@ class TcpClient(asyncio.Protocol):
         self.nbytes = 0
         self.busy = False
         self.group = None
+        self.logging = listener.access_log == "nlb"  # AWS logs TLS connections of an NLB, one line each
+        self.rx = self.tx = 0
 
     def connection_made(self, transport):
         self.transport = transport
+        if self.logging:
+            self.opened = (self.worker.clock.now(), time.monotonic())  # real-time measurement: connection time
+            self.ends = (transport.get_extra_info("peername") or ("-", 0), transport.get_extra_info("sockname")
+                         or ("-", 0))
         transport.pause_reading()
         self.worker.connections.add(self)
         self.worker.stats.flow(self.listener.lb, +1)
@@ -85,6 +92,8 @@ class TcpClient(asyncio.Protocol):
     def data_received(self, data: bytes):
         self.seen = True
         self.nbytes += len(data)
+        if self.logging:
+            self.rx += len(data)
         if self.upstream is None:
             self.pending.append(data)
         else:
@@ -101,9 +110,25 @@ class TcpClient(asyncio.Protocol):
         self.worker.connections.discard(self)
         self.worker.stats.flow(self.listener.lb, -1)
         self.collect()
+        if self.logging:
+            self._access_line()
         if self.upstream is not None:
             self.upstream.target_done()
             self.upstream.transport.close()
+
+    def _access_line(self) -> None:
+        lst, transport = self.listener, self.transport
+        ssl_object = transport.get_extra_info("ssl_object")
+        tls = (ssl_object.version() or "", (ssl_object.cipher() or ("",))[0]) if ssl_object is not None else None
+        cert = next((c.get("arn") for c in lst.spec.get("certificates") or [] if c.get("default")), None)
+        created, started = self.opened
+        line = access_logs.nlb_line(
+            when=self.worker.clock.now(), lb_arn=lst.lb, listener_arn=lst.id,
+            client=self.ends[0][:2], destination=self.ends[1][:2],
+            connection_ms=int((time.monotonic() - started) * 1000), handshake_ms=None,  # real-time measurement
+            received=self.rx, sent=self.tx, cert_arn=cert, tls=tls,
+            domain=getattr(ssl_object, "server_hostname", None) if ssl_object is not None else None, created=created)
+        self.worker.access_line(lst.lb, line)
 
     def collect(self) -> None:
         if self.nbytes:
@@ -132,6 +157,8 @@ class TcpUpstream(asyncio.Protocol):
         client = self.client
         client.seen = True
         client.nbytes += len(data)
+        if client.logging:
+            client.tx += len(data)
         client.transport.write(data)
 
     def eof_received(self):

@@ -34,6 +34,7 @@ from .stats import Stats
 log = logging.getLogger("kumo.dataplane.lb.worker")
 TICK = 0.25  # real seconds between idle-timeout sweeps (how soon a timeout is noticed, not how long it is)
 REPORT_EVERY = 1.0  # real seconds between counter reports to the control plane
+MAX_LOG_LINES = 200_000  # access log lines a worker holds per load balancer between reports
 # Real seconds: how long a worker whose kumo is gone serves on alone, and how long a retiring one lets
 # exchanges under way finish.  Real time, since no kumo clock runs meanwhile.
 ORPHAN_GRACE = 60.0
@@ -83,6 +84,7 @@ class ListenerRuntime:
         self.idle_timeout = float(spec.get("idle_timeout", 60))
         self.drop_invalid_headers = bool(spec.get("drop_invalid_headers"))
         self.tls_headers = bool(spec.get("tls_headers"))
+        self.access_log = spec.get("access_log")  # None, or the format: "alb", "classic" or "nlb"
         self.rules = R.compile_rules(spec.get("rules") or [])
         self.default_group = spec.get("default_group")
         # With only the default rule there is nothing to match: requests skip building a rules view.
@@ -118,6 +120,12 @@ class Worker:
         self.pool = UpstreamPool()
         self.writer: asyncio.StreamWriter | None = None
         self.bind_errors: dict[str, str] = {}
+        self.access_lines: dict[str, list[str]] = {}  # load balancer -> access log lines not yet reported
+
+    def access_line(self, lb: str, line: str) -> None:
+        lines = self.access_lines.setdefault(lb, [])
+        if len(lines) < MAX_LOG_LINES:  # bounded: a control plane that stopped listening must not grow this
+            lines.append(line)
 
     # -- control channel ---------------------------------------------------------------------------
     async def run(self) -> None:
@@ -136,6 +144,9 @@ class Worker:
             elif kind == "clock":
                 self._set_clock(message)
                 await self._send({"type": "applied", "version": message.get("version")})
+            elif kind == "report":  # the control plane collects now (access logs due on kumo's clock)
+                await self._report_once()
+                await self._send({"type": "applied", "version": message.get("version")})
             elif kind == "stop":
                 return
 
@@ -150,18 +161,25 @@ class Worker:
             # counts that end a Classic drain arrive on a frozen clock too; the control plane files them under
             # minutes of kumo's clock.
             await asyncio.sleep(REPORT_EVERY)
-            for conn in self.connections:
-                conn.collect()
-            snapshot = self.stats.drain()
-            # Requests and connections still open on draining targets: Classic ends a drain when they are done.
-            draining = {arn: {t.key: t.outstanding for t in g.targets if t.state == "draining"}
-                        for arn, g in self.groups.items() if any(t.state == "draining" for t in g.targets)}
-            if snapshot or self.bind_errors or draining:
-                try:
-                    await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors,
-                                      "draining": draining})
-                except (ConnectionError, RuntimeError):
-                    return  # the control plane is gone: nobody to report to
+            if not await self._report_once():
+                return  # the control plane is gone: nobody to report to
+
+    async def _report_once(self) -> bool:
+        """Send the counters (and access log lines) gathered since the last report; False once kumo is gone."""
+        for conn in self.connections:
+            conn.collect()
+        snapshot = self.stats.drain()
+        # Requests and connections still open on draining targets: Classic ends a drain when they are done.
+        draining = {arn: {t.key: t.outstanding for t in g.targets if t.state == "draining"}
+                    for arn, g in self.groups.items() if any(t.state == "draining" for t in g.targets)}
+        logs, self.access_lines = self.access_lines, {}
+        if snapshot or self.bind_errors or draining or logs:
+            try:
+                await self._send({"type": "stats", "stats": snapshot, "bind_errors": self.bind_errors,
+                                  "draining": draining, "logs": logs})
+            except (ConnectionError, RuntimeError):
+                return False
+        return True
 
     async def _sweep_forever(self) -> None:
         """Idle timeouts.  A connection with nothing under way is judged on kumo's clock: a jump of the clock

@@ -9,6 +9,9 @@ def setup(kumo):
     runtime_of(kumo).register(provider)
     drain = DrainController(kumo)
     kumo.controllers.register(drain)
+    from .access_logs import AccessLogController
+
+    kumo.controllers.register(AccessLogController(kumo))
     runtime_of(kumo).drain_watchers.append(drain.wake)
     kumo.route("GET", "/_kumo/dataplane/lb/classic", classic_endpoint(kumo))
     return provider

@@ -1,8 +1,7 @@
 """Load balancer attributes (cross-zone, draining, idle timeout, access logs) and the account's limits.
 
 Cross-zone load balancing, connection draining and the idle timeout change
-how kumo's data plane behaves; access log settings are stored and described,
-but no logs are written (kumo has no S3 yet).
+how kumo's data plane behaves; access logs are written to S3 (access_logs.py).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import copy
 from ...aws.errors import AwsError
 from ...core import pagination
 from ...dataplane.lb.control import runtime_of
+from . import access_logs
 from .model import MAX_INSTANCES, MAX_LISTENERS, MAX_LOAD_BALANCERS, find_lb, invalid, misconfigured, save
 
 _DESYNC_MODES = ("monitor", "defensive", "strictest")
@@ -44,6 +44,7 @@ def modify_load_balancer_attributes(ctx, p):
             raise invalid("AccessLog EmitInterval must be 5 or 60 minutes.")
         if log.get("Enabled"):
             log.setdefault("EmitInterval", 60)
+        access_logs.check_enable(ctx, lb, log)
         attrs["AccessLog"] = log
     for extra in given.get("AdditionalAttributes") or []:
         key, value = extra.get("Key"), extra.get("Value")

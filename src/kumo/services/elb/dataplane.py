@@ -21,6 +21,7 @@ from ...core.controllers import Controller
 from ...dataplane.lb.control import HEALTH, end_drains, runtime_of
 from ..acm.internal import certificate_material
 from ..ec2 import internal as ec2
+from .access_logs import listener_format
 from .model import APP_COOKIE_POLICY, LB, LB_COOKIE_POLICY, L7, group_arn, parse_target
 
 DRAIN = "elb.classic.drain"
@@ -68,6 +69,7 @@ class ClassicProvider:
                     "idle_timeout": int(attrs["ConnectionSettings"]["IdleTimeout"]),
                     "drop_invalid_headers": False, "tls_headers": False,
                     "certificates": self._certificates(listener),
+                    "access_log": listener_format(lb, listener["Protocol"]), "lb_name": lb["LoadBalancerName"],
                 }
                 if listener["Protocol"] in L7:
                     spec["rules"] = [{"priority": "default", "conditions": [], "actions": [

@@ -8,4 +8,7 @@ def setup(kumo):
     provider = Elbv2Provider(kumo)
     runtime_of(kumo).register(provider)
     kumo.controllers.register(DrainController(kumo))
+    from .access_logs import AccessLogController
+
+    kumo.controllers.register(AccessLogController(kumo))
     return provider

@@ -6,6 +6,7 @@ from ...core.controllers import Controller
 from ...dataplane.lb.control import end_drains
 from ..acm.internal import certificate_material
 from ..ec2 import internal as ec2
+from .access_logs import listener_format
 from .model import LB, LISTENER, RULE, TG
 
 
@@ -44,6 +45,7 @@ class Elbv2Provider:
                 "drop_invalid_headers": _truthy(attrs.get("routing.http.drop_invalid_header_fields.enabled")),
                 "tls_headers": _truthy(attrs.get("routing.http.x_amzn_tls_version_and_cipher_suite.enabled")),
                 "certificates": self._certificates(listener),
+                "access_log": listener_format(lb, listener["Protocol"]),
             }
             if lb["Type"] == "application":
                 rules = [{"priority": int(r["Priority"]), "conditions": r["Conditions"], "actions": r["Actions"],

@@ -7,6 +7,7 @@ from ...core import tags as core_tags
 from ...core.ids import random_digits
 from ...dataplane.lb.control import runtime_of
 from ..ec2 import internal as ec2
+from . import access_logs
 from .model import (
     LB, LISTENER, RULE, TAGS, TG, check_name, hosted_zone, invalid, lb_attributes, new_suffix, page, required, table,
 )
@@ -168,6 +169,7 @@ def modify_load_balancer_attributes(ctx, p):
         if key == "load_balancing.cross_zone.enabled" and lb["Type"] == "application" and value != "true":
             raise invalid("Cross-zone load balancing is always on for Application Load Balancers")
         attrs[key] = value
+    access_logs.check_enable(ctx, lb, attrs)
     lb["_attributes"] = attrs
     table(ctx, LB).put(lb["LoadBalancerArn"], lb)
     runtime_of(ctx.kumo).invalidate()

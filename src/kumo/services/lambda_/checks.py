@@ -125,15 +125,19 @@ def combined_size(ctx, unzipped: int, layers: list[dict]) -> None:
                       f"{code.MAX_UNZIPPED} bytes. The actual size is {total} bytes.")
 
 
-def zip_from(p: dict, operation: str) -> bytes:
+def zip_from(ctx, p: dict, operation: str) -> tuple[bytes, bool]:
+    """The package's bytes, and whether they came from S3 (which lifts the 50 MB limit of a direct upload)."""
     source = p.get("Code") if operation == "CreateFunction" else p
     if source.get("ImageUri"):
         raise invalid("kumo runs functions packaged as Zip archives; container images (ImageUri) are not supported.")
     if source.get("S3Bucket") or source.get("S3Key"):
-        raise invalid("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified "
-                      "bucket does not exist (kumo has no S3 yet: pass ZipFile)")
+        if source.get("ZipFile"):
+            raise invalid("Please do not provide other FunctionCode parameters when providing a ZipFile.")
+        from .s3_code import fetch
+
+        return fetch(ctx, source), True
     data = source.get("ZipFile")
     if not data:
         raise invalid("Please provide a source for function code." if operation == "CreateFunction"
                       else "Please provide a source for function code.")
-    return data
+    return data, False

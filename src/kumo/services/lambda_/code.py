@@ -40,9 +40,10 @@ CREATE TABLE IF NOT EXISTS lambda_code (
 """
 
 
-def inspect(data: bytes, operation: str = "CreateFunction") -> dict:
-    """Check a zip as Lambda does; returns its digest and sizes."""
-    if len(data) > MAX_ZIPPED:
+def inspect(data: bytes, operation: str = "CreateFunction", from_s3: bool = False) -> dict:
+    """Check a zip as Lambda does; returns its digest and sizes.  A zip read from S3 is bounded only by its
+    unzipped size."""
+    if len(data) > MAX_ZIPPED and not from_s3:
         raise AwsError("RequestEntityTooLargeException",
                        f"Request must be smaller than {MAX_ZIPPED} bytes for the {operation} operation",
                        status=413, fields={"Type": "User"})

@@ -75,8 +75,8 @@ def create_function(ctx, p):
         raise invalid("kumo runs functions packaged as Zip archives; PackageType Image is not supported.")
     check_runtime(p.get("Runtime"), p.get("Handler"))
     check_role(ctx, p["Role"])
-    data = zip_from(p, "CreateFunction")
-    info = code.inspect(data)
+    data, from_s3 = zip_from(ctx, p, "CreateFunction")
+    info = code.inspect(data, from_s3=from_s3)
     layers = check_layers(ctx, p.get("Layers"), p.get("Runtime"))
     combined_size(ctx, info["unzipped"], layers)
     now = ctx.now()
@@ -228,8 +228,8 @@ def _begin_update(ctx, fn: dict) -> None:
 
 def update_function_code(ctx, p):
     fn = _updatable(ctx, p)
-    data = zip_from(p, "UpdateFunctionCode")
-    info = code.inspect(data, "UpdateFunctionCode")
+    data, from_s3 = zip_from(ctx, p, "UpdateFunctionCode")
+    info = code.inspect(data, "UpdateFunctionCode", from_s3=from_s3)
     combined_size(ctx, info["unzipped"], fn.get("Layers") or [])
     if p.get("DryRun"):
         preview = dict(fn, CodeSha256=info["CodeSha256"], CodeSize=info["CodeSize"])

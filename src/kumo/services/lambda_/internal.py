@@ -97,3 +97,12 @@ def resource_tags(kumo, arn: str) -> dict | None:
     account, region, name, _qualifier = split
     fn = kumo.store.table(scope(account, region), FUNCTION).get(name)
     return dict(fn.get("_tags") or {}) if fn is not None else None
+
+
+def exists(kumo, arn: str) -> bool:
+    """Whether the function an ARN names (qualified or not) exists (S3 checks notification destinations)."""
+    split = _split(arn)
+    if split is None:
+        return False
+    account, region, name, _qualifier = split
+    return kumo.store.table(scope(account, region), FUNCTION).get(name) is not None

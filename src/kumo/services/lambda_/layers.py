@@ -43,13 +43,16 @@ def publish_layer_version(ctx, p):
     if account != ctx.account:
         raise invalid("You can only publish versions of your own layers.")
     content = p["Content"]
-    if content.get("S3Bucket") or content.get("S3Key"):
-        raise invalid("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified "
-                      "bucket does not exist (kumo has no S3 yet: pass ZipFile)")
-    data = content.get("ZipFile")
+    from_s3 = bool(content.get("S3Bucket") or content.get("S3Key"))
+    if from_s3:
+        from .s3_code import fetch
+
+        data = fetch(ctx, content)
+    else:
+        data = content.get("ZipFile")
     if not data:
         raise invalid("Please provide a source for layer content.")
-    info = code.inspect(data, "PublishLayerVersion")
+    info = code.inspect(data, "PublishLayerVersion", from_s3=from_s3)
     layers = ctx.store.table(ctx.scope, LAYER)
     layer = layers.get(name) or {"LayerName": name, "LayerArn": layer_arn(account, region, name), "_next": 1}
     number = layer["_next"]

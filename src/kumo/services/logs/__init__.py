@@ -11,7 +11,10 @@ from __future__ import annotations
 def setup(kumo):
     from .runtime import Logs
 
+    from .exports import ExportController
+
     logs = Logs(kumo)
+    kumo.controllers.register(ExportController(kumo))
     kumo.on_reset(logs.reset)
     logs.start()
     return logs

@@ -1,5 +1,6 @@
 """CloudWatch Logs' operations; the gateway finds each by its snake_case name."""
 
+from .exports import cancel_export_task, create_export_task, describe_export_tasks  # noqa: F401
 from .event_api import filter_log_events, get_log_events, put_log_events  # noqa: F401
 from .groups import (  # noqa: F401
     associate_kms_key, create_log_group, delete_log_group, delete_retention_policy, describe_log_groups,
