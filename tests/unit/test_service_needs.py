@@ -49,4 +49,5 @@ def test_closure_keeps_the_registry_order():
     assert closure(["sts"]) == ["sts", "iam"]
     # EC2 resolves resolve:ssm: image ids through Parameter Store, which encrypts with KMS (issue 15); Logs
     # delivers subscription filters to Lambda (issue 16), so whoever writes logs brings Lambda up too.
-    assert closure(["ec2"]) == ["iam", "ec2", "cloudwatch", "logs", "events", "sqs", "sns", "lambda_", "ssm", "kms"]
+    assert closure(["ec2"]) == ["iam", "ec2", "cloudwatch", "logs", "events", "sqs", "sns", "lambda_", "s3", "ssm",
+                                "kms"]
