@@ -245,3 +245,11 @@ def test_copy_source_conditions(s3, bucket):
     assert code(exc) == ("PreconditionFailed", 412)
     versions = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert versions == ["a", "src"]
+
+
+def test_checksum_algorithms_kumo_lacks_are_refused_not_ignored(s3, bucket):
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ChecksumCRC64NVME="AAAAAAAAAAA=")
+    assert code(exc) == ("InvalidRequest", 400)
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="k")

@@ -15,6 +15,7 @@ import crc32c as _crc32c
 from ...aws.errors import AwsError
 
 ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256")
+UNSUPPORTED = ("CRC64NVME", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128")
 
 
 class _Crc:
@@ -60,12 +61,13 @@ def requested(headers) -> tuple[str | None, str | None]:
     trailer = headers.get("x-amz-trailer", "").strip().lower()
     if trailer.startswith("x-amz-checksum-"):
         algorithm = trailer[len("x-amz-checksum-"):].upper()
-        if algorithm == "CRC64NVME":
-            raise AwsError("InvalidRequest", "Checksum algorithm CRC64NVME is not supported by kumo.", status=400)
+        if algorithm in UNSUPPORTED:
+            raise AwsError("InvalidRequest", f"Checksum algorithm {algorithm} is not supported by kumo.", status=400)
         if algorithm in ALGORITHMS:
             return algorithm, None
-    if headers.get("x-amz-checksum-crc64nvme") is not None:
-        raise AwsError("InvalidRequest", "Checksum algorithm CRC64NVME is not supported by kumo.", status=400)
+    for other in UNSUPPORTED:  # never accepted unchecked
+        if headers.get(f"x-amz-checksum-{other.lower()}") is not None:
+            raise AwsError("InvalidRequest", f"Checksum algorithm {other} is not supported by kumo.", status=400)
     algorithm = headers.get("x-amz-sdk-checksum-algorithm", "").upper()
     if algorithm:
         if algorithm not in ALGORITHMS:

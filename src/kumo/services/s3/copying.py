@@ -52,7 +52,7 @@ def _copy(src: str, dst: str, offset: int, length: int, algorithm: str | None) -
             fout.write(chunk)
             left -= len(chunk)
         fout.flush()
-        os.fsync(fout.fileno())
+        os.fdatasync(fout.fileno())
     return md5.hexdigest(), checksums.encode(crc.digest()) if crc is not None else None
 
 

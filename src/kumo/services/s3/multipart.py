@@ -162,7 +162,7 @@ def _join(paths: list[str], dst: str, algorithm: str | None = None) -> str | Non
                         break
                     offset += sent
         out.flush()
-        os.fsync(out.fileno())
+        os.fdatasync(out.fileno())
     if algorithm is None:
         return None
     h = checksums.hasher(algorithm)

@@ -164,7 +164,7 @@ def write_bytes(kumo, data: bytes) -> tuple[str, int, str]:
     with open(path, "wb") as f:
         f.write(data)
         f.flush()
-        os.fsync(f.fileno())
+        os.fdatasync(f.fileno())
     return path, len(data), hashlib.md5(data).hexdigest()
 
 
@@ -182,5 +182,5 @@ def copy_file(kumo, source: str) -> tuple[str, int, str]:
             dst.write(chunk)
             size += len(chunk)
         dst.flush()
-        os.fsync(dst.fileno())
+        os.fdatasync(dst.fileno())
     return path, size, md5.hexdigest()
