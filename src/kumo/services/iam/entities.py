@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from .model import (
-    AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, USER, check_name, check_policy_document, encode_document, invalid,
+    AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, USER, check_inline_size, check_name, check_policy_document, encode_document, invalid,
     no_such, page, policy_name_from_arn, table, tags_in, untag,
 )
 
@@ -58,7 +58,8 @@ class Entities:
     def put_inline(self, ctx, p):
         record = self._of(ctx, p)
         check_name(p["PolicyName"], "policyName")
-        record["_inline"][p["PolicyName"]] = check_policy_document(p["PolicyDocument"])
+        record["_inline"][p["PolicyName"]] = check_policy_document(p["PolicyDocument"], "inline")
+        check_inline_size(record["_inline"], self.label, record[self.name_member])
         self.save(ctx, record)
         return {}
 

@@ -60,7 +60,7 @@ def create_policy(ctx, p):
         "CreateDate": now,
         "UpdateDate": now,
         "Tags": tags_in(p),
-        "_versions": [{"VersionId": "v1", "Document": check_policy_document(p["PolicyDocument"]),
+        "_versions": [{"VersionId": "v1", "Document": check_policy_document(p["PolicyDocument"], "managed"),
                        "IsDefaultVersion": True, "CreateDate": now}],
         "_next_version": 2,
     }
@@ -115,7 +115,7 @@ def create_policy_version(ctx, p):
         raise AwsError("LimitExceeded",
                        f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, "
                        "you must delete an existing version.")
-    version = {"VersionId": f"v{policy['_next_version']}", "Document": check_policy_document(p["PolicyDocument"]),
+    version = {"VersionId": f"v{policy['_next_version']}", "Document": check_policy_document(p["PolicyDocument"], "managed"),
                "IsDefaultVersion": False, "CreateDate": ctx.now()}
     policy["_next_version"] += 1
     policy["_versions"].append(version)

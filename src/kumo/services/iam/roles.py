@@ -36,7 +36,7 @@ def create_role(ctx, p):
         "RoleId": ids.iam_id("role"),
         "Arn": f"arn:aws:iam::{ctx.account}:role{path}{name}",
         "CreateDate": ctx.now(),
-        "AssumeRolePolicyDocument": check_policy_document(p["AssumeRolePolicyDocument"]),
+        "AssumeRolePolicyDocument": check_policy_document(p["AssumeRolePolicyDocument"], "trust"),
         "MaxSessionDuration": p.get("MaxSessionDuration") or 3600,
         "Tags": tags_in(p),
         "RoleLastUsed": {},
@@ -93,7 +93,7 @@ def update_role_description(ctx, p):
 
 def update_assume_role_policy(ctx, p):
     role = find_role(ctx.store, ctx.account, p["RoleName"])
-    role["AssumeRolePolicyDocument"] = check_policy_document(p["PolicyDocument"])
+    role["AssumeRolePolicyDocument"] = check_policy_document(p["PolicyDocument"], "trust")
     table(ctx.store, ctx.account, ROLE).put(role["RoleName"], role)
     return {}
 
