@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...core import tags as tagging
-from .aws_managed import AWS_MANAGED
-from .model import AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, USER, table
+from . import aws_managed
+from .model import AWS_MANAGED_PREFIX, GROUP, POLICY, PROFILE, ROLE, USER, table
 from .policy import Caller, MalformedPolicy, Policy, parse
 
 
@@ -32,7 +32,7 @@ class Principal:
 def managed_document(store, policy_arn: str) -> str | None:
     """The default version of a managed policy; None if kumo does not hold it."""
     if policy_arn.startswith(AWS_MANAGED_PREFIX + "/"):
-        return AWS_MANAGED.get(policy_arn.rsplit("/", 1)[-1])
+        return aws_managed.document(policy_arn)
     parts = policy_arn.split(":", 5)
     if len(parts) != 6:
         return None
@@ -142,6 +142,12 @@ def principal_of(store, identity_arn: str, account: str, user_id: str = "", cred
 
 def _fill(store, principal: Principal, record: dict, kind: str) -> None:
     principal.identity = entity_policies(store, record, kind)
+    if kind == "user":  # a user also holds the policies of its groups
+        account = record["Arn"].split(":")[4]
+        for group_name in record.get("_groups", []):
+            group = table(store, account, GROUP).get(group_name)
+            if group is not None:
+                principal.identity.extend(entity_policies(store, group, "group"))
     principal.boundary = boundary_of(store, record)
     principal.tags = tagging.to_dict(record.get("Tags"))
     principal.user_id = principal.user_id or record.get("UserId") or record.get("RoleId", "")

@@ -20,13 +20,14 @@ from ...core import tags as tagging
 
 ROLE, USER, POLICY, PROFILE = "iam.role", "iam.user", "iam.policy", "iam.instance-profile"
 ACCESS_KEY = "iam.access-key"
+GROUP = "iam.group"
 
 _NAME = re.compile(r"^[\w+=,.@-]+$")
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy"
 
 
 def tables(store, account: str):
-    return {kind: store.table(account, kind) for kind in (ROLE, USER, POLICY, PROFILE, ACCESS_KEY)}
+    return {kind: store.table(account, kind) for kind in (ROLE, USER, POLICY, PROFILE, ACCESS_KEY, GROUP)}
 
 
 def table(store, account: str, kind: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...core import ids
 from .entities import ROLES
+from .service_roles import refuse_if_service_linked
 from .model import (
     PROFILE, ROLE, by_path, check_name, check_path, check_policy_document, conflict, encode_document, exists,
     find_role, page, sort_by, table, tags_in,
@@ -63,6 +64,7 @@ def list_roles(ctx, p):
 
 def delete_role(ctx, p):
     role = find_role(ctx.store, ctx.account, p["RoleName"])
+    refuse_if_service_linked(role)
     if role["_attached"]:
         raise conflict("Cannot delete entity, must detach all policies first.")
     if role["_inline"]:
@@ -93,6 +95,7 @@ def update_role_description(ctx, p):
 
 def update_assume_role_policy(ctx, p):
     role = find_role(ctx.store, ctx.account, p["RoleName"])
+    refuse_if_service_linked(role)
     role["AssumeRolePolicyDocument"] = check_policy_document(p["PolicyDocument"], "trust")
     table(ctx.store, ctx.account, ROLE).put(role["RoleName"], role)
     return {}

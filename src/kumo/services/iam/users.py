@@ -100,6 +100,18 @@ def delete_user(ctx, p):
         raise conflict("Cannot delete entity, must delete policies first.")
     if any(k["UserName"] == user["UserName"] for k in table(ctx.store, ctx.account, ACCESS_KEY).values()):
         raise conflict("Cannot delete entity, must delete access keys first.")
+    from .certificates import SIGNING, SSH, user_has
+
+    if user.get("_login"):
+        raise conflict("Cannot delete entity, must delete login profile first.")
+    if user.get("_mfa"):
+        raise conflict("Cannot delete entity, must delete MFA device first.")
+    if user.get("_groups"):
+        raise conflict("Cannot delete entity, must remove user from all groups first.")
+    if user_has(ctx, SIGNING, user["UserName"]):
+        raise conflict("Cannot delete entity, must delete signing certificates first.")
+    if user_has(ctx, SSH, user["UserName"]):
+        raise conflict("Cannot delete entity, must delete SSH public keys first.")
     _users(ctx).delete(user["UserName"])
     return {}
 
