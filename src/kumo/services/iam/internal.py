@@ -256,3 +256,24 @@ def path_of(store, account: str, kind: str, name: str) -> str:
     """An entity's path, for ARNs named by RoleNameWithPath / UserNameWithPath; "/" if unknown."""
     record = table(store, account, {"role": ROLE, "user": USER}.get(kind, kind)).get(name)
     return (record or {}).get("Path") or "/"
+
+
+# -- identity providers, for STS's federation calls ------------------------------------------------------------
+
+
+def oidc_provider(store, account: str, issuer: str) -> dict | None:
+    """The OIDC provider registered for a token's ``iss`` (with or without its scheme), or None."""
+    from .providers import OIDC
+
+    host_path = issuer.split("://", 1)[-1].rstrip("/")
+    return table(store, account, OIDC).get(f"arn:aws:iam::{account}:oidc-provider/{host_path}")
+
+
+def saml_provider(store, provider_arn: str) -> dict | None:
+    """A SAML provider's record, with ``_meta`` (entity_id, certificates) parsed from its metadata."""
+    from .providers import SAML
+
+    parts = provider_arn.split(":", 5)
+    if len(parts) != 6:
+        return None
+    return table(store, parts[4], SAML).get(provider_arn)

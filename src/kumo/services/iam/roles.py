@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core import ids
-from .entities import ROLES
+from .entities import customer_policy, ROLES
 from .service_roles import refuse_if_service_linked
 from .model import (
     PROFILE, ROLE, by_path, check_name, check_path, check_policy_document, conflict, encode_document, exists,
@@ -47,6 +47,7 @@ def create_role(ctx, p):
     if p.get("Description") is not None:
         role["Description"] = p["Description"]
     if p.get("PermissionsBoundary"):
+        customer_policy(ctx, p["PermissionsBoundary"])  # a boundary must be a policy that exists
         role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
                                        "PermissionsBoundaryArn": p["PermissionsBoundary"]}
     roles.put(name, role)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from ...core import credentials, ids
-from .entities import USERS
+from .entities import customer_policy, USERS
 from .model import (
     ACCESS_KEY, USER, by_path, check_name, check_path, conflict, exists, find_user, invalid, page, sort_by, table,
     tags_in,
@@ -47,6 +47,7 @@ def create_user(ctx, p):
         "_inline": {},
     }
     if p.get("PermissionsBoundary"):
+        customer_policy(ctx, p["PermissionsBoundary"])  # a boundary must be a policy that exists
         user["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
                                        "PermissionsBoundaryArn": p["PermissionsBoundary"]}
     _users(ctx).put(name, user)
