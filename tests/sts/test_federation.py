@@ -1,0 +1,113 @@
+"""STS federation: AssumeRoleWithWebIdentity against a test OIDC issuer on loopback, GetFederationToken."""
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.sts.idp import OidcIssuer
+
+
+@pytest.fixture
+def issuer():
+    idp = OidcIssuer()
+    yield idp
+    idp.close()
+
+
+def code(e) -> str:
+    return e.value.response["Error"]["Code"]
+
+
+def unsigned_sts(endpoint):
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    return boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", config=Config(signature_version=UNSIGNED))
+
+
+def setup_role(aws, account, issuer, condition=None):
+    iam = aws("iam")
+    host = issuer.url.split("://", 1)[1]
+    provider = iam.create_open_id_connect_provider(Url=issuer.url, ClientIDList=["my-app"])["OpenIDConnectProviderArn"]
+    statement = {"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+                 "Condition": condition or {"StringEquals": {f"{host}:aud": "my-app"}}}
+    iam.create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement]}))
+    return f"arn:aws:iam::{account}:role/web", provider
+
+
+def now(endpoint) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(endpoint + "/_kumo/clock") as resp:
+        return json.loads(resp.read())["now"]
+
+
+def test_web_identity_token_gives_working_credentials(aws, account, endpoint, issuer):
+    role_arn, _ = setup_role(aws, account, issuer)
+    token = issuer.token(sub="user-1", aud="my-app", exp=int(now(endpoint)) + 600)
+    out = unsigned_sts(endpoint).assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="ci",
+                                                                WebIdentityToken=token)
+    assert out["SubjectFromWebIdentityToken"] == "user-1" and out["Audience"] == "my-app"
+    assert out["Provider"] == issuer.url.split("://", 1)[1]
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/web/ci"
+    creds = out["Credentials"]
+    who = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    assert who.get_caller_identity()["Arn"] == f"arn:aws:sts::{account}:assumed-role/web/ci"
+
+
+def test_wrong_audience_is_refused(aws, account, endpoint, issuer):
+    role_arn, _ = setup_role(aws, account, issuer)
+    token = issuer.token(sub="user-1", aud="someone-else", exp=int(now(endpoint)) + 600)
+    with pytest.raises(ClientError) as e:
+        unsigned_sts(endpoint).assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="ci",
+                                                              WebIdentityToken=token)
+    assert code(e) == "InvalidIdentityToken"
+    assert e.value.response["Error"]["Message"] == "Incorrect token audience"
+
+
+def test_bad_signature_expiry_unknown_issuer_and_trust(aws, account, endpoint, issuer):
+    role_arn, provider = setup_role(aws, account, issuer, condition={"StringEquals": {
+        f"{issuer.url.split('://', 1)[1]}:sub": "only-this-user"}})
+    sts = unsigned_sts(endpoint)
+    exp = int(now(endpoint)) + 600
+    forged = issuer.token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048), sub="only-this-user",
+                          aud="my-app", exp=exp)
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="s1", WebIdentityToken=forged)
+    assert code(e) == "InvalidIdentityToken"
+    expired = issuer.token(sub="only-this-user", aud="my-app", exp=int(now(endpoint)) - 5)
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="s1", WebIdentityToken=expired)
+    assert code(e) == "ExpiredTokenException"
+    other_user = issuer.token(sub="someone", aud="my-app", exp=exp)
+    with pytest.raises(ClientError) as e:  # the trust policy's condition on sub does not hold
+        sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="s1", WebIdentityToken=other_user)
+    assert code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="s1", WebIdentityToken="not.a.jwt")
+    assert code(e) == "InvalidIdentityToken"
+    aws("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=provider)
+    good = issuer.token(sub="only-this-user", aud="my-app", exp=exp)
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="s1", WebIdentityToken=good)
+    assert code(e) == "InvalidIdentityToken" and "No OpenIDConnect provider found" in e.value.response["Error"]["Message"]
+
+
+def test_get_federation_token(aws, account, endpoint):
+    iam = aws("iam")
+    iam.create_user(UserName="broker")
+    key = iam.create_access_key(UserName="broker")["AccessKey"]
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"])
+    out = sts.get_federation_token(Name="alice", Policy=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    assert out["FederatedUser"]["Arn"] == f"arn:aws:sts::{account}:federated-user/alice"
+    creds = out["Credentials"]
+    fed = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    assert fed.get_caller_identity()["Arn"] == f"arn:aws:sts::{account}:federated-user/alice"
