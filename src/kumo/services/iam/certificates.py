@@ -12,6 +12,7 @@ import base64
 import hashlib
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from ...aws.errors import AwsError
@@ -28,7 +29,7 @@ MAX_SSH_PER_USER = 5
 def load_certificate(body: str) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(body.strip().encode())
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         raise AwsError("MalformedCertificate", "Certificate body is malformed.")
 
 
@@ -110,7 +111,7 @@ def upload_server_certificate(ctx, p):
     cert = load_certificate(p["CertificateBody"])
     try:
         key = serialization.load_pem_private_key(p["PrivateKey"].strip().encode(), password=None)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise AwsError("MalformedCertificate", "Unable to parse private key.")
     pub = serialization.PublicFormat.SubjectPublicKeyInfo
     if key.public_key().public_bytes(serialization.Encoding.DER, pub) != \
@@ -198,16 +199,22 @@ def list_server_certificate_tags(ctx, p):
 # -- SSH public keys (CodeCommit) ------------------------------------------------------------------------------------
 
 
+def _public_key(body: str):
+    """An SSH public key given in OpenSSH or PEM form."""
+    try:
+        return serialization.load_ssh_public_key(body.strip().encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        pass
+    try:
+        return serialization.load_pem_public_key(body.strip().encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise AwsError("InvalidPublicKey", "The request was rejected because the public key is malformed or "
+                                           "otherwise invalid.")
+
+
 def _ssh_fingerprint(body: str) -> str:
     """MD5 of the key blob as colon-separated hex, as IAM shows it."""
-    try:
-        key = serialization.load_ssh_public_key(body.strip().encode())
-    except (ValueError, TypeError):
-        try:
-            key = serialization.load_pem_public_key(body.strip().encode())
-        except ValueError:
-            raise AwsError("InvalidPublicKey", "The request was rejected because the public key is malformed or "
-                                               "otherwise invalid.")
+    key = _public_key(body)
     blob = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).split()[1]
     digest = hashlib.md5(base64.b64decode(blob)).hexdigest()
     return ":".join(digest[i:i + 2] for i in range(0, 32, 2))
@@ -241,7 +248,7 @@ def _ssh(ctx, user_name: str, key_id: str) -> dict:
 def get_ssh_public_key(ctx, p):
     record = _ssh(ctx, p["UserName"], p["SSHPublicKeyId"])
     if p["Encoding"] == "PEM":
-        key = serialization.load_ssh_public_key(record["SSHPublicKeyBody"].strip().encode())
+        key = _public_key(record["SSHPublicKeyBody"])
         record = {**record, "SSHPublicKeyBody": key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()}
     return {"SSHPublicKey": record}

@@ -277,3 +277,15 @@ def saml_provider(store, provider_arn: str) -> dict | None:
     if len(parts) != 6:
         return None
     return table(store, parts[4], SAML).get(provider_arn)
+
+
+def trust_allows_federated(role: Role, action: str, provider_arn: str, context: dict) -> bool:
+    """Whether the role's trust policy lets a federated identity of ``provider_arn`` take ``action``
+    (sts:AssumeRoleWithWebIdentity, sts:AssumeRoleWithSAML), with the token's claims as condition keys."""
+    from .policy import Context, PolicySet, Request, evaluate
+
+    trust = _parse(role.trust_policy, "TrustPolicy", "resource")
+    if trust is None:
+        return False
+    request = Request(Caller(provider_arn, role.account, "service"), action, role.arn, Context(context))
+    return evaluate(request, PolicySet(resource=trust, resource_required=True)).allowed

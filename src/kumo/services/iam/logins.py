@@ -78,8 +78,17 @@ def _set_password(ctx, user: dict, password: str) -> None:
     login["PasswordLastChanged"] = ctx.now()
 
 
+def _user_name(ctx, p) -> str:
+    """UserName, or the calling IAM user's own name when it is left out."""
+    if p.get("UserName"):
+        return p["UserName"]
+    if ":user/" in ctx.identity.arn:
+        return ctx.identity.arn.rsplit("/", 1)[-1]
+    raise AwsError("ValidationError", "Must specify userName when calling with non-User credentials")
+
+
 def create_login_profile(ctx, p):
-    user = find_user(ctx.store, ctx.account, p["UserName"])
+    user = find_user(ctx.store, ctx.account, _user_name(ctx, p))
     if user.get("_login"):
         raise AwsError("EntityAlreadyExists", f"Login Profile for user {user['UserName']} already exists.")
     if p.get("Password") is None:
@@ -98,11 +107,11 @@ def _login_of(ctx, name: str) -> dict:
 
 
 def get_login_profile(ctx, p):
-    return {"LoginProfile": _profile_view(_login_of(ctx, p["UserName"]))}
+    return {"LoginProfile": _profile_view(_login_of(ctx, _user_name(ctx, p)))}
 
 
 def update_login_profile(ctx, p):
-    user = _login_of(ctx, p["UserName"])
+    user = _login_of(ctx, _user_name(ctx, p))
     if p.get("Password") is not None:
         _set_password(ctx, user, p["Password"])
     if p.get("PasswordResetRequired") is not None:
@@ -112,7 +121,7 @@ def update_login_profile(ctx, p):
 
 
 def delete_login_profile(ctx, p):
-    user = _login_of(ctx, p["UserName"])
+    user = _login_of(ctx, _user_name(ctx, p))
     user.pop("_login")
     _save_user(ctx, user)
     return {}

@@ -77,7 +77,7 @@ def create_open_id_connect_provider(ctx, p):
 
 
 def _loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0].strip("[]") if not host.startswith("[") else host[1:host.index("]")]
+    name = host.partition("]")[0][1:] if host.startswith("[") else host.rsplit(":", 1)[0]
     return name == "localhost" or name.startswith("127.") or name == "::1"
 
 

@@ -13,19 +13,9 @@ import zlib
 
 from ...aws.errors import AwsError
 from ..iam import internal as iam
-from ..iam.policy import Caller, Context, MalformedPolicy, PolicySet, Request, evaluate, parse
 from .sessions import session_fields
 
 AUTHZ_PREFIX = "kumo1."  # kumo's encoded authorization messages (not encrypted: kumo is a local cloud)
-
-
-def trust_allows(role, action: str, provider_arn: str, context: dict) -> bool:
-    try:
-        trust = parse(role.trust_policy, "TrustPolicy", "resource")
-    except MalformedPolicy:
-        return False
-    request = Request(Caller(provider_arn, role.account, "service"), action, role.arn, Context(context))
-    return evaluate(request, PolicySet(resource=trust, resource_required=True)).allowed
 
 
 def _role(ctx, role_arn: str):
@@ -53,7 +43,7 @@ async def assume_role_with_web_identity(ctx, p, issue):
                "sts:RoleSessionName": p["RoleSessionName"]}
     if claims.get("amr") is not None:
         context[f"{host}:amr"] = claims["amr"]
-    if not trust_allows(role, "sts:AssumeRoleWithWebIdentity", provider["Arn"], context):
+    if not iam.trust_allows_federated(role, "sts:AssumeRoleWithWebIdentity", provider["Arn"], context):
         raise AwsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", status=403)
     with ctx.store.transaction():
         fields, packed = session_fields(ctx, p, role.account)

@@ -79,7 +79,7 @@ def verify_signature(header: dict, jwk: dict, signing_input: bytes, signature: b
             der = encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
             key.verify(der, signing_input, ec.ECDSA(digest()))
             return True
-    except (InvalidSignature, KeyError, ValueError):
+    except (InvalidSignature, KeyError, ValueError, TypeError, AttributeError):
         return False
     return False
 
