@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,3 +90,39 @@ class OidcIssuer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+SAML_NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol", "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
+           "ds": "http://www.w3.org/2000/09/xmldsig#"}
+EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+
+def saml_response(issuer: str, role_arn: str, provider_arn: str, session: str, not_after: str,
+                  subject: str = "alice@example.com") -> bytes:
+    """An unsigned SAML Response with one Assertion carrying AWS's attributes."""
+    return f"""<samlp:Response xmlns:samlp="{SAML_NS['samlp']}" xmlns:saml="{SAML_NS['saml']}" ID="_resp1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" Destination="https://signin.aws.amazon.com/saml"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="_assert1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>{issuer}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{subject}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{not_after}" Recipient="https://signin.aws.amazon.com/saml"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="2000-01-01T00:00:00Z" NotOnOrAfter="{not_after}"><saml:AudienceRestriction><saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AttributeStatement><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><saml:AttributeValue>{role_arn},{provider_arn}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName"><saml:AttributeValue>{session}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>""".encode()
+
+
+def sign_element(document: bytes, element_id: str, key) -> bytes:
+    """XML-DSig (enveloped, exclusive C14N, RSA-SHA256) over the element with ``element_id``."""
+    from lxml import etree
+
+    root = etree.fromstring(document)
+    target = next(e for e in root.iter() if e.get("ID") == element_id)
+    digest = base64.b64encode(hashlib.sha256(etree.tostring(target, method="c14n", exclusive=True)).digest()).decode()
+    ds = SAML_NS["ds"]
+    signature = etree.fromstring(
+        f'<ds:Signature xmlns:ds="{ds}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC}"/>'
+        '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
+        f'<ds:Reference URI="#{element_id}"><ds:Transforms>'
+        '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+        f'<ds:Transform Algorithm="{EXC}"/></ds:Transforms>'
+        '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+        f'<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>'
+        '<ds:SignatureValue></ds:SignatureValue></ds:Signature>')
+    issuer = target.find("saml:Issuer", SAML_NS)
+    target.insert(target.index(issuer) + 1, signature)  # after the Issuer, as SAML's schema places it
+    info = signature.find("ds:SignedInfo", SAML_NS)
+    value = key.sign(etree.tostring(info, method="c14n", exclusive=True), padding.PKCS1v15(), hashes.SHA256())
+    signature.find("ds:SignatureValue", SAML_NS).text = base64.b64encode(value).decode()
+    return etree.tostring(root)

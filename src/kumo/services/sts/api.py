@@ -128,3 +128,9 @@ def decode_authorization_message(ctx, p):
     from .federation import decode_authorization_message as decode
 
     return decode(ctx, p)
+
+
+def assume_role_with_saml(ctx, p):
+    from .federation import assume_role_with_saml as assume
+
+    return assume(ctx, p, _issue)

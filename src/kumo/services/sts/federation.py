@@ -18,12 +18,12 @@ from .sessions import session_fields
 AUTHZ_PREFIX = "kumo1."  # kumo's encoded authorization messages (not encrypted: kumo is a local cloud)
 
 
-def _role(ctx, role_arn: str):
+def _role(ctx, role_arn: str, action: str = "sts:AssumeRoleWithWebIdentity"):
     if iam.split_role_arn(role_arn) is None:
         raise AwsError("ValidationError", f"{role_arn} is invalid")
     role = iam.role_named_by(ctx.store, role_arn)
     if role is None:
-        raise AwsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", status=403)
+        raise AwsError("AccessDenied", f"Not authorized to perform {action}", status=403)
     return role
 
 
@@ -77,3 +77,49 @@ def decode_authorization_message(ctx, p):
         raise AwsError("InvalidAuthorizationMessageException",
                        "The message was not encoded for this account.")
     return {"DecodedMessage": json.dumps(decoded)}
+
+
+# -- AssumeRoleWithSAML ------------------------------------------------------------------------------------------
+
+
+def assume_role_with_saml(ctx, p, issue):
+    from .saml import DURATION_ATTRIBUTE, ROLE_ATTRIBUTE, SESSION_NAME_ATTRIBUTE, name_qualifier, read_assertion
+    from .saml import role_pairs
+
+    role = _role(ctx, p["RoleArn"], "sts:AssumeRoleWithSAML")
+    provider = iam.saml_provider(ctx.store, p["PrincipalArn"])
+    if provider is None or p["PrincipalArn"].split(":")[4] != role.account:
+        raise AwsError("InvalidIdentityToken", "Specified provider doesn't exist")
+    facts = read_assertion(p["SAMLAssertion"], provider, ctx.now())
+    if (role.arn, provider["Arn"]) not in role_pairs(facts["attributes"].get(ROLE_ATTRIBUTE, [])) and \
+            (p["RoleArn"], provider["Arn"]) not in role_pairs(facts["attributes"].get(ROLE_ATTRIBUTE, [])):
+        raise AwsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML", status=403)
+    session = (facts["attributes"].get(SESSION_NAME_ATTRIBUTE) or [""])[0]
+    if not session:
+        raise AwsError("InvalidIdentityToken", "Invalid SAML response: the RoleSessionName attribute is missing")
+    from .api import _check_session_name
+
+    _check_session_name(session)
+    provider_name = provider["Arn"].rsplit("/", 1)[-1]
+    qualifier = name_qualifier(facts["issuer"], role.account, provider_name)
+    context = {"saml:aud": facts["audience"], "saml:sub": facts["subject"], "saml:sub_type": facts["subject_type"],
+               "saml:iss": facts["issuer"], "saml:namequalifier": qualifier, "sts:RoleSessionName": session}
+    if not iam.trust_allows_federated(role, "sts:AssumeRoleWithSAML", provider["Arn"], context):
+        raise AwsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML", status=403)
+    duration = p.get("DurationSeconds")
+    if duration is None and facts["attributes"].get(DURATION_ATTRIBUTE):
+        try:
+            duration = int(facts["attributes"][DURATION_ATTRIBUTE][0])
+        except ValueError:
+            duration = None
+    duration = duration or 3600
+    if duration > role.max_session_duration:
+        raise AwsError("ValidationError",
+                       "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    fields, packed = session_fields(ctx, p, role.account)
+    assumed_id = f"{role.role_id}:{session}"
+    arn = f"arn:aws:sts::{role.account}:assumed-role/{role.name}/{session}"
+    creds = issue(ctx, account=role.account, arn=arn, user_id=assumed_id, duration=duration, **fields)
+    return {"Credentials": creds, "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": arn},
+            "PackedPolicySize": packed, "Subject": facts["subject"], "SubjectType": facts["subject_type"],
+            "Issuer": facts["issuer"], "Audience": facts["audience"], "NameQualifier": qualifier}
