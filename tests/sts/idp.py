@@ -44,7 +44,8 @@ def saml_metadata(entity_id: str, cert_pem: str) -> str:
 class OidcIssuer:
     """An OIDC issuer on 127.0.0.1: /.well-known/openid-configuration and /jwks; signs RS256 tokens."""
 
-    def __init__(self):
+    def __init__(self, tls_dir=None):
+        """Plain HTTP, or HTTPS with a self-signed certificate when ``tls_dir`` is given (``thumbprint`` is its SHA-1)."""
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "test-key"
         issuer = self
@@ -70,7 +71,22 @@ class OidcIssuer:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        self.thumbprint = None
+        if tls_dir is not None:
+            import ssl
+
+            tls_key, cert_pem = self_signed("127.0.0.1")
+            (tls_dir / "cert.pem").write_text(cert_pem)
+            (tls_dir / "key.pem").write_bytes(tls_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            der = x509.load_pem_x509_certificate(cert_pem.encode()).public_bytes(serialization.Encoding.DER)
+            self.thumbprint = hashlib.sha1(der).hexdigest()
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -111,3 +111,27 @@ def test_get_federation_token(aws, account, endpoint):
     fed = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
     assert fed.get_caller_identity()["Arn"] == f"arn:aws:sts::{account}:federated-user/alice"
+
+
+def test_https_issuer_is_checked_against_the_thumbprint_list(aws, account, endpoint, tmp_path):
+    idp = OidcIssuer(tls_dir=tmp_path)
+    try:
+        iam = aws("iam")
+        host = idp.url.split("://", 1)[1]
+        provider = iam.create_open_id_connect_provider(Url=idp.url, ClientIDList=["app"],
+                                                       ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
+        iam.create_role(RoleName="tls", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{host}:aud": "app"}}}]}))
+        role_arn = f"arn:aws:iam::{account}:role/tls"
+        token = idp.token(sub="svc", aud="app", exp=int(now(endpoint)) + 600)
+        sts = unsigned_sts(endpoint)
+        with pytest.raises(ClientError) as e:
+            sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="tls", WebIdentityToken=token)
+        assert code(e) == "InvalidIdentityToken" and "thumbprint" in e.value.response["Error"]["Message"]
+        iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=provider,
+                                                       ThumbprintList=[idp.thumbprint])
+        out = sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="tls", WebIdentityToken=token)
+        assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/tls/tls"
+    finally:
+        idp.close()

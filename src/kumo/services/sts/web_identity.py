@@ -14,12 +14,14 @@ token's claims as condition keys (``<issuer>:aud``, ``:sub``, ``:amr``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import ssl
+from urllib.parse import urlsplit
 
-import aiohttp
+import httptools
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -28,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from ...aws.errors import AwsError
 from ..iam import internal as iam
 
-FETCH_TIMEOUT = 5.0  # seconds, real time
+FETCH_TIMEOUT = 5.0  # seconds, real time: the issuer is a real server
+MAX_DOCUMENT = 1 << 20
 _HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 _CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1}
 
@@ -84,40 +87,82 @@ def verify_signature(header: dict, jwk: dict, signing_input: bytes, signature: b
     return False
 
 
-async def _get_json(session: aiohttp.ClientSession, url: str, thumbprints: list[str]) -> dict:
-    async with session.get(url, allow_redirects=False) as resp:
-        if url.startswith("https://") and thumbprints:
-            ssl_object = resp.connection.transport.get_extra_info("ssl_object") if resp.connection else None
-            der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+class _Answer:
+    """httptools callbacks collecting one HTTP response."""
+
+    def __init__(self):
+        self.body = bytearray()
+        self.done = False
+
+    def on_body(self, data: bytes) -> None:
+        if len(self.body) + len(data) > MAX_DOCUMENT:
+            raise ValueError("document too large")
+        self.body += data
+
+    def on_message_complete(self) -> None:
+        self.done = True
+
+
+def _communication_error() -> AwsError:
+    return AwsError("IDPCommunicationError", "Couldn't retrieve verification key from your identity provider, "
+                                             "please reference AssumeRoleWithWebIdentity documentation for "
+                                             "requirements")
+
+
+async def get_json(url: str, thumbprints: list[str]) -> dict:
+    """GET a JSON document; over https, the certificate this very connection presents is checked against the
+    thumbprints (aiohttp hands a small answer's connection back before it can be inspected)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _communication_error()
+    tls = None
+    if parts.scheme == "https":
+        # Thumbprints pin the issuer's certificate; without them the chain is validated with the system's CAs.
+        tls = ssl.create_default_context()
+        if thumbprints:
+            tls.check_hostname = False
+            tls.verify_mode = ssl.CERT_NONE
+    port = parts.port or (443 if tls else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    answer = _Answer()
+    parser = httptools.HttpResponseParser(answer)
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname, port, ssl=tls,
+                                    server_hostname=parts.hostname if tls else None), FETCH_TIMEOUT)
+    except (OSError, asyncio.TimeoutError, ssl.SSLError):
+        raise _communication_error()
+    try:
+        if tls is not None and thumbprints:
+            der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
             if der is None or hashlib.sha1(der).hexdigest() not in thumbprints:
                 raise invalid_token("OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint")
-        if resp.status != 200:
-            raise AwsError("IDPCommunicationError", f"Couldn't retrieve verification key from your identity "
-                                                    f"provider, please reference AssumeRoleWithWebIdentity "
-                                                    f"documentation for requirements")
-        return json.loads(await resp.read())
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: application/json\r\n"
+                     "Connection: close\r\nUser-Agent: kumo-sts\r\n\r\n".encode())
+        while not answer.done:
+            data = await asyncio.wait_for(reader.read(65536), FETCH_TIMEOUT)
+            if not data:
+                break
+            parser.feed_data(data)
+        if not answer.done or parser.get_status_code() != 200:
+            raise _communication_error()
+        document = json.loads(bytes(answer.body))
+    except (OSError, asyncio.TimeoutError, ValueError, httptools.HttpParserError):
+        raise _communication_error()
+    finally:
+        writer.close()
+    if not isinstance(document, dict):
+        raise _communication_error()
+    return document
 
 
 async def fetch_jwks(issuer: str, thumbprints: list[str]) -> list[dict]:
-    # Thumbprints pin the issuer's certificate; without them the chain is validated with the system's CAs.
-    tls = ssl.create_default_context()
-    if thumbprints:
-        tls.check_hostname = False
-        tls.verify_mode = ssl.CERT_NONE
-    timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(ssl=tls)) as session:
-            config = await _get_json(session, issuer.rstrip("/") + "/.well-known/openid-configuration", thumbprints)
-            jwks_uri = config.get("jwks_uri") if isinstance(config, dict) else None
-            if not isinstance(jwks_uri, str):
-                raise AwsError("IDPCommunicationError", "Couldn't retrieve verification key from your identity "
-                                                        "provider: no jwks_uri in its openid-configuration")
-            keys = await _get_json(session, jwks_uri, thumbprints)
-    except (aiohttp.ClientError, TimeoutError, ValueError):
-        raise AwsError("IDPCommunicationError", "Couldn't retrieve verification key from your identity provider, "
-                                                "please reference AssumeRoleWithWebIdentity documentation for "
-                                                "requirements")
-    return [k for k in (keys.get("keys") if isinstance(keys, dict) else None) or [] if isinstance(k, dict)]
+    config = await get_json(issuer.rstrip("/") + "/.well-known/openid-configuration", thumbprints)
+    jwks_uri = config.get("jwks_uri")
+    if not isinstance(jwks_uri, str):
+        raise _communication_error()
+    keys = await get_json(jwks_uri, thumbprints)
+    return [k for k in keys.get("keys") or [] if isinstance(k, dict)]
 
 
 async def verify(ctx, token: str, account: str) -> tuple[dict, dict]:
