@@ -55,6 +55,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("aws/sigv4.py", "Verifier._check_expiry", "time.time"):
         "Places a presigned URL's X-Amz-Date (the client's wall clock) in simulated time through "
         "clock.at_wall; the expiry itself is judged on kumo's clock.",
+    ("services/sts/web_identity.py", "get_json", "asyncio.wait_for"):
+        "Bounds how long STS waits on an identity provider's real server (connect, then each read) in real "
+        "time: a frozen simulated clock must not hold AssumeRoleWithWebIdentity for ever.",
     # -- kumo's own machinery ----------------------------------------------------------------------------------
     ("server.py", "Kumo._save_clock", "call_later"):
         "Saves the simulated time every real second: it bounds what a kill -9 loses in real time; on kumo's "
