@@ -116,7 +116,29 @@ EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
 def saml_response(issuer: str, role_arn: str, provider_arn: str, session: str, not_after: str,
                   subject: str = "alice@example.com") -> bytes:
     """An unsigned SAML Response with one Assertion carrying AWS's attributes."""
-    return f"""<samlp:Response xmlns:samlp="{SAML_NS['samlp']}" xmlns:saml="{SAML_NS['saml']}" ID="_resp1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" Destination="https://signin.aws.amazon.com/saml"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="_assert1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>{issuer}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{subject}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{not_after}" Recipient="https://signin.aws.amazon.com/saml"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="2000-01-01T00:00:00Z" NotOnOrAfter="{not_after}"><saml:AudienceRestriction><saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AttributeStatement><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><saml:AttributeValue>{role_arn},{provider_arn}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName"><saml:AttributeValue>{session}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>""".encode()
+    ns = f'xmlns:samlp="{SAML_NS['samlp']}" xmlns:saml="{SAML_NS['saml']}"'
+    aws = "https://signin.aws.amazon.com/saml"
+    attributes = {"https://aws.amazon.com/SAML/Attributes/Role": f"{role_arn},{provider_arn}",
+                  "https://aws.amazon.com/SAML/Attributes/RoleSessionName": session}
+    statement = "".join(f'<saml:Attribute Name="{n}"><saml:AttributeValue>{v}</saml:AttributeValue></saml:Attribute>'
+                        for n, v in attributes.items())
+    return (
+        f'<samlp:Response {ns} ID="_resp1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" Destination="{aws}">'
+        f'<saml:Issuer>{issuer}</saml:Issuer>'
+        '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>'
+        '<saml:Assertion ID="_assert1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z">'
+        f'<saml:Issuer>{issuer}</saml:Issuer>'
+        '<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">'
+        f'{subject}</saml:NameID>'
+        '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
+        f'<saml:SubjectConfirmationData NotOnOrAfter="{not_after}" Recipient="{aws}"/>'
+        '</saml:SubjectConfirmation></saml:Subject>'
+        f'<saml:Conditions NotBefore="2000-01-01T00:00:00Z" NotOnOrAfter="{not_after}">'
+        f'<saml:AudienceRestriction><saml:Audience>{aws}</saml:Audience></saml:AudienceRestriction>'
+        '</saml:Conditions>'
+        f'<saml:AttributeStatement>{statement}</saml:AttributeStatement>'
+        '</saml:Assertion></samlp:Response>'
+    ).encode()
 
 
 def sign_element(document: bytes, element_id: str, key) -> bytes:

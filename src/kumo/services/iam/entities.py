@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from .model import (
-    AWS_MANAGED_PREFIX, GROUP, POLICY, PROFILE, ROLE, USER, check_inline_size, check_name, check_policy_document, encode_document, invalid,
+    AWS_MANAGED_PREFIX, GROUP, POLICY, PROFILE, ROLE, USER, check_inline_size, check_name, check_policy_document,
+    encode_document, invalid,
     no_such, page, policy_name_from_arn, table, tags_in, untag,
 )
 

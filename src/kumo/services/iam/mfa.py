@@ -49,11 +49,12 @@ def create_virtual_mfa_device(ctx, p):
     path = check_path(p.get("Path"))
     serial = f"arn:aws:iam::{ctx.account}:mfa{path}{name}"
     if any(d["SerialNumber"].rsplit("/", 1)[-1] == name for d in _devices(ctx).values()):
-        raise AwsError("EntityAlreadyExists", f"MFADevice entity at the same path and name already exists.")
+        raise AwsError("EntityAlreadyExists", "MFADevice entity at the same path and name already exists.")
     seed = base64.b32encode(os.urandom(40)).decode()  # 64 characters, as IAM's seeds
     device = {"SerialNumber": serial, "Tags": tags_in(p), "_seed": seed}
     _devices(ctx).put(serial, device)
-    uri = f"otpauth://totp/Amazon%20Web%20Services:{quote(name)}@{ctx.account}?secret={seed}&issuer=Amazon%20Web%20Services"
+    label = f"Amazon%20Web%20Services:{quote(name)}@{ctx.account}"
+    uri = f"otpauth://totp/{label}?secret={seed}&issuer=Amazon%20Web%20Services"
     out = {"SerialNumber": serial, "Base32StringSeed": seed.encode(), "QRCodePNG": _qr_png(uri)}
     if device["Tags"]:
         out["Tags"] = device["Tags"]

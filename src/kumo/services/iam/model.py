@@ -8,7 +8,6 @@ as the JSON text the caller sent; IAM returns them URL-encoded.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import Any, Callable

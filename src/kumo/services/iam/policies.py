@@ -6,7 +6,7 @@ from ...aws.errors import AwsError
 from ...core import ids
 from . import aws_managed
 from .model import (
-    AWS_MANAGED_PREFIX, GROUP, POLICY, ROLE, USER, by_path, check_name, check_path, check_policy_document, conflict,
+    GROUP, POLICY, ROLE, USER, by_path, check_name, check_path, check_policy_document, conflict,
     encode_document, invalid, page, sort_by, table, tags_in, untag,
 )
 
@@ -106,7 +106,8 @@ def list_policies(ctx, p):
     scope = p.get("Scope") or "All"
     items: list[dict] = []
     if scope in ("AWS", "All"):
-        items += [{**policy, "AttachmentCount": _attachments(ctx, arn)} for arn, policy in aws_managed.catalogue().items()]
+        items += [{**policy, "AttachmentCount": _attachments(ctx, arn)}
+                  for arn, policy in aws_managed.catalogue().items()]
     if scope in ("Local", "All"):
         items += table(ctx.store, ctx.account, POLICY).values()
     items = by_path(items, p.get("PathPrefix"))
@@ -137,7 +138,8 @@ def create_policy_version(ctx, p):
         raise AwsError("LimitExceeded",
                        f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, "
                        "you must delete an existing version.")
-    version = {"VersionId": f"v{policy['_next_version']}", "Document": check_policy_document(p["PolicyDocument"], "managed"),
+    document = check_policy_document(p["PolicyDocument"], "managed")
+    version = {"VersionId": f"v{policy['_next_version']}", "Document": document,
                "IsDefaultVersion": False, "CreateDate": ctx.now()}
     policy["_next_version"] += 1
     policy["_versions"].append(version)

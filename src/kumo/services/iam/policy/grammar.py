@@ -35,7 +35,8 @@ IAM_RESOURCE_STARTS = ("user/", "federated-user/", "role/", "group/", "instance-
                        "server-certificate/", "policy/", "sms-mfa/", "saml-provider/", "oidc-provider/", "report/",
                        "access-report/")
 _VENDOR = re.compile(r"^[a-zA-Z0-9\-.]+$")
-_ISO_DATE = re.compile(r"^-?\d{1,9}(-\d{1,2}(-\d{1,2})?)?(t\d{1,2}(:\d{1,2}(:\d{1,2}(\.\d+)?)?)?(z|[+-]\d{2}(:?\d{2})?)?)?$")
+_ISO_DATE = re.compile(r"^-?\d{1,9}(-\d{1,2}(-\d{1,2})?)?"
+                       r"(t\d{1,2}(:\d{1,2}(:\d{1,2}(\.\d+)?)?)?(z|[+-]\d{2}(:?\d{2})?)?)?$")
 
 SYNTAX = "Syntax errors in policy."
 VERSION_2012 = "Policy document must be version 2012-10-17 or greater."
