@@ -116,7 +116,7 @@ EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
 def saml_response(issuer: str, role_arn: str, provider_arn: str, session: str, not_after: str,
                   subject: str = "alice@example.com") -> bytes:
     """An unsigned SAML Response with one Assertion carrying AWS's attributes."""
-    ns = f'xmlns:samlp="{SAML_NS['samlp']}" xmlns:saml="{SAML_NS['saml']}"'
+    ns = 'xmlns:samlp="{samlp}" xmlns:saml="{saml}"'.format(**SAML_NS)
     aws = "https://signin.aws.amazon.com/saml"
     attributes = {"https://aws.amazon.com/SAML/Attributes/Role": f"{role_arn},{provider_arn}",
                   "https://aws.amazon.com/SAML/Attributes/RoleSessionName": session}
