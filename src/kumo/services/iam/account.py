@@ -138,6 +138,7 @@ def get_account_summary(ctx, p):
         "MFADevicesInUse": sum(1 for d in table(ctx.store, ctx.account, MFA).values() if d.get("_user")),
         "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0,
         "Providers": count(OIDC) + count(SAML),
+        "GlobalEndpointTokenVersion": table(ctx.store, ctx.account, ACCOUNT).get("sts-token-version", 1),
         "PolicyVersionsInUse": sum(1 for pol in policies if pol["Arn"] in attached) + len(
             [a for a in attached if a.startswith("arn:aws:iam::aws:")]),
     })

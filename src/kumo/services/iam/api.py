@@ -63,3 +63,8 @@ from .account import (  # noqa: F401
     create_account_alias, delete_account_alias, generate_credential_report, get_account_authorization_details,
     get_account_summary, get_credential_report, list_account_aliases,
 )
+from .service_access import (  # noqa: F401
+    create_service_specific_credential, delete_service_specific_credential, list_policies_granting_service_access,
+    list_service_specific_credentials, reset_service_specific_credential, set_security_token_service_preferences,
+    update_service_specific_credential,
+)

@@ -113,6 +113,10 @@ def delete_user(ctx, p):
         raise conflict("Cannot delete entity, must delete signing certificates first.")
     if user_has(ctx, SSH, user["UserName"]):
         raise conflict("Cannot delete entity, must delete SSH public keys first.")
+    from .service_access import CREDENTIAL
+
+    if user_has(ctx, CREDENTIAL, user["UserName"]):
+        raise conflict("Cannot delete entity, must delete service specific credentials first.")
     _users(ctx).delete(user["UserName"])
     return {}
 
