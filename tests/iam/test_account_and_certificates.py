@@ -186,5 +186,8 @@ def test_account_summary_and_authorization_details(aws):
     assert details["GroupDetailList"][0]["GroupName"] == "g"
     role = details["RoleDetailList"][0]
     assert role["RoleName"] == "r" and role["AttachedManagedPolicies"][0]["PolicyName"] == "AmazonSSMManagedInstanceCore"
+    aws_policies = iam.get_account_authorization_details(Filter=["AWSManagedPolicy"])["Policies"]
+    assert [p["PolicyName"] for p in aws_policies] == ["AmazonSSMManagedInstanceCore"]
+    assert aws_policies[0]["PolicyVersionList"][0]["Document"]["Version"] == "2012-10-17"
     only_roles = iam.get_account_authorization_details(Filter=["Role"])
     assert only_roles["UserDetailList"] == [] and len(only_roles["RoleDetailList"]) == 1

@@ -180,6 +180,16 @@ def get_account_authorization_details(ctx, p):
             out["RoleDetailList"].append({**role_view(r), "RolePolicyList": _inline(r, "RolePolicyList"),
                                           "AttachedManagedPolicies": _attached(r),
                                           "InstanceProfileList": profiles})
+    if "AWSManagedPolicy" in wanted:  # those attached in the account, as IAM lists them
+        from .aws_managed import catalogue
+
+        attached = {a for kind in (ROLE, USER, GROUP) for e in table(ctx.store, ctx.account, kind).values()
+                    for a in e["_attached"]}
+        for arn, pol in sorted(catalogue().items()):
+            if arn in attached:
+                version = {"VersionId": pol["DefaultVersionId"], "Document": encode_document(pol["_document"]),
+                           "IsDefaultVersion": True, "CreateDate": pol["CreateDate"]}
+                out["Policies"].append({**_plain(pol), "PolicyVersionList": [version]})
     if "LocalManagedPolicy" in wanted:
         for pol in sorted(table(ctx.store, ctx.account, POLICY).values(), key=lambda x: x["PolicyName"]):
             versions = [{**v, "Document": encode_document(v["Document"])} for v in pol["_versions"]]

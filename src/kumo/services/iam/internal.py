@@ -254,7 +254,7 @@ def instance_profile(store, account: str, name: str) -> InstanceProfile | None:
 
 def path_of(store, account: str, kind: str, name: str) -> str:
     """An entity's path, for ARNs named by RoleNameWithPath / UserNameWithPath; "/" if unknown."""
-    record = table(store, account, {"role": ROLE, "user": USER}.get(kind, kind)).get(name)
+    record = table(store, account, {"role": ROLE, "user": USER, "group": GROUP}.get(kind, kind)).get(name)
     return (record or {}).get("Path") or "/"
 
 
