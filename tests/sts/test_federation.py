@@ -135,3 +135,26 @@ def test_https_issuer_is_checked_against_the_thumbprint_list(aws, account, endpo
         assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/tls/tls"
     finally:
         idp.close()
+
+
+def test_web_identity_under_enforcement_is_judged_by_the_trust_policy_alone(kumo_process, issuer):
+    kumo = kumo_process("--enforce-iam", "--ephemeral").start()
+    account = "111122223333"
+    iam = kumo.client("iam", account=account)
+    host = issuer.url.split("://", 1)[1]
+    provider = iam.create_open_id_connect_provider(Url=issuer.url, ClientIDList=["app"])["OpenIDConnectProviderArn"]
+    iam.create_role(RoleName="ci", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{host}:aud": "app"}}}]}))
+    iam.put_role_policy(RoleName="ci", PolicyName="sqs", PolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}]}))  # noqa: E128
+    token = issuer.token(sub="job", aud="app", exp=int(now(kumo.endpoint)) + 600)
+    out = unsigned_sts(kumo.endpoint).assume_role_with_web_identity(
+        RoleArn=f"arn:aws:iam::{account}:role/ci", RoleSessionName="job", WebIdentityToken=token)
+    creds = out["Credentials"]
+    session = dict(endpoint_url=kumo.endpoint, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                   aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    boto3.client("sqs", **session).list_queues()  # the role's policy applies to the session
+    with pytest.raises(ClientError) as e:
+        boto3.client("sns", **session).list_topics()
+    assert code(e) == "AuthorizationError"
