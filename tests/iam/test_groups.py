@@ -90,3 +90,21 @@ def test_group_policies_grant_their_members_under_enforcement(kumo_process):
     with pytest.raises(ClientError) as e:
         sqs.list_queues()
     assert code(e) == "AccessDenied"
+
+
+def test_simulator_sees_group_policies(aws, account):
+    iam = aws("iam")
+    iam.create_user(UserName="sim")
+    iam.create_group(GroupName="readers")
+    iam.put_group_policy(GroupName="readers", PolicyName="sqs", PolicyDocument=POLICY)
+    user_arn = f"arn:aws:iam::{account}:user/sim"
+    got = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["sqs:SendMessage"])
+    assert got["EvaluationResults"][0]["EvalDecision"] == "implicitDeny"
+    iam.add_user_to_group(GroupName="readers", UserName="sim")
+    got = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["sqs:SendMessage"])
+    result = got["EvaluationResults"][0]
+    assert result["EvalDecision"] == "allowed"
+    assert result["MatchedStatements"][0]["SourcePolicyType"] == "group"
+    group = iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{account}:group/readers",
+                                          ActionNames=["sqs:SendMessage", "sns:Publish"])["EvaluationResults"]
+    assert [r["EvalDecision"] for r in group] == ["allowed", "implicitDeny"]

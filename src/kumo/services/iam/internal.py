@@ -140,14 +140,28 @@ def principal_of(store, identity_arn: str, account: str, user_id: str = "", cred
     return Principal(Caller(identity_arn, account, "user"), user_id=user_id)
 
 
-def _fill(store, principal: Principal, record: dict, kind: str) -> None:
-    principal.identity = entity_policies(store, record, kind)
-    if kind == "user":  # a user also holds the policies of its groups
+def identity_policies(store, record: dict, kind: str) -> list[Policy]:
+    """An entity's policies; a user also holds the policies of its groups."""
+    out = entity_policies(store, record, kind)
+    if kind == "user":
         account = record["Arn"].split(":")[4]
         for group_name in record.get("_groups", []):
             group = table(store, account, GROUP).get(group_name)
             if group is not None:
-                principal.identity.extend(entity_policies(store, group, "group"))
+                out.extend(entity_policies(store, group, "group"))
+    return out
+
+
+def find_group_by_arn(store, arn: str) -> dict | None:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("group/"):
+        return None
+    group = table(store, parts[4], GROUP).get(parts[5].rsplit("/", 1)[-1])
+    return group if group is not None and group["Arn"] == arn else None
+
+
+def _fill(store, principal: Principal, record: dict, kind: str) -> None:
+    principal.identity = identity_policies(store, record, kind)
     principal.boundary = boundary_of(store, record)
     principal.tags = tagging.to_dict(record.get("Tags"))
     principal.user_id = principal.user_id or record.get("UserId") or record.get("RoleId", "")
