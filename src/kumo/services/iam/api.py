@@ -68,3 +68,7 @@ from .service_access import (  # noqa: F401
     list_service_specific_credentials, reset_service_specific_credential, set_security_token_service_preferences,
     update_service_specific_credential,
 )
+from .outbound import (  # noqa: F401
+    disable_outbound_web_identity_federation, enable_outbound_web_identity_federation,
+    get_outbound_web_identity_federation_info,
+)

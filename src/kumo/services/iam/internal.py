@@ -303,3 +303,30 @@ def trust_allows_federated(role: Role, action: str, provider_arn: str, context: 
         return False
     request = Request(Caller(provider_arn, role.account, "service"), action, role.arn, Context(context))
     return evaluate(request, PolicySet(resource=trust, resource_required=True)).allowed
+
+
+from .outbound import PATH as OUTBOUND_PATH  # noqa: E402  where kumo serves each account's outbound issuer
+
+
+def outbound_issuer(store, account: str) -> dict | None:
+    """The account's outbound federation record (Id, Enabled, private keys as PEM in _rsa/_ec, kids), or None."""
+    from .logins import ACCOUNT
+    from .outbound import KEY
+
+    return table(store, account, ACCOUNT).get(KEY)
+
+
+def outbound_issuer_by_id(store, issuer_id: str) -> dict | None:
+    from .logins import ACCOUNT
+    from .outbound import KEY
+
+    for _, key, value in store.all(ACCOUNT):
+        if key == KEY and value.get("Id") == issuer_id:
+            return value
+    return None
+
+
+def outbound_issuer_url(kumo, record: dict) -> str:
+    from .outbound import issuer_url
+
+    return issuer_url(kumo, record)

@@ -134,3 +134,9 @@ def assume_role_with_saml(ctx, p):
     from .federation import assume_role_with_saml as assume
 
     return assume(ctx, p, _issue)
+
+
+def get_web_identity_token(ctx, p):
+    from .outbound import get_web_identity_token as token
+
+    return token(ctx, p)
