@@ -158,3 +158,14 @@ def test_web_identity_under_enforcement_is_judged_by_the_trust_policy_alone(kumo
     with pytest.raises(ClientError) as e:
         boto3.client("sns", **session).list_topics()
     assert code(e) == "AuthorizationError"
+
+
+def test_token_expiry_is_judged_on_kumos_clock(aws, account, endpoint, issuer, kumo_server):
+    role_arn, _ = setup_role(aws, account, issuer)
+    token = issuer.token(sub="user-1", aud="my-app", exp=int(now(endpoint)) + 600)
+    sts = unsigned_sts(endpoint)
+    sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="before", WebIdentityToken=token)
+    kumo_server.advance(601)  # ten simulated minutes: the token's exp has passed on kumo's clock
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="after", WebIdentityToken=token)
+    assert code(e) == "ExpiredTokenException"

@@ -305,7 +305,7 @@ def trust_allows_federated(role: Role, action: str, provider_arn: str, context: 
     return evaluate(request, PolicySet(resource=trust, resource_required=True)).allowed
 
 
-from .outbound import PATH as OUTBOUND_PATH  # noqa: E402  where kumo serves each account's outbound issuer
+from .outbound import PATH as OUTBOUND_PATH  # noqa: E402,F401  where kumo serves each account's outbound issuer
 
 
 def outbound_issuer(store, account: str) -> dict | None:
