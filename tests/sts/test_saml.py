@@ -3,6 +3,7 @@
 import base64
 import datetime
 import json
+import urllib.request
 
 import boto3
 import pytest
@@ -15,9 +16,14 @@ from tests.sts.idp import saml_metadata, saml_response, self_signed, sign_elemen
 ENTITY = "https://idp.example.com/saml"
 
 
-def iso(delta_seconds: int) -> str:
-    # The assertion's window is read on kumo's clock, which runs with wall time in these tests.
-    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delta_seconds)
+def kumo_now(endpoint) -> float:
+    with urllib.request.urlopen(endpoint + "/_kumo/clock") as resp:
+        return json.loads(resp.read())["now"]
+
+
+def iso(endpoint, delta_seconds: int) -> str:
+    """A time ``delta_seconds`` from now on kumo's clock, which judges the assertion's window."""
+    t = datetime.datetime.fromtimestamp(kumo_now(endpoint) + delta_seconds, datetime.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -45,7 +51,7 @@ def code(e) -> str:
 @pytest.mark.parametrize("signed_id", ["_assert1", "_resp1"])
 def test_signed_assertion_gives_working_credentials(federation, account, endpoint, signed_id):
     key, provider, role = federation
-    doc = sign_element(saml_response(ENTITY, role, provider, "alice", iso(300)), signed_id, key)
+    doc = sign_element(saml_response(ENTITY, role, provider, "alice", iso(endpoint, 300)), signed_id, key)
     out = sts(endpoint).assume_role_with_saml(RoleArn=role, PrincipalArn=provider,
                                               SAMLAssertion=base64.b64encode(doc).decode())
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/sso/alice"
@@ -68,16 +74,27 @@ def test_tampered_unsigned_wrong_key_and_expired_assertions_are_refused(federati
                                          SAMLAssertion=base64.b64encode(doc).decode())
         return code(e)
 
-    signed = sign_element(saml_response(ENTITY, role, provider, "alice", iso(300)), "_assert1", key)
+    signed = sign_element(saml_response(ENTITY, role, provider, "alice", iso(endpoint, 300)), "_assert1", key)
     assert call(signed.replace(b"alice@example.com", b"mallory@example.com")) == "InvalidIdentityToken"
-    assert call(saml_response(ENTITY, role, provider, "alice", iso(300))) == "InvalidIdentityToken"
+    assert call(saml_response(ENTITY, role, provider, "alice", iso(endpoint, 300))) == "InvalidIdentityToken"
     other_key, _ = self_signed("evil")
-    assert call(sign_element(saml_response(ENTITY, role, provider, "alice", iso(300)), "_assert1", other_key)) \
+    assert call(sign_element(saml_response(ENTITY, role, provider, "alice", iso(endpoint, 300)), "_assert1", other_key)) \
         == "InvalidIdentityToken"
-    assert call(sign_element(saml_response(ENTITY, role, provider, "alice", iso(-60)), "_assert1", key)) \
+    assert call(sign_element(saml_response(ENTITY, role, provider, "alice", iso(endpoint, -60)), "_assert1", key)) \
         == "ExpiredTokenException"
-    assert call(sign_element(saml_response("https://other-idp", role, provider, "alice", iso(300)), "_assert1", key)) \
+    assert call(sign_element(saml_response("https://other-idp", role, provider, "alice", iso(endpoint, 300)), "_assert1", key)) \
         == "InvalidIdentityToken"
     wrong_role = role.replace("role/sso", "role/admin")
-    assert call(sign_element(saml_response(ENTITY, wrong_role, provider, "alice", iso(300)), "_assert1", key)) \
+    assert call(sign_element(saml_response(ENTITY, wrong_role, provider, "alice", iso(endpoint, 300)), "_assert1", key)) \
         == "AccessDenied"
+
+
+def test_assertion_window_is_judged_on_kumos_clock(federation, endpoint, kumo_server):
+    key, provider, role = federation
+    doc = sign_element(saml_response(ENTITY, role, provider, "alice", iso(endpoint, 300)), "_assert1", key)
+    assertion = base64.b64encode(doc).decode()
+    sts(endpoint).assume_role_with_saml(RoleArn=role, PrincipalArn=provider, SAMLAssertion=assertion)
+    kumo_server.advance(301)
+    with pytest.raises(ClientError) as e:
+        sts(endpoint).assume_role_with_saml(RoleArn=role, PrincipalArn=provider, SAMLAssertion=assertion)
+    assert code(e) == "ExpiredTokenException"
