@@ -169,3 +169,15 @@ def test_token_expiry_is_judged_on_kumos_clock(aws, account, endpoint, issuer, k
     with pytest.raises(ClientError) as e:
         sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="after", WebIdentityToken=token)
     assert code(e) == "ExpiredTokenException"
+
+
+def test_session_policies_follow_the_grammar(aws, account):
+    iam, sts = aws("iam"), aws("sts")
+    iam.create_role(RoleName="s", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}]}))
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/s", RoleSessionName="s1", Policy=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                                                     "Principal": "*"}]}))
+    assert code(e) == "MalformedPolicyDocument"
+    assert e.value.response["Error"]["Message"] == "Policy document should not specify a principal."

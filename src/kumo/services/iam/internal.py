@@ -330,3 +330,14 @@ def outbound_issuer_url(kumo, record: dict) -> str:
     from .outbound import issuer_url
 
     return issuer_url(kumo, record)
+
+
+def policy_grammar_error(text: str, kind: str = "session") -> str | None:
+    """IAM's MalformedPolicyDocument message for a document, or None if IAM's grammar takes it."""
+    from .policy.grammar import PolicyGrammarError, validate
+
+    try:
+        validate(text, kind)
+    except PolicyGrammarError as exc:
+        return str(exc)
+    return None
