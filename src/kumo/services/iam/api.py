@@ -72,3 +72,7 @@ from .outbound import (  # noqa: F401
     disable_outbound_web_identity_federation, enable_outbound_web_identity_federation,
     get_outbound_web_identity_federation_info,
 )
+from .last_accessed import (  # noqa: F401
+    generate_service_last_accessed_details, get_service_last_accessed_details,
+    get_service_last_accessed_details_with_entities,
+)

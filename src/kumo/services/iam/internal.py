@@ -341,3 +341,10 @@ def policy_grammar_error(text: str, kind: str = "session") -> str | None:
     except PolicyGrammarError as exc:
         return str(exc)
     return None
+
+
+def note_activity(kumo, identity, namespace: str, region: str) -> None:
+    """Record a request made with credentials kumo issued (access key and role last use, services accessed)."""
+    from .activity import note
+
+    note(kumo, identity, namespace, region)

@@ -196,6 +196,8 @@ def get_access_key_last_used(ctx, p):
     key = table(ctx.store, ctx.account, ACCESS_KEY).get(p["AccessKeyId"])
     if key is None:
         raise AwsError("AccessDenied", "The access key does not exist in this account.", status=403)
-    return {"UserName": key["UserName"], "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}}
+    # Noted by the gateway on each use (activity.py); a key never used has no date and "N/A".
+    used = key.get("_last_used") or {"ServiceName": "N/A", "Region": "N/A"}
+    return {"UserName": key["UserName"], "AccessKeyLastUsed": used}
 put_user_permissions_boundary = USERS.put_boundary
 delete_user_permissions_boundary = USERS.delete_boundary
