@@ -48,7 +48,7 @@ def create_virtual_mfa_device(ctx, p):
     name = check_name(p["VirtualMFADeviceName"], "virtualMFADeviceName")
     path = check_path(p.get("Path"))
     serial = f"arn:aws:iam::{ctx.account}:mfa{path}{name}"
-    if any(d["SerialNumber"].rsplit("/", 1)[-1] == name for d in _devices(ctx).values()):
+    if serial in _devices(ctx):
         raise AwsError("EntityAlreadyExists", "MFADevice entity at the same path and name already exists.")
     seed = base64.b32encode(os.urandom(40)).decode()  # 64 characters, as IAM's seeds
     device = {"SerialNumber": serial, "Tags": tags_in(p), "_seed": seed}
