@@ -98,3 +98,14 @@ def test_assertion_window_is_judged_on_kumos_clock(federation, endpoint, kumo_se
     with pytest.raises(ClientError) as e:
         sts(endpoint).assume_role_with_saml(RoleArn=role, PrincipalArn=provider, SAMLAssertion=assertion)
     assert code(e) == "ExpiredTokenException"
+
+
+def test_a_comment_inside_the_signed_subject_does_not_cut_it(federation, account, endpoint):
+    key, provider, role = federation
+    signed = sign_element(saml_response(ENTITY, role, provider, "alice", iso(endpoint, 300),
+                                        subject="alice@example.com.evil.org"), "_assert1", key)
+    # Exclusive C14N ignores comments, so the signature still holds with one inserted.
+    tampered = signed.replace(b"alice@example.com.evil.org", b"alice@example.com<!---->.evil.org")
+    out = sts(endpoint).assume_role_with_saml(RoleArn=role, PrincipalArn=provider,
+                                              SAMLAssertion=base64.b64encode(tampered).decode())
+    assert out["Subject"] == "alice@example.com.evil.org"
