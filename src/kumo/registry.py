@@ -39,7 +39,7 @@ TABLE_PREFIX = {"cw": "cloudwatch"}
 ARN_OWNER = {"automate": "ec2", "swf": "ec2"}
 # The plain /_kumo paths services serve (``kumo.route``), by the package that adds them as it is set up.
 ROUTE_OWNERS = (("/_kumo/faults/instances/", "ec2"), ("/_kumo/dataplane/lb/classic", "elb"),
-                ("/_kumo/sns/", "sns"), ("/_kumo/lambda/", "lambda_"))
+                ("/_kumo/sns/", "sns"), ("/_kumo/lambda/", "lambda_"), ("/_kumo/sts/", "sts"))
 
 
 def route_owner(path: str) -> str | None:

@@ -11,8 +11,8 @@ from .http import auth_header, send
 
 
 @pytest.mark.parametrize("service, call", [
-    ("sts", lambda c: c.assume_role_with_saml(RoleArn="arn:aws:iam::1:role/r", PrincipalArn="arn:aws:iam::1:saml-provider/p",
-                                              SAMLAssertion="x" * 8)),
+    ("sts", lambda c: c.assume_root(TargetPrincipal="111122223333",
+                                    TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})),
     ("ec2", lambda c: c.describe_capacity_reservation_fleets()),
     ("logs", lambda c: c.describe_destinations()),
     ("lambda", lambda c: c.list_code_signing_configs()),

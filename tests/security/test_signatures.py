@@ -167,10 +167,11 @@ def test_unsigned_requests_are_refused_except_where_aws_serves_them_unsigned(ser
                                    headers={"Host": "lambda.us-east-1.amazonaws.com"})
     assert status == 403 and headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert json.loads(answer)["message"] == "Missing Authentication Token"
-    # botocore models STS's web identity call as unsigned: it reaches the service (not implemented yet).
+    # botocore models STS's web identity call as unsigned: it reaches the service, which refuses the missing role.
     status, answer = get(server.endpoint + "/?Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn="
                          "arn:aws:iam::000000000000:role/web&RoleSessionName=sess&WebIdentityToken=a-token")
-    assert status == 501 and b"<Code>NotImplemented</Code>" in answer
+    assert status == 403 and b"<Code>AccessDenied</Code>" in answer
+    assert b"Not authorized to perform sts:AssumeRoleWithWebIdentity" in answer
     # SNS's confirmation link is followed unsigned; a wrong token is the handler's answer, not the edge's.
     status, answer = get(server.endpoint + "/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn="
                          "arn:aws:sns:us-east-1:000000000000:nope&Token=x")

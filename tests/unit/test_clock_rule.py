@@ -60,6 +60,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("aws/sigv2.py", "V2Verifier._check_expiry", "time.time"):
         "A SigV2 URL's Expires is an instant on the client's wall clock: what is left of it at first use becomes "
         "a deadline on kumo's clock, which judges the expiry.",
+    ("services/sts/web_identity.py", "get_json", "asyncio.wait_for"):
+        "Bounds how long STS waits on an identity provider's real server (connect, then each read) in real "
+        "time: a frozen simulated clock must not hold AssumeRoleWithWebIdentity for ever.",
     # -- kumo's own machinery ----------------------------------------------------------------------------------
     ("server.py", "Kumo._save_clock", "call_later"):
         "Saves the simulated time every real second: it bounds what a kill -9 loses in real time; on kumo's "

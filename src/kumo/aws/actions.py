@@ -57,7 +57,9 @@ ACTION = {
 
 # Operations every authenticated caller may make whatever its policies say (STS: "no permissions
 # are required"; an explicit deny does not stop them either).
-UNCONDITIONAL = {"sts:GetCallerIdentity", "sts:GetSessionToken"}
+# Federation calls are made without AWS credentials: STS itself evaluates the role's trust policy for them.
+UNCONDITIONAL = {"sts:GetCallerIdentity", "sts:GetSessionToken", "sts:AssumeRoleWithWebIdentity",
+                 "sts:AssumeRoleWithSAML"}
 
 # Placeholder -> request parameter, per service prefix, where the reference and the API name a thing differently.
 ALIASES = {

@@ -264,7 +264,13 @@ def denied(ctx, action: str, resource: str, decision: str, reason: str | None, c
                                                           and "awsQueryCompatible" in model.metadata)
         code = "AccessDenied" if query_like else "AccessDeniedException"
     if service == "ec2":
-        text = "You are not authorized to perform this operation. " + text
+        # EC2 adds a message that STS DecodeAuthorizationMessage decodes into the denial's details.
+        from ..services.sts.internal import encoded_authorization_message
+
+        encoded = encoded_authorization_message(caller_arn, ctx.identity.user_id, ctx.account, action,
+                                                resource, decision == "explicitDeny")
+        text = f"You are not authorized to perform this operation. {text}. Encoded authorization failure " \
+               f"message: {encoded}"
     return AwsError(code, text, status=403, sender_fault=True)
 
 

@@ -254,6 +254,11 @@ class Gateway:
         )
         if streamed is not None:
             ctx.extra["body"] = streamed
+        if ctx.identity.access_key and ctx.identity.arn.split(":", 5)[-1] != "root":
+            # Last use of issued credentials (GetAccessKeyLastUsed, RoleLastUsed, service last accessed).
+            from ..services.iam.internal import note_activity
+
+            note_activity(self.kumo, ctx.identity, authorize.actions.prefix_of(route.spec.name), region)
         if self.kumo.settings.enforce_iam:
             authorize.check(ctx, params, request.remote)
         store = self.kumo.store

@@ -16,6 +16,7 @@ IAM_PREFIXES = {
     "policy": "ANPA",
     "instance-profile": "AIPA",
     "group": "AGPA",
+    "server-certificate": "ASCA",
     "access-key": "AKIA",
     "temporary-access-key": "ASIA",
 }

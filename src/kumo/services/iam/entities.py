@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from .model import (
-    AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, USER, check_name, check_policy_document, encode_document, invalid,
+    AWS_MANAGED_PREFIX, GROUP, POLICY, PROFILE, ROLE, USER, check_inline_size, check_name, check_policy_document,
+    encode_document, invalid,
     no_such, page, policy_name_from_arn, table, tags_in, untag,
 )
 
@@ -37,6 +38,12 @@ class Entities:
     def _of(self, ctx, p: dict) -> dict:
         return self.find(ctx, p[self.name_member])
 
+    def _modifiable(self, record: dict) -> None:
+        if self.kind == ROLE:
+            from .service_roles import refuse_if_service_linked
+
+            refuse_if_service_linked(record)
+
     # -- tags ------------------------------------------------------------------------
     def tag(self, ctx, p):
         record = self._of(ctx, p)
@@ -57,8 +64,10 @@ class Entities:
     # -- inline policies -----------------------------------------------------------------
     def put_inline(self, ctx, p):
         record = self._of(ctx, p)
+        self._modifiable(record)
         check_name(p["PolicyName"], "policyName")
-        record["_inline"][p["PolicyName"]] = check_policy_document(p["PolicyDocument"])
+        record["_inline"][p["PolicyName"]] = check_policy_document(p["PolicyDocument"], "inline")
+        check_inline_size(record["_inline"], self.label, record[self.name_member])
         self.save(ctx, record)
         return {}
 
@@ -100,6 +109,7 @@ class Entities:
     # -- attached managed policies --------------------------------------------------------
     def attach(self, ctx, p):
         record = self._of(ctx, p)
+        self._modifiable(record)
         policy_arn = p["PolicyArn"]
         policy = customer_policy(ctx, policy_arn)
         if policy_arn in record["_attached"]:
@@ -145,7 +155,10 @@ def _count_attachment(ctx, policy: dict, delta: int) -> None:
 
 
 def customer_policy(ctx, policy_arn: str) -> dict | None:
-    """The customer managed policy behind an ARN, or None for an AWS managed one."""
+    """The customer managed policy behind an ARN, or None for an AWS managed one.
+
+    AWS managed ARNs outside kumo's catalogue are still taken (they grant nothing when evaluated), so
+    templates attaching policies kumo does not carry keep working (docs/iam.md)."""
     if policy_arn.startswith(AWS_MANAGED_PREFIX + "/"):
         return None
     parts = policy_arn.split(":", 5)
@@ -160,3 +173,4 @@ def customer_policy(ctx, policy_arn: str) -> dict | None:
 ROLES = Entities(ROLE, "RoleName", "role", "PoliciesPerRole")
 USERS = Entities(USER, "UserName", "user", "PoliciesPerUser")
 PROFILES = Entities(PROFILE, "InstanceProfileName", "instance profile")
+GROUPS = Entities(GROUP, "GroupName", "group", "PoliciesPerGroup")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...core import tags as tagging
-from .aws_managed import AWS_MANAGED
-from .model import AWS_MANAGED_PREFIX, POLICY, PROFILE, ROLE, USER, table
+from . import aws_managed
+from .model import AWS_MANAGED_PREFIX, GROUP, POLICY, PROFILE, ROLE, USER, table
 from .policy import Caller, MalformedPolicy, Policy, parse
 
 
@@ -32,7 +32,7 @@ class Principal:
 def managed_document(store, policy_arn: str) -> str | None:
     """The default version of a managed policy; None if kumo does not hold it."""
     if policy_arn.startswith(AWS_MANAGED_PREFIX + "/"):
-        return AWS_MANAGED.get(policy_arn.rsplit("/", 1)[-1])
+        return aws_managed.document(policy_arn)
     parts = policy_arn.split(":", 5)
     if len(parts) != 6:
         return None
@@ -140,8 +140,28 @@ def principal_of(store, identity_arn: str, account: str, user_id: str = "", cred
     return Principal(Caller(identity_arn, account, "user"), user_id=user_id)
 
 
+def identity_policies(store, record: dict, kind: str) -> list[Policy]:
+    """An entity's policies; a user also holds the policies of its groups."""
+    out = entity_policies(store, record, kind)
+    if kind == "user":
+        account = record["Arn"].split(":")[4]
+        for group_name in record.get("_groups", []):
+            group = table(store, account, GROUP).get(group_name)
+            if group is not None:
+                out.extend(entity_policies(store, group, "group"))
+    return out
+
+
+def find_group_by_arn(store, arn: str) -> dict | None:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("group/"):
+        return None
+    group = table(store, parts[4], GROUP).get(parts[5].rsplit("/", 1)[-1])
+    return group if group is not None and group["Arn"] == arn else None
+
+
 def _fill(store, principal: Principal, record: dict, kind: str) -> None:
-    principal.identity = entity_policies(store, record, kind)
+    principal.identity = identity_policies(store, record, kind)
     principal.boundary = boundary_of(store, record)
     principal.tags = tagging.to_dict(record.get("Tags"))
     principal.user_id = principal.user_id or record.get("UserId") or record.get("RoleId", "")
@@ -248,5 +268,83 @@ def instance_profile(store, account: str, name: str) -> InstanceProfile | None:
 
 def path_of(store, account: str, kind: str, name: str) -> str:
     """An entity's path, for ARNs named by RoleNameWithPath / UserNameWithPath; "/" if unknown."""
-    record = table(store, account, {"role": ROLE, "user": USER}.get(kind, kind)).get(name)
+    record = table(store, account, {"role": ROLE, "user": USER, "group": GROUP}.get(kind, kind)).get(name)
     return (record or {}).get("Path") or "/"
+
+
+# -- identity providers, for STS's federation calls ------------------------------------------------------------
+
+
+def oidc_provider(store, account: str, issuer: str) -> dict | None:
+    """The OIDC provider registered for a token's ``iss`` (with or without its scheme), or None."""
+    from .providers import OIDC
+
+    host_path = issuer.split("://", 1)[-1].rstrip("/")
+    return table(store, account, OIDC).get(f"arn:aws:iam::{account}:oidc-provider/{host_path}")
+
+
+def saml_provider(store, provider_arn: str) -> dict | None:
+    """A SAML provider's record, with ``_meta`` (entity_id, certificates) parsed from its metadata."""
+    from .providers import SAML
+
+    parts = provider_arn.split(":", 5)
+    if len(parts) != 6:
+        return None
+    return table(store, parts[4], SAML).get(provider_arn)
+
+
+def trust_allows_federated(role: Role, action: str, provider_arn: str, context: dict) -> bool:
+    """Whether the role's trust policy lets a federated identity of ``provider_arn`` take ``action``
+    (sts:AssumeRoleWithWebIdentity, sts:AssumeRoleWithSAML), with the token's claims as condition keys."""
+    from .policy import Context, PolicySet, Request, evaluate
+
+    trust = _parse(role.trust_policy, "TrustPolicy", "resource")
+    if trust is None:
+        return False
+    request = Request(Caller(provider_arn, role.account, "service"), action, role.arn, Context(context))
+    return evaluate(request, PolicySet(resource=trust, resource_required=True)).allowed
+
+
+from .outbound import PATH as OUTBOUND_PATH  # noqa: E402,F401  where kumo serves each account's outbound issuer
+
+
+def outbound_issuer(store, account: str) -> dict | None:
+    """The account's outbound federation record (Id, Enabled, private keys as PEM in _rsa/_ec, kids), or None."""
+    from .logins import ACCOUNT
+    from .outbound import KEY
+
+    return table(store, account, ACCOUNT).get(KEY)
+
+
+def outbound_issuer_by_id(store, issuer_id: str) -> dict | None:
+    from .logins import ACCOUNT
+    from .outbound import KEY
+
+    for _, key, value in store.all(ACCOUNT):
+        if key == KEY and value.get("Id") == issuer_id:
+            return value
+    return None
+
+
+def outbound_issuer_url(kumo, record: dict) -> str:
+    from .outbound import issuer_url
+
+    return issuer_url(kumo, record)
+
+
+def policy_grammar_error(text: str, kind: str = "session") -> str | None:
+    """IAM's MalformedPolicyDocument message for a document, or None if IAM's grammar takes it."""
+    from .policy.grammar import PolicyGrammarError, validate
+
+    try:
+        validate(text, kind)
+    except PolicyGrammarError as exc:
+        return str(exc)
+    return None
+
+
+def note_activity(kumo, identity, namespace: str, region: str) -> None:
+    """Record a request made with credentials kumo issued (access key and role last use, services accessed)."""
+    from .activity import note
+
+    note(kumo, identity, namespace, region)

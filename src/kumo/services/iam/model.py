@@ -8,7 +8,6 @@ as the JSON text the caller sent; IAM returns them URL-encoded.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import Any, Callable
@@ -20,13 +19,14 @@ from ...core import tags as tagging
 
 ROLE, USER, POLICY, PROFILE = "iam.role", "iam.user", "iam.policy", "iam.instance-profile"
 ACCESS_KEY = "iam.access-key"
+GROUP = "iam.group"
 
 _NAME = re.compile(r"^[\w+=,.@-]+$")
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy"
 
 
 def tables(store, account: str):
-    return {kind: store.table(account, kind) for kind in (ROLE, USER, POLICY, PROFILE, ACCESS_KEY)}
+    return {kind: store.table(account, kind) for kind in (ROLE, USER, POLICY, PROFILE, ACCESS_KEY, GROUP)}
 
 
 def table(store, account: str, kind: str):
@@ -74,25 +74,39 @@ def check_path(path: str | None, member: str = "path") -> str:
     return path
 
 
-def check_policy_document(text: str) -> str:
-    try:
-        doc = json.loads(text)
-    except (TypeError, ValueError):
-        raise AwsError("MalformedPolicyDocument", "This policy contains invalid Json")
-    if not isinstance(doc, dict):
-        raise AwsError("MalformedPolicyDocument", "This policy contains invalid Json")
-    if "Statement" not in doc:
-        raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.")
+MAX_MANAGED_SIZE = 6144  # characters, whitespace outside strings not counted
+MAX_TRUST_SIZE = 2048  # ACLSizePerRole's default
+MAX_INLINE_SIZE = {"user": 2048, "group": 5120, "role": 10240}  # all of an entity's inline policies together
+
+
+def check_policy_document(text: str, kind: str = "inline") -> str:
+    """The document as sent, if IAM's grammar takes it for this kind of policy (policy/grammar.py)."""
     from .policy import MalformedPolicy, parse
+    from .policy.grammar import PolicyGrammarError, size_without_whitespace, validate
 
     try:
+        validate(text, kind)
         parse(text)  # what the evaluator could not read, IAM refuses, so no stored policy is silently ignored
-    except MalformedPolicy as exc:
+    except (PolicyGrammarError, MalformedPolicy) as exc:
         raise AwsError("MalformedPolicyDocument", str(exc))
+    size = size_without_whitespace(text)
+    if kind == "managed" and size > MAX_MANAGED_SIZE:
+        raise AwsError("LimitExceeded", f"Cannot exceed quota for PolicySize: {MAX_MANAGED_SIZE}")
+    if kind == "trust" and size > MAX_TRUST_SIZE:
+        raise AwsError("LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {MAX_TRUST_SIZE}")
     return text
 
 
-@lru_cache(maxsize=4096)
+def check_inline_size(documents: dict, label: str, name: str) -> None:
+    limit = MAX_INLINE_SIZE.get(label)
+    if limit is None:
+        return
+    from .policy.grammar import size_without_whitespace
+
+    if sum(size_without_whitespace(d) for d in documents.values()) > limit:
+        raise AwsError("LimitExceeded", f"Maximum policy size of {limit} bytes exceeded for {label} {name}")
+
+
 @lru_cache(maxsize=512)
 def encode_document(text: str) -> str:
     """IAM sends policy documents URL-encoded; SDKs decode them.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from ...core import ids
+from . import aws_managed
 from .model import (
-    AWS_MANAGED_PREFIX, POLICY, ROLE, USER, by_path, check_name, check_path, check_policy_document, conflict,
+    GROUP, POLICY, ROLE, USER, by_path, check_name, check_path, check_policy_document, conflict,
     encode_document, invalid, page, sort_by, table, tags_in, untag,
 )
 
@@ -28,12 +29,31 @@ def _owner(policy_arn: str) -> str:
 
 def find_policy(ctx, policy_arn: str) -> dict:
     owner = _owner(policy_arn)
-    policy = table(ctx.store, owner, POLICY).get(policy_arn)
+    if owner == "aws":
+        policy = aws_managed.find(policy_arn)
+        if policy is not None:
+            # The catalogue is shared; the attachment count is this account's.
+            policy = {**policy, "AttachmentCount": _attachments(ctx, policy_arn),
+                      "_versions": [{"VersionId": policy["DefaultVersionId"], "Document": policy["_document"],
+                                     "IsDefaultVersion": True, "CreateDate": policy["CreateDate"]}]}
+    else:
+        policy = table(ctx.store, owner, POLICY).get(policy_arn)
     if policy is None:
-        if policy_arn.startswith(AWS_MANAGED_PREFIX + "/"):
-            raise AwsError("NoSuchEntity", f"Policy {policy_arn} is an AWS managed policy that kumo does not carry.")
         raise AwsError("NoSuchEntity", f"Policy {policy_arn} was not found.")
     return policy
+
+
+def _attachments(ctx, policy_arn: str) -> int:
+    return sum(1 for kind in (ROLE, USER, GROUP) for e in table(ctx.store, ctx.account, kind).values()
+               if policy_arn in e["_attached"])
+
+
+def _customer(ctx, policy_arn: str) -> dict:
+    """A policy the caller may change: AWS managed ones are AWS's."""
+    if _owner(policy_arn) == "aws":
+        find_policy(ctx, policy_arn)
+        raise AwsError("InvalidInput", f"The policy {policy_arn} is an AWS managed policy and cannot be changed.")
+    return find_policy(ctx, policy_arn)
 
 
 def _save(ctx, policy: dict) -> None:
@@ -60,7 +80,7 @@ def create_policy(ctx, p):
         "CreateDate": now,
         "UpdateDate": now,
         "Tags": tags_in(p),
-        "_versions": [{"VersionId": "v1", "Document": check_policy_document(p["PolicyDocument"]),
+        "_versions": [{"VersionId": "v1", "Document": check_policy_document(p["PolicyDocument"], "managed"),
                        "IsDefaultVersion": True, "CreateDate": now}],
         "_next_version": 2,
     }
@@ -76,7 +96,7 @@ def get_policy(ctx, p):
 
 def _attached_arns(ctx) -> set[str]:
     arns: set[str] = set()
-    for kind in (ROLE, USER):
+    for kind in (ROLE, USER, GROUP):
         for entity in table(ctx.store, ctx.account, kind).values():
             arns.update(entity["_attached"])
     return arns
@@ -84,10 +104,13 @@ def _attached_arns(ctx) -> set[str]:
 
 def list_policies(ctx, p):
     scope = p.get("Scope") or "All"
-    if scope == "AWS":
-        items: list[dict] = []  # kumo carries no catalogue of AWS managed policies
-    else:
-        items = by_path(table(ctx.store, ctx.account, POLICY).values(), p.get("PathPrefix"))
+    items: list[dict] = []
+    if scope in ("AWS", "All"):
+        items += [{**policy, "AttachmentCount": _attachments(ctx, arn)}
+                  for arn, policy in aws_managed.catalogue().items()]
+    if scope in ("Local", "All"):
+        items += table(ctx.store, ctx.account, POLICY).values()
+    items = by_path(items, p.get("PathPrefix"))
     if p.get("OnlyAttached"):
         items = [i for i in items if i.get("AttachmentCount", 0) > 0]
     items = sort_by(items, "PolicyName")
@@ -95,7 +118,7 @@ def list_policies(ctx, p):
 
 
 def delete_policy(ctx, p):
-    policy = find_policy(ctx, p["PolicyArn"])
+    policy = _customer(ctx, p["PolicyArn"])
     if policy.get("AttachmentCount", 0) > 0 or policy["Arn"] in _attached_arns(ctx):
         raise conflict("Cannot delete a policy attached to entities.")
     if len(policy["_versions"]) > 1:
@@ -110,12 +133,13 @@ def _version_view(v: dict) -> dict:
 
 
 def create_policy_version(ctx, p):
-    policy = find_policy(ctx, p["PolicyArn"])
+    policy = _customer(ctx, p["PolicyArn"])
     if len(policy["_versions"]) >= MAX_VERSIONS:
         raise AwsError("LimitExceeded",
                        f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, "
                        "you must delete an existing version.")
-    version = {"VersionId": f"v{policy['_next_version']}", "Document": check_policy_document(p["PolicyDocument"]),
+    document = check_policy_document(p["PolicyDocument"], "managed")
+    version = {"VersionId": f"v{policy['_next_version']}", "Document": document,
                "IsDefaultVersion": False, "CreateDate": ctx.now()}
     policy["_next_version"] += 1
     policy["_versions"].append(version)
@@ -152,7 +176,7 @@ def list_policy_versions(ctx, p):
 
 
 def delete_policy_version(ctx, p):
-    policy = find_policy(ctx, p["PolicyArn"])
+    policy = _customer(ctx, p["PolicyArn"])
     version = _find_version(policy, p["VersionId"])
     if version["IsDefaultVersion"]:
         raise conflict("Cannot delete the default version of a policy.")
@@ -162,7 +186,7 @@ def delete_policy_version(ctx, p):
 
 
 def set_default_policy_version(ctx, p):
-    policy = find_policy(ctx, p["PolicyArn"])
+    policy = _customer(ctx, p["PolicyArn"])
     _set_default(policy, p["VersionId"])
     policy["UpdateDate"] = ctx.now()
     _save(ctx, policy)
@@ -170,14 +194,14 @@ def set_default_policy_version(ctx, p):
 
 
 def tag_policy(ctx, p):
-    policy = find_policy(ctx, p["PolicyArn"])
+    policy = _customer(ctx, p["PolicyArn"])
     policy["Tags"] = tags_in(p, policy.get("Tags"))
     _save(ctx, policy)
     return {}
 
 
 def untag_policy(ctx, p):
-    policy = find_policy(ctx, p["PolicyArn"])
+    policy = _customer(ctx, p["PolicyArn"])
     policy["Tags"] = untag(policy.get("Tags"), p["TagKeys"])
     _save(ctx, policy)
     return {}
@@ -190,8 +214,7 @@ def list_policy_tags(ctx, p):
 
 def list_entities_for_policy(ctx, p):
     arn = p["PolicyArn"]
-    if not arn.startswith(AWS_MANAGED_PREFIX + "/"):
-        find_policy(ctx, arn)
+    find_policy(ctx, arn)
     wanted = p.get("EntityFilter")
     prefix = p.get("PathPrefix") or "/"
     roles = [{"RoleName": r["RoleName"], "RoleId": r["RoleId"]}
@@ -200,4 +223,7 @@ def list_entities_for_policy(ctx, p):
     users = [{"UserName": u["UserName"], "UserId": u["UserId"]}
              for u in sort_by(table(ctx.store, ctx.account, USER).values(), "UserName")
              if arn in u["_attached"] and u["Path"].startswith(prefix)] if wanted in (None, "User") else []
-    return {"PolicyGroups": [], "PolicyUsers": users, "PolicyRoles": roles, "IsTruncated": False}
+    groups = [{"GroupName": g["GroupName"], "GroupId": g["GroupId"]}
+              for g in sort_by(table(ctx.store, ctx.account, GROUP).values(), "GroupName")
+              if arn in g["_attached"] and g["Path"].startswith(prefix)] if wanted in (None, "Group") else []
+    return {"PolicyGroups": groups, "PolicyUsers": users, "PolicyRoles": roles, "IsTruncated": False}

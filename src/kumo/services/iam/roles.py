@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ...core import ids
-from .entities import ROLES
+from .entities import customer_policy, ROLES
+from .service_roles import refuse_if_service_linked
 from .model import (
     PROFILE, ROLE, by_path, check_name, check_path, check_policy_document, conflict, encode_document, exists,
     find_role, page, sort_by, table, tags_in,
@@ -36,7 +37,7 @@ def create_role(ctx, p):
         "RoleId": ids.iam_id("role"),
         "Arn": f"arn:aws:iam::{ctx.account}:role{path}{name}",
         "CreateDate": ctx.now(),
-        "AssumeRolePolicyDocument": check_policy_document(p["AssumeRolePolicyDocument"]),
+        "AssumeRolePolicyDocument": check_policy_document(p["AssumeRolePolicyDocument"], "trust"),
         "MaxSessionDuration": p.get("MaxSessionDuration") or 3600,
         "Tags": tags_in(p),
         "RoleLastUsed": {},
@@ -46,6 +47,7 @@ def create_role(ctx, p):
     if p.get("Description") is not None:
         role["Description"] = p["Description"]
     if p.get("PermissionsBoundary"):
+        customer_policy(ctx, p["PermissionsBoundary"])  # a boundary must be a policy that exists
         role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
                                        "PermissionsBoundaryArn": p["PermissionsBoundary"]}
     roles.put(name, role)
@@ -63,6 +65,7 @@ def list_roles(ctx, p):
 
 def delete_role(ctx, p):
     role = find_role(ctx.store, ctx.account, p["RoleName"])
+    refuse_if_service_linked(role)
     if role["_attached"]:
         raise conflict("Cannot delete entity, must detach all policies first.")
     if role["_inline"]:
@@ -93,7 +96,8 @@ def update_role_description(ctx, p):
 
 def update_assume_role_policy(ctx, p):
     role = find_role(ctx.store, ctx.account, p["RoleName"])
-    role["AssumeRolePolicyDocument"] = check_policy_document(p["PolicyDocument"])
+    refuse_if_service_linked(role)
+    role["AssumeRolePolicyDocument"] = check_policy_document(p["PolicyDocument"], "trust")
     table(ctx.store, ctx.account, ROLE).put(role["RoleName"], role)
     return {}
 

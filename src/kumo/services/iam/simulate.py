@@ -14,7 +14,9 @@ import re
 
 from ...aws.authorize import TRUST_ACTIONS
 from ...aws.errors import AwsError
-from .internal import boundary_of, entity_policies, find_role_by_arn, find_user_by_arn, principal_of
+from .internal import (
+    Principal, boundary_of, find_group_by_arn, find_role_by_arn, find_user_by_arn, identity_policies, principal_of,
+)
 from .model import page
 from .policy import Caller, Context, MalformedPolicy, PolicySet, Request, evaluate, parse
 
@@ -36,13 +38,20 @@ def _policies(texts: list[str] | None, member: str, source_type: str = "none") -
 
 
 def _source(ctx, arn: str) -> dict:
-    """The user or role a PolicySourceArn names (kumo has no IAM groups)."""
-    record = find_user_by_arn(ctx.store, arn) if ":user/" in arn else find_role_by_arn(ctx.store, arn)
+    """The user, group or role a PolicySourceArn names."""
+    if ":group/" in arn:
+        record = find_group_by_arn(ctx.store, arn)
+    else:
+        record = find_user_by_arn(ctx.store, arn) if ":user/" in arn else find_role_by_arn(ctx.store, arn)
     if record is None:
         if not re.match(r"^arn:aws:iam::\d{12}:(user|role|group)/", arn or ""):
             raise invalid(f"Invalid ARN {arn}: PolicySourceArn must be the ARN of a user, group or role.")
         raise AwsError("NoSuchEntity", f"PolicySourceArn {arn} does not exist.")
     return record
+
+
+def _kind(source_arn: str) -> str:
+    return "user" if ":user/" in source_arn else "group" if ":group/" in source_arn else "role"
 
 
 def _caller(ctx, caller_arn: str | None, fallback: Caller | None, needed: bool):
@@ -78,13 +87,16 @@ def _context(entries: list | None, principal) -> Context:
 def simulate_principal_policy(ctx, p):
     source = p["PolicySourceArn"]
     record = _source(ctx, source)
-    kind = "user" if ":user/" in source else "role"
-    identity = entity_policies(ctx.store, record, kind) + _policies(p.get("PolicyInputList"), "PolicyInputList")
+    kind = _kind(source)
+    identity = identity_policies(ctx.store, record, kind) + _policies(p.get("PolicyInputList"), "PolicyInputList")
     boundary = (_policies(p.get("PermissionsBoundaryPolicyInputList"), "PermissionsBoundaryPolicyInputList")
                 if p.get("PermissionsBoundaryPolicyInputList") else boundary_of(ctx.store, record))
     account = source.split(":")[4]
     if kind == "user":
         principal = principal_of(ctx.store, source, account)
+    elif kind == "group":
+        # A group is no principal: its policies are simulated as a member's would be.
+        principal = Principal(Caller(source, account, "user"), user_id=record["GroupId"], entity_arn=source)
     else:
         # A role acts through a session; the simulator stands for any session of it.
         principal = principal_of(ctx.store, f"arn:aws:sts::{account}:assumed-role/{record['RoleName']}/simulation",
@@ -195,8 +207,8 @@ def _keys(policies) -> list[str]:
 def get_context_keys_for_principal_policy(ctx, p):
     source = p["PolicySourceArn"]
     record = _source(ctx, source)
-    kind = "user" if ":user/" in source else "role"
-    policies = entity_policies(ctx.store, record, kind) + _policies(p.get("PolicyInputList"), "PolicyInputList")
+    kind = _kind(source)
+    policies = identity_policies(ctx.store, record, kind) + _policies(p.get("PolicyInputList"), "PolicyInputList")
     return {"ContextKeyNames": _keys(policies)}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...aws.errors import AwsError
 from ...core import credentials, ids
-from .entities import USERS
+from .entities import customer_policy, USERS
 from .model import (
     ACCESS_KEY, USER, by_path, check_name, check_path, conflict, exists, find_user, invalid, page, sort_by, table,
     tags_in,
@@ -47,6 +47,7 @@ def create_user(ctx, p):
         "_inline": {},
     }
     if p.get("PermissionsBoundary"):
+        customer_policy(ctx, p["PermissionsBoundary"])  # a boundary must be a policy that exists
         user["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
                                        "PermissionsBoundaryArn": p["PermissionsBoundary"]}
     _users(ctx).put(name, user)
@@ -100,6 +101,22 @@ def delete_user(ctx, p):
         raise conflict("Cannot delete entity, must delete policies first.")
     if any(k["UserName"] == user["UserName"] for k in table(ctx.store, ctx.account, ACCESS_KEY).values()):
         raise conflict("Cannot delete entity, must delete access keys first.")
+    from .certificates import SIGNING, SSH, user_has
+
+    if user.get("_login"):
+        raise conflict("Cannot delete entity, must delete login profile first.")
+    if user.get("_mfa"):
+        raise conflict("Cannot delete entity, must delete MFA device first.")
+    if user.get("_groups"):
+        raise conflict("Cannot delete entity, must remove user from all groups first.")
+    if user_has(ctx, SIGNING, user["UserName"]):
+        raise conflict("Cannot delete entity, must delete signing certificates first.")
+    if user_has(ctx, SSH, user["UserName"]):
+        raise conflict("Cannot delete entity, must delete SSH public keys first.")
+    from .service_access import CREDENTIAL
+
+    if user_has(ctx, CREDENTIAL, user["UserName"]):
+        raise conflict("Cannot delete entity, must delete service specific credentials first.")
     _users(ctx).delete(user["UserName"])
     return {}
 
@@ -179,6 +196,8 @@ def get_access_key_last_used(ctx, p):
     key = table(ctx.store, ctx.account, ACCESS_KEY).get(p["AccessKeyId"])
     if key is None:
         raise AwsError("AccessDenied", "The access key does not exist in this account.", status=403)
-    return {"UserName": key["UserName"], "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}}
+    # Noted by the gateway on each use (activity.py); a key never used has no date and "N/A".
+    used = key.get("_last_used") or {"ServiceName": "N/A", "Region": "N/A"}
+    return {"UserName": key["UserName"], "AccessKeyLastUsed": used}
 put_user_permissions_boundary = USERS.put_boundary
 delete_user_permissions_boundary = USERS.delete_boundary

@@ -37,12 +37,16 @@ def _issue(ctx, *, account: str, arn: str, user_id: str, duration: float, **sess
     return {"AccessKeyId": key, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expiration}
 
 
-def assume_role(ctx, p):
-    session = p["RoleSessionName"]
+def _check_session_name(session: str) -> None:
     if not _SESSION_NAME.match(session):
         raise AwsError("ValidationError",
                        f"1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy "
                        "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*")
+
+
+def assume_role(ctx, p):
+    session = p["RoleSessionName"]
+    _check_session_name(session)
     if iam.split_role_arn(p["RoleArn"]) is None:
         raise AwsError("ValidationError", f"{p['RoleArn']} is invalid")
     role = iam.role_named_by(ctx.store, p["RoleArn"])
@@ -111,3 +115,28 @@ def get_access_key_info(ctx, p):
     if record is not None:
         return {"Account": record["Account"]}
     return {"Account": account_from_access_key(key) or ctx.kumo.settings.account_id}
+
+
+def assume_role_with_web_identity(ctx, p):
+    from .federation import assume_role_with_web_identity as assume
+
+    _check_session_name(p["RoleSessionName"])
+    return assume(ctx, p, _issue)  # a coroutine: the issuer's keys are fetched off the transaction
+
+
+def decode_authorization_message(ctx, p):
+    from .federation import decode_authorization_message as decode
+
+    return decode(ctx, p)
+
+
+def assume_role_with_saml(ctx, p):
+    from .federation import assume_role_with_saml as assume
+
+    return assume(ctx, p, _issue)
+
+
+def get_web_identity_token(ctx, p):
+    from .outbound import get_web_identity_token as token
+
+    return token(ctx, p)

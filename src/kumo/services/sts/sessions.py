@@ -35,6 +35,11 @@ def session_fields(ctx, p: dict, account: str) -> tuple[dict, int]:
             doc = None
         if not isinstance(doc, dict) or "Statement" not in doc:
             raise AwsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.")
+        from ..iam.internal import policy_grammar_error
+
+        error = policy_grammar_error(text, "session")  # a session policy is an identity policy to IAM's grammar
+        if error:
+            raise AwsError("MalformedPolicyDocument", error)
         fields["SessionPolicy"] = text
         size += len(text)
     arns = [a["arn"] for a in p.get("PolicyArns") or [] if a.get("arn")]
