@@ -13,7 +13,7 @@ import logging
 import uuid
 
 from ...aws.errors import AwsError
-from . import buses, patterns, targets
+from . import archives, buses, patterns, targets
 from .buses import RULE
 
 log = logging.getLogger("kumo.events")
@@ -26,11 +26,21 @@ def iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def route(kumo, account: str, region: str, bus_name: str, event: dict) -> int:
-    """Deliver ``event`` to the targets of every enabled rule on the bus it matches; how many rules matched."""
+def parse_iso(text: str) -> float:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def route(kumo, account: str, region: str, bus_name: str, event: dict, only: set | None = None) -> int:
+    """Deliver ``event`` to the targets of every enabled rule on the bus it matches; how many rules matched.
+
+    The bus's archives keep it first; a replay passes ``only``, the rule ARNs it is limited to.
+    """
+    archives.archive_event(kumo, account, region, buses.bus_arn(account, region, bus_name), event)
     matched = 0
     for rule in kumo.store.table(f"{account}/{region}", RULE).values():
         if rule["EventBusName"] != bus_name or rule.get("State", "ENABLED") == "DISABLED":
+            continue
+        if only is not None and rule["Arn"] not in only:
             continue
         pattern = rule.get("EventPattern")
         if not pattern or not patterns.matches(json.loads(pattern), event):
