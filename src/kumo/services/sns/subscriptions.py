@@ -41,7 +41,8 @@ def _check_endpoint(protocol: str, endpoint: str | None) -> str:
     return endpoint
 
 
-def _check_attributes(attrs: dict, topic: dict, protocol: str) -> dict:
+def _check_attributes(attrs: dict, topic: dict, protocol: str, scope: str | None = None) -> dict:
+    """The attributes checked; ``scope`` is the subscription's FilterPolicyScope when only its policy changes."""
     out = {}
     for name, value in attrs.items():
         if name not in SETTABLE:
@@ -69,7 +70,7 @@ def _check_attributes(attrs: dict, topic: dict, protocol: str) -> dict:
             elif delivery.policy_problem(doc, topic_level=False):
                 raise invalid(delivery.policy_problem(doc, topic_level=False))
         out[name] = value
-    scope = out.get("FilterPolicyScope", "MessageAttributes")
+    scope = out.get("FilterPolicyScope") or scope or "MessageAttributes"
     if out.get("FilterPolicy"):
         filter_policy.check(out["FilterPolicy"], scope)
     return out
@@ -85,6 +86,9 @@ def subscribe(ctx, p):
     if is_fifo(topic) and protocol != "sqs":
         raise invalid("Invalid protocol type: " + protocol)
     endpoint = _check_endpoint(protocol, p.get("Endpoint"))
+    if protocol == "sqs" and endpoint.endswith(".fifo") and not is_fifo(topic):
+        raise invalid("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS "
+                      "topics")
     attrs = _check_attributes(dict(p.get("Attributes") or {}), topic, protocol)
     subs = table(ctx.store, topic["_account"], topic["_region"], SUBSCRIPTION)
     for sub in subs.values():
@@ -202,7 +206,8 @@ def set_subscription_attributes(ctx, p):
     merged = {**sub["Attributes"], name: value}
     if name == "FilterPolicy" and not value:
         merged.pop(name)
-    checked = _check_attributes({name: merged[name]} if name in merged else {}, topic, sub["Protocol"])
+    checked = _check_attributes({name: merged[name]} if name in merged else {}, topic, sub["Protocol"],
+                                merged.get("FilterPolicyScope"))
     if merged.get("FilterPolicy"):
         filter_policy.check(merged["FilterPolicy"], merged.get("FilterPolicyScope", "MessageAttributes"))
     sub["Attributes"] = {**{k: v for k, v in sub["Attributes"].items() if k != name}, **checked}

@@ -146,7 +146,7 @@ def delete_topic(ctx, p):
     if topic is None:
         if parse_arn(p["TopicArn"]) is None:
             raise invalid("TopicArn")
-        raise not_found()
+        return {}  # AWS answers success for a topic that is not there (DeleteTopic is idempotent)
     subs = table(ctx.store, topic["_account"], topic["_region"], SUBSCRIPTION)
     for key, sub in subs.items():
         if sub["TopicArn"] == topic["TopicArn"]:
