@@ -82,8 +82,7 @@ def create_api_destination(ctx, p):
         raise AwsError("ValidationException", f"ApiDestination name {name} is not valid.")
     if name in _destinations(ctx):
         raise AwsError("ResourceAlreadyExistsException", f"An api-destination '{name}' already exists.")
-    dest = {"Name": name, "ApiDestinationArn": f"arn:aws:events:{ctx.region}:{ctx.account}:api-destination/{name}/"
-                                               f"{uuid.uuid4()}",
+    dest = {"Name": name, "ApiDestinationArn": ctx.arn(f"api-destination/{name}/{uuid.uuid4()}"),
             "ApiDestinationState": "ACTIVE", "InvocationRateLimitPerSecond": DEFAULT_RATE,
             "CreationTime": ctx.now(), "LastModifiedTime": ctx.now()}
     _check(ctx, p, dest)

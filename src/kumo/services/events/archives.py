@@ -13,6 +13,7 @@ import json
 import re
 
 from ...aws.errors import AwsError
+from ...core.arns import arn as make_arn
 from . import buses, patterns
 
 ARCHIVE = "events.archive"
@@ -22,7 +23,7 @@ _STATES = ("ENABLED", "DISABLED", "CREATING", "UPDATING", "CREATE_FAILED", "UPDA
 
 
 def archive_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:events:{region}:{account}:archive/{name}"
+    return make_arn("events", region, account, f"archive/{name}")
 
 
 def _archives(ctx):

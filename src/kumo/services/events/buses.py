@@ -6,7 +6,7 @@ import re
 
 from ...aws.errors import AwsError
 from ...core import pagination, tags as tagging
-from ...core.arns import parse_arn
+from ...core.arns import arn as make_arn, parse_arn
 
 BUS = "events.bus"
 RULE = "events.rule"
@@ -19,7 +19,7 @@ def not_found(what: str) -> AwsError:
 
 
 def bus_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:events:{region}:{account}:event-bus/{name}"
+    return make_arn("events", region, account, f"event-bus/{name}")
 
 
 def table(store, account: str, region: str, kind: str = BUS):

@@ -99,11 +99,10 @@ def create_connection(ctx, p):
     if name in _connections(ctx):
         raise AwsError("ResourceAlreadyExistsException", f"Connection {name} already exists.")
     _check_auth(p["AuthorizationType"], p.get("AuthParameters"), True)
-    arn = f"arn:aws:events:{ctx.region}:{ctx.account}:connection/{name}/{uuid.uuid4()}"
+    arn = ctx.arn(f"connection/{name}/{uuid.uuid4()}")
     conn = {"Name": name, "ConnectionArn": arn, "AuthorizationType": p["AuthorizationType"],
             "AuthParameters": p["AuthParameters"], "CreationTime": ctx.now(),
-            "SecretArn": f"arn:aws:secretsmanager:{ctx.region}:{ctx.account}:secret:events!connection/{name}/"
-                         f"{uuid.uuid4()}"}
+            "SecretArn": ctx.arn(f"secret:events!connection/{name}/{uuid.uuid4()}", service="secretsmanager")}
     if p.get("Description"):
         conn["Description"] = p["Description"]
     _start(ctx, conn)

@@ -15,10 +15,12 @@ import json
 import re
 
 from ...aws.errors import AwsError
+from ...core.arns import partition
 from . import buses
 
 MAX_POLICY = 10240
 _ACCOUNT = re.compile(r"^(\d{12}|\*)$")
+_IAM_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):")
 _SID = re.compile(r"^[a-zA-Z0-9\-_]{1,64}$")
 
 
@@ -63,7 +65,7 @@ def put_permission(ctx, p):
     if condition and p["Principal"] != "*":
         raise AwsError("ValidationException", "Condition can only be set when Principal is '*'.")
     statement = {"Sid": p["StatementId"], "Effect": "Allow",
-                 "Principal": "*" if p["Principal"] == "*" else {"AWS": f"arn:aws:iam::{p['Principal']}:root"},
+                 "Principal": "*" if p["Principal"] == "*" else {"AWS": f"arn:{partition(ctx.region)}:iam::{p['Principal']}:root"},
                  "Action": p["Action"], "Resource": bus["Arn"]}
     if condition:
         statement["Condition"] = {condition["Type"]: {condition["Key"]: condition["Value"]}}
@@ -105,8 +107,9 @@ def _principal_matches(principal, account: str) -> bool:
         return True
     if not isinstance(principal, dict):
         return False
-    return any(p == "*" or p == account or p == f"arn:aws:iam::{account}:root"
-               or (isinstance(p, str) and p.startswith(f"arn:aws:iam::{account}:")) for p in _listed(principal.get("AWS", [])))
+    return any(p == "*" or p == account or (isinstance(p, str) and _IAM_ACCOUNT.match(p) is not None
+                                            and _IAM_ACCOUNT.match(p).group(1) == account)
+               for p in _listed(principal.get("AWS", [])))
 
 
 def _condition_holds(condition: dict | None, account: str) -> bool:

@@ -62,7 +62,7 @@ def start_replay(ctx, p):
         parsed = parse_arn(rule_arn)
         if parsed is None or not parsed.resource.startswith("rule/"):
             raise AwsError("ValidationException", f"Parameter Destination.FilterArns is not valid: {rule_arn}")
-    replay = {"ReplayName": name, "ReplayArn": f"arn:aws:events:{ctx.region}:{ctx.account}:replay/{name}",
+    replay = {"ReplayName": name, "ReplayArn": ctx.arn(f"replay/{name}"),
               "EventSourceArn": archive["ArchiveArn"], "Destination": destination, "State": "STARTING",
               "EventStartTime": start, "EventEndTime": end, "ReplayStartTime": ctx.now(),
               "_archive": archive["ArchiveName"], "_bus": bus["Name"]}
