@@ -16,7 +16,7 @@ import re
 import uuid
 
 from ...aws.errors import AwsError
-from . import delivery, filter_policy
+from . import delivery, filter_policy, platform
 from .topics import SUBSCRIPTION, find, invalid, is_fifo, table
 
 log = logging.getLogger("kumo.sns")
@@ -176,6 +176,8 @@ def publish(ctx, p):
         raise AwsError("NotImplemented", "kumo does not send SMS yet.", status=501)
     if not arn:
         raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
+    if p.get("TargetArn") and platform.is_endpoint_arn(p["TargetArn"]):
+        return platform.publish_to_endpoint(ctx, p)
     topic = find(ctx.store, arn)
     return publish_prepared(ctx.kumo, topic, prepare(ctx.kumo, topic, p))
 

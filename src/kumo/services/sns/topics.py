@@ -104,6 +104,10 @@ def _check_attribute(name: str, value: str, fifo: bool, creating: bool) -> str:
                 raise ValueError
         except ValueError:
             raise invalid(f"{name}: failed to parse JSON")
+        if name == "DataProtectionPolicy":
+            from .data_protection import check
+
+            check(value)
         if name == "DeliveryPolicy":
             from .delivery import policy_problem
 
