@@ -20,3 +20,8 @@ from .connections import (  # noqa: F401
 )
 from .permissions import put_permission, remove_permission  # noqa: F401
 from .replays import cancel_replay, describe_replay, list_replays, start_replay  # noqa: F401
+from .partners import (  # noqa: F401
+    activate_event_source, create_partner_event_source, deactivate_event_source, delete_partner_event_source,
+    describe_event_source, describe_partner_event_source, list_event_sources, list_partner_event_source_accounts,
+    list_partner_event_sources, put_partner_events,
+)

@@ -63,14 +63,17 @@ def view(bus: dict) -> dict:
 
 def create_event_bus(ctx, p):
     name = p["Name"]
-    if name == DEFAULT or not _NAME.match(name) or name.startswith("aws."):
+    partner = bool(p.get("EventSourceName"))
+    if name == DEFAULT or not _NAME.match(name) or (name.startswith("aws.") and not partner):
         raise AwsError("ValidationException", f"Event bus name {name} is not valid.")
-    if p.get("EventSourceName"):
-        raise AwsError("ValidationException", "Partner event sources are not available in kumo.")
     default_bus(ctx.store, ctx.account, ctx.region, ctx.now())
     buses = ctx.table("bus")
     if name in buses:
         raise AwsError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
+    if partner:
+        from .partners import claim
+
+        claim(ctx, name, p["EventSourceName"])
     tag_map = tags_in(p.get("Tags"))
     bus = {"Name": name, "Arn": bus_arn(ctx.account, ctx.region, name), "CreationTime": ctx.now(),
            "LastModifiedTime": ctx.now(), "Tags": tag_map}
