@@ -64,3 +64,22 @@ def test_rule_delivers_to_another_accounts_bus_only_when_its_policy_allows(endpo
     [msg] = drain(sqs, url)
     event = json.loads(msg["Body"])
     assert event["account"] == account and event["detail"] == {"k": 1} and "_forwarded" not in event
+
+
+def test_put_events_on_another_accounts_bus_by_arn(endpoint, account):
+    owner = Clients(endpoint, new_account())
+    sqs, events = owner("sqs"), owner("events")
+    url, queue_arn = queue_with_arn(sqs, "inbox")
+    events.create_event_bus(Name="inbox")
+    bus_arn = events.describe_event_bus(Name="inbox")["Arn"]
+    events.put_rule(Name="all", EventBusName="inbox", EventPattern=json.dumps({"source": ["far"]}))
+    events.put_targets(Rule="all", EventBusName="inbox", Targets=[{"Id": "q", "Arn": queue_arn}])
+    sender = Clients(endpoint, account)("events")
+    entry = {"Source": "far", "DetailType": "t", "Detail": "{}", "EventBusName": bus_arn}
+    out = sender.put_events(Entries=[entry])
+    assert out["FailedEntryCount"] == 1 and out["Entries"][0]["ErrorCode"] == "AccessDeniedException"
+    assert drain(sqs, url) == []
+    events.put_permission(EventBusName="inbox", Action="events:PutEvents", Principal=account, StatementId="s")
+    assert sender.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    [msg] = drain(sqs, url)
+    assert json.loads(msg["Body"])["account"] == account

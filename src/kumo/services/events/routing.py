@@ -13,6 +13,7 @@ import logging
 import uuid
 
 from ...aws.errors import AwsError
+from ...core.arns import parse_arn
 from . import archives, buses, patterns, targets
 from .buses import RULE
 
@@ -87,10 +88,17 @@ def _put_one(ctx, entry: dict) -> str:
         raise _EntryError("MalformedDetail", "Detail is malformed.")
     if not isinstance(detail, dict):
         raise _EntryError("MalformedDetail", "Detail is malformed.")
+    owner, region = _bus_owner(ctx, entry.get("EventBusName"))
     try:
-        bus = buses.find(ctx.store, ctx.account, ctx.region, entry.get("EventBusName"), ctx.now())
+        bus = buses.find(ctx.store, owner, region, entry.get("EventBusName"), ctx.now())
     except AwsError as err:
         raise _EntryError("EventBusNotFound" if err.code == "ResourceNotFoundException" else err.code, err.message)
+    if owner != ctx.account:
+        from .permissions import allows
+
+        if not allows(bus, ctx.account):
+            raise _EntryError("AccessDeniedException", f"Account {ctx.account} is not authorized to put events on "
+                                                       f"{bus['Arn']}.")
     event = {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -102,8 +110,16 @@ def _put_one(ctx, entry: dict) -> str:
         "resources": list(entry.get("Resources") or []),
         "detail": detail,
     }
-    route(ctx.kumo, ctx.account, ctx.region, bus["Name"], event)
+    route(ctx.kumo, owner, region, bus["Name"], event)
     return event["id"]
+
+
+def _bus_owner(ctx, name_or_arn: str | None) -> tuple[str, str]:
+    """(account, region) of the bus an entry names: another account's bus is named by its ARN."""
+    parsed = parse_arn(name_or_arn) if name_or_arn and name_or_arn.startswith("arn:") else None
+    if parsed is not None and parsed.account and parsed.region:
+        return parsed.account, parsed.region
+    return ctx.account, ctx.region
 
 
 def test_event_pattern(ctx, p):
