@@ -41,6 +41,7 @@ class Recorder:
         self.calls: list[dict] = []
         self.statuses: list[int] = []
         self.tokens = 0
+        self.arrived = threading.Condition()
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,7 +58,9 @@ class Recorder:
                 else:
                     status = recorder.statuses.pop(0) if recorder.statuses else 200
                     out = {"ok": status < 300}
-                recorder.calls.append(call)
+                with recorder.arrived:
+                    recorder.calls.append(call)
+                    recorder.arrived.notify_all()
                 data = json.dumps(out).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -74,6 +77,12 @@ class Recorder:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict]:
+        """The invocations once ``count`` have arrived (from a kumo in another process), or as many as came."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.invocations()) >= count, timeout)
+        return self.invocations()
 
     def invocations(self) -> list[dict]:
         return [c for c in self.calls if not c.get("token")]
