@@ -65,3 +65,36 @@ def test_revoke_an_exportable_certificate(acm):
     with pytest.raises(ClientError) as e:
         acm.revoke_certificate(CertificateArn=arn, RevocationReason="KEY_COMPROMISE")
     assert _code(e) == "ConflictException"
+
+
+def test_approaching_expiration_events_reach_eventbridge(acm, aws, kumo_now, kumo_server):
+    import json
+
+    from tests.sqs.util import drain, queue_with_arn
+
+    from .pems import cert_pem, certificate, key_pem, rsa_key
+
+    url, queue = queue_with_arn(aws("sqs"), "acm-expiry")
+    events = aws("events")
+    events.put_rule(Name="expiring", EventPattern=json.dumps({"source": ["aws.acm"]}))
+    events.put_targets(Rule="expiring", Targets=[{"Id": "q", "Arn": queue}])
+    acm.put_account_configuration(ExpiryEvents={"DaysBeforeExpiry": 10}, IdempotencyToken="expiry")
+    key = rsa_key()
+    far = certificate(key, "far.example.com", kumo_now(), days=60)
+    acm.import_certificate(Certificate=cert_pem(far), PrivateKey=key_pem(key))
+    near = certificate(key, "near.example.com", kumo_now(), days=5)
+    arn = acm.import_certificate(Certificate=cert_pem(near), PrivateKey=key_pem(key))["CertificateArn"]
+    kumo_server.advance(0)
+    [msg] = drain(aws("sqs"), url)  # the 60-day certificate is outside the 10-day window
+    event = json.loads(msg["Body"])
+    assert event["detail-type"] == "ACM Certificate Approaching Expiration" and event["resources"] == [arn]
+    assert event["detail"] == {"DaysToExpiry": 4, "CommonName": "near.example.com"}
+    kumo_server.advance(DAY / 2)
+    assert drain(aws("sqs"), url) == []  # once a day, not more
+    kumo_server.advance(DAY / 2)
+    [msg] = drain(aws("sqs"), url)
+    # The daily look may come a little before a whole day after the first event: 4 days and a bit, or 3.
+    assert json.loads(msg["Body"])["detail"]["DaysToExpiry"] in (3, 4)
+    kumo_server.advance(DAY)
+    [msg] = drain(aws("sqs"), url)
+    assert json.loads(msg["Body"])["detail"]["DaysToExpiry"] in (2, 3)

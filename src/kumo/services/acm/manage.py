@@ -1,7 +1,7 @@
 """Managing issued certificates: account configuration, options, renewal and revocation.
 
-* Get/PutAccountConfiguration keep the account's ExpiryEvents.DaysBeforeExpiry (1-45, default 45), as ACM
-  does; kumo does not yet emit the approaching-expiry events it governs.
+* Get/PutAccountConfiguration keep the account's ExpiryEvents.DaysBeforeExpiry (1-45, default 45), which
+  decides when the approaching-expiration events start (expiry.py).
 * UpdateCertificateOptions sets the certificate transparency logging preference of an issued certificate.
 * RenewCertificate re-issues an exportable public certificate (or a private one) for the same names on
   kumo's clock: a new certificate and key, valid from now for ACM's 395 days, with its RenewalSummary.
@@ -42,6 +42,7 @@ def put_account_configuration(ctx, p):
         config["DaysBeforeExpiry"] = days
     config["_token"] = token
     table.put("configuration", config)
+    ctx.controllers.enqueue("acm-expiry", ctx.scope)
     return {}
 
 

@@ -80,6 +80,7 @@ def find(ctx, arn: str) -> dict:
 
 def save(ctx, record: dict) -> None:
     ctx.table("certificate").put(record["CertificateArn"], record)
+    ctx.controllers.enqueue("acm-expiry", ctx.scope)  # a certificate near its end is told about at once
 
 
 # -- state read against the clock ---------------------------------------------------------------
