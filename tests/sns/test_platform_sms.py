@@ -141,3 +141,23 @@ def test_data_protection_policy_stored_and_checked(sns):
     assert _code(e) == "InvalidParameter"
     with pytest.raises(sns.exceptions.NotFoundException):
         sns.get_data_protection_policy(ResourceArn=topic + "-missing")
+
+
+def test_publish_to_a_phone_number_is_kept_with_the_sandbox_outcome(sns, endpoint, account):
+    number = "+15555550122"
+    first = sns.publish(PhoneNumber=number, Message="not verified yet")["MessageId"]
+    sns.create_sms_sandbox_phone_number(PhoneNumber=number)
+    sns.verify_sms_sandbox_phone_number(PhoneNumber=number,
+                                        OneTimePassword=_handset(endpoint, account, number)["OneTimePassword"])
+    second = sns.publish(PhoneNumber=number, Message="your code is 1234", MessageAttributes={
+        "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}})["MessageId"]
+    _handset(endpoint, account, number, {"optOut": True})
+    third = sns.publish(PhoneNumber=number, Message="after STOP")["MessageId"]
+    texts = _handset(endpoint, account, number)["Messages"]
+    assert [t["MessageId"] for t in texts] == [first, second, third]
+    assert [t["Status"].split(":")[0] for t in texts] == ["FAILURE", "SUCCESS", "FAILURE"]
+    assert texts[1]["Message"] == "your code is 1234" and texts[1]["SMSType"] == "Transactional"
+    assert "opted out" in texts[2]["Status"]
+    with pytest.raises(ClientError) as e:
+        sns.publish(PhoneNumber="12345", Message="x")
+    assert _code(e) == "InvalidParameter"

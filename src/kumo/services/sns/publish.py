@@ -173,7 +173,9 @@ def _to_queue(kumo, sub: dict, body: str, attributes: dict | None, msg: dict, do
 def publish(ctx, p):
     arn = p.get("TopicArn") or p.get("TargetArn")
     if p.get("PhoneNumber") and not arn:
-        raise AwsError("NotImplemented", "kumo does not send SMS yet.", status=501)
+        from .sms import publish_sms
+
+        return publish_sms(ctx, p)
     if not arn:
         raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
     if p.get("TargetArn") and platform.is_endpoint_arn(p["TargetArn"]):

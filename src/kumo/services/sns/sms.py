@@ -6,6 +6,10 @@ password that AWS would text to it; kumo texts nothing and keeps the password, w
 makes the number Verified.  The account's SMS attributes are stored and checked.  Numbers opt out by
 replying STOP on AWS; kumo has no handsets, so ``POST`` to that same path with ``{"optOut": true}`` stands
 for the reply, and OptInPhoneNumber takes it back.  The account has no origination numbers.
+
+Publish to a PhoneNumber answers a MessageId as AWS does; what a handset would then receive is kept (the
+last MAX_KEPT texts per number, with AWS's delivery outcome: delivered only to a verified sandbox number
+that has not opted out) and answered by the same GET.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import uuid
 
 from aiohttp import web
 
@@ -26,6 +31,8 @@ _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 ATTRIBUTES = {"DefaultSenderID", "DefaultSMSType", "MonthlySpendLimit", "DeliveryStatusIAMRole",
               "DeliveryStatusSuccessSamplingRate", "UsageReportS3Bucket"}
 MAX_SANDBOX = 10  # AWS's quota of sandbox destination numbers
+MAX_KEPT = 100
+MAX_SMS = 1600  # characters AWS takes in one SMS publish (sent as several parts)
 _LANGUAGES = ("en-US", "en-GB", "es-419", "es-ES", "de-DE", "fr-CA", "fr-FR", "it-IT", "ja-JP", "pt-BR", "kr-KR",
               "zh-CN", "zh-TW")
 
@@ -166,6 +173,34 @@ def opt_in_phone_number(ctx, p):
     return {}
 
 
+# -- Publish to a phone number -----------------------------------------------------------------------------
+
+
+def publish_sms(ctx, p) -> dict:
+    number = p["PhoneNumber"]
+    if not _E164.match(number or ""):
+        raise invalid(f"PhoneNumber Reason: {number} is not valid to publish to")
+    message = p["Message"]
+    if len(message) > MAX_SMS:
+        raise invalid(f"Message too long: an SMS message may have at most {MAX_SMS} characters")
+    state = _state(ctx.store, ctx.scope)
+    entry = state["sandbox"].get(number)
+    if number in state["opted_out"]:
+        outcome = "FAILURE: Phone number is opted out"
+    elif entry is None or entry["Status"] != "Verified":
+        outcome = "FAILURE: the account is in the SMS sandbox and the number is not a verified destination"
+    else:
+        outcome = "SUCCESS"
+    message_id = str(uuid.uuid4())
+    texts = state.setdefault("texts", {}).setdefault(number, [])
+    texts.append({"MessageId": message_id, "Message": message, "Status": outcome, "Timestamp": ctx.now(),
+                  "SMSType": ((p.get("MessageAttributes") or {}).get("AWS.SNS.SMS.SMSType") or {}).get("StringValue")
+                  or state["attributes"].get("DefaultSMSType", "Promotional")})
+    del texts[:-MAX_KEPT]
+    _save(ctx.store, ctx.scope, state)
+    return {"MessageId": message_id}
+
+
 # -- what a handset would do -------------------------------------------------------------------------------
 
 
@@ -174,11 +209,13 @@ def routes(kumo) -> None:
         info = request.match_info
         state = _state(kumo.store, f"{info['account']}/{info['region']}")
         entry = state["sandbox"].get(info["number"])
-        if entry is None:
+        texts = state.get("texts", {}).get(info["number"])
+        if entry is None and texts is None:
             raise web.HTTPNotFound(text=json.dumps({"error": "no such sandbox number"}),
                                    content_type="application/json")
-        return web.json_response({"PhoneNumber": info["number"], "Status": entry["Status"],
-                                  "OneTimePassword": entry["otp"], "OptedOut": info["number"] in state["opted_out"]})
+        return web.json_response({"PhoneNumber": info["number"], "Status": (entry or {}).get("Status"),
+                                  "OneTimePassword": (entry or {}).get("otp"),
+                                  "OptedOut": info["number"] in state["opted_out"], "Messages": texts or []})
 
     async def reply(request: web.Request) -> web.Response:
         info = request.match_info
