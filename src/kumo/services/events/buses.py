@@ -18,8 +18,13 @@ def not_found(what: str) -> AwsError:
     return AwsError("ResourceNotFoundException", what)
 
 
+def events_arn(account: str, region: str, resource: str) -> str:
+    """An EventBridge ARN, in the region's partition."""
+    return make_arn("events", region, account, resource)
+
+
 def bus_arn(account: str, region: str, name: str) -> str:
-    return make_arn("events", region, account, f"event-bus/{name}")
+    return events_arn(account, region, f"event-bus/{name}")
 
 
 def table(store, account: str, region: str, kind: str = BUS):

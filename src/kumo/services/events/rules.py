@@ -11,7 +11,7 @@ import json
 import re
 
 from ...aws.errors import AwsError
-from ...core.arns import arn as make_arn, parse_arn
+from ...core.arns import parse_arn
 from . import buses, patterns, schedules, targets
 
 MAX_TARGETS = 5
@@ -22,7 +22,7 @@ SCHEDULER = "events-schedules"
 
 def rule_arn(account: str, region: str, bus: str, name: str) -> str:
     resource = f"rule/{name}" if bus == buses.DEFAULT else f"rule/{bus}/{name}"
-    return make_arn("events", region, account, resource)
+    return buses.events_arn(account, region, resource)
 
 
 def _rules(ctx):

@@ -16,7 +16,7 @@ import re
 import uuid
 
 from ...aws.errors import AwsError
-from . import delivery, filter_policy, platform
+from . import delivery, filter_policy
 from .topics import SUBSCRIPTION, find, invalid, is_fifo, table
 
 log = logging.getLogger("kumo.sns")
@@ -176,10 +176,12 @@ def publish(ctx, p):
         from .sms import publish_sms
 
         return publish_sms(ctx, p)
+    from .platform import is_endpoint_arn, publish_to_endpoint
+
+    if p.get("TargetArn") and is_endpoint_arn(p["TargetArn"]):
+        return publish_to_endpoint(ctx, p)
     if not arn:
         raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
-    if p.get("TargetArn") and platform.is_endpoint_arn(p["TargetArn"]):
-        return platform.publish_to_endpoint(ctx, p)
     topic = find(ctx.store, arn)
     return publish_prepared(ctx.kumo, topic, prepare(ctx.kumo, topic, p))
 
