@@ -161,3 +161,44 @@ def test_publish_to_a_phone_number_is_kept_with_the_sandbox_outcome(sns, endpoin
     with pytest.raises(ClientError) as e:
         sns.publish(PhoneNumber="12345", Message="x")
     assert _code(e) == "InvalidParameter"
+
+
+def test_topic_fans_out_to_application_and_sms_subscribers(sns, endpoint, account, kumo_server):
+    from kumo.services.sns import platform
+
+    app = sns.create_platform_application(Name="fan", Platform="GCM",
+                                          Attributes={"PlatformCredential": "k"})["PlatformApplicationArn"]
+    device = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="tok-fan")["EndpointArn"]
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=device)["SubscriptionArn"]
+    assert sub.startswith(topic)  # confirmed at once, as on AWS
+    number = "+15555550133"
+    sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint=number)
+    sns.publish(TopicArn=topic, Message=json.dumps({"default": "plain", "GCM": '{"data": {"k": 1}}',
+                                                    "sms": "short"}), MessageStructure="json")
+    kept = kumo_server.run(lambda: platform.kept(kumo_server.kumo, device))
+    assert [m["Message"] for m in kept] == ['{"data": {"k": 1}}']  # the application's own structure key
+    texts = _handset(endpoint, account, number)["Messages"]
+    assert [t["Message"] for t in texts] == ["short"] and texts[0]["Status"].startswith("FAILURE")  # not verified
+    with pytest.raises(ClientError) as e:
+        sns.subscribe(TopicArn=topic, Protocol="application", Endpoint="arn:aws:sqs:us-east-1:1:q")
+    assert _code(e) == "InvalidParameter"
+    with pytest.raises(ClientError) as e:
+        sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint="call me")
+    assert _code(e) == "InvalidParameter"
+
+
+def test_publish_to_an_endpoint_with_a_per_platform_structure(sns, kumo_server):
+    from kumo.services.sns import platform
+
+    app = sns.create_platform_application(Name="structured", Platform="GCM",
+                                          Attributes={"PlatformCredential": "k"})["PlatformApplicationArn"]
+    device = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="tok-s")["EndpointArn"]
+    sns.publish(TargetArn=device, MessageStructure="json",
+                Message=json.dumps({"default": "d", "GCM": json.dumps({"notification": {"title": "hi"}})}))
+    sns.publish(TargetArn=device, Message="plain text")
+    kept = kumo_server.run(lambda: platform.kept(kumo_server.kumo, device))
+    assert [m["Message"] for m in kept] == ['{"notification": {"title": "hi"}}', "plain text"]
+    with pytest.raises(ClientError) as e:
+        sns.publish(TargetArn=device, MessageStructure="json", Message=json.dumps({"APNS": "x"}))
+    assert _code(e) == "InvalidParameter"

@@ -8,6 +8,7 @@ endpoint, the last MAX_KEPT of them, instead of being pushed (docs/messaging.md)
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -192,6 +193,12 @@ def list_endpoints_by_platform_application(ctx, p):
     return out
 
 
+def platform_of(endpoint_arn: str) -> str:
+    """The platform (GCM, APNS ...) an endpoint ARN names: endpoint/<platform>/<application>/<id>."""
+    parts = endpoint_arn.split(":", 5)[-1].split("/")
+    return parts[1] if len(parts) > 1 else ""
+
+
 def is_endpoint_arn(arn: str) -> bool:
     parsed = parse_arn(arn or "")
     return parsed is not None and parsed.service == "sns" and parsed.resource.startswith("endpoint/")
@@ -208,10 +215,38 @@ def publish_to_endpoint(ctx, p) -> dict:
     message = p["Message"]
     if len(message.encode()) > 256 * 1024:
         raise invalid("Message too long")
+    if p.get("MessageStructure") == "json":
+        try:
+            doc = json.loads(message)
+        except ValueError:
+            doc = None
+        key = platform_of(endpoint["EndpointArn"])
+        if not isinstance(doc, dict) or not ("default" in doc or key in doc):
+            raise invalid(f"Message Structure - JSON message body failed to parse, or has no default or {key} key")
+        message = doc.get(key, doc.get("default"))
+        message = message if isinstance(message, str) else json.dumps(message)
     message_id = str(uuid.uuid4())
-    kept = endpoint.setdefault("_messages", [])
-    kept.append({"MessageId": message_id, "Message": message, "MessageStructure": p.get("MessageStructure"),
-                 "Timestamp": ctx.now()})
-    del kept[:-MAX_KEPT]
-    _endpoints(ctx).put(endpoint["EndpointArn"], endpoint)
+    keep(ctx.kumo, ctx.scope, endpoint["EndpointArn"], message_id, message, ctx.now())
     return {"MessageId": message_id}
+
+
+def keep(kumo, scope: str, endpoint_arn: str, message_id: str, message: str, now: float) -> bool:
+    """Keep a message on an enabled endpoint (a direct publish, or a topic's fan-out); whether it was kept."""
+    endpoints = kumo.store.table(scope, ENDPOINT)
+    endpoint = endpoints.get(endpoint_arn)
+    if endpoint is None or endpoint["Attributes"].get("Enabled") != "true":
+        return False  # AWS drops deliveries to a disabled endpoint
+    kept = endpoint.setdefault("_messages", [])
+    kept.append({"MessageId": message_id, "Message": message, "Timestamp": now})
+    del kept[:-MAX_KEPT]
+    endpoints.put(endpoint_arn, endpoint)
+    return True
+
+
+def kept(kumo, endpoint_arn: str) -> list[dict]:
+    """The messages kept on an endpoint, oldest first."""
+    parsed = parse_arn(endpoint_arn or "")
+    if parsed is None:
+        return []
+    endpoint = kumo.store.table(f"{parsed.account}/{parsed.region}", ENDPOINT).get(endpoint_arn)
+    return list((endpoint or {}).get("_messages") or [])

@@ -155,7 +155,26 @@ def fan_out(kumo, topic: dict, message_id: str, msg: dict, now: float, seqno: st
             _to_queue(kumo, sub, body, msg["attributes"] if raw else None, msg, doc)
         elif sub["Protocol"] in ("http", "https", "lambda"):
             delivery.record(kumo, topic, sub, doc, body, now, raw)
+        elif sub["Protocol"] in ("application", "sms"):
+            _to_device(kumo, topic, sub, message_id, text, msg, now)
         # email subscriptions never get confirmed in kumo, so nothing reaches here for them.
+
+
+def _to_device(kumo, topic: dict, sub: dict, message_id: str, text: str, msg: dict, now: float) -> None:
+    """Mobile push and SMS subscribers: kept where a device would have received it, nothing sent."""
+    scope = f"{topic['_account']}/{topic['_region']}"
+    if sub["Protocol"] == "application":
+        from .platform import keep, platform_of
+
+        if msg["structure"] is not None:  # a push's structure is keyed by platform (GCM, APNS ...)
+            text = msg["structure"].get(platform_of(sub["Endpoint"]), text)
+            text = text if isinstance(text, str) else json.dumps(text)
+        keep(kumo, scope, sub["Endpoint"], message_id, text, now)
+    else:
+        from .sms import keep_text
+
+        sms_type = ((msg["attributes"] or {}).get("AWS.SNS.SMS.SMSType") or {}).get("StringValue")
+        keep_text(kumo, scope, sub["Endpoint"], message_id, text, sms_type, now)
 
 
 def _to_queue(kumo, sub: dict, body: str, attributes: dict | None, msg: dict, doc: dict) -> None:

@@ -183,7 +183,16 @@ def publish_sms(ctx, p) -> dict:
     message = p["Message"]
     if len(message) > MAX_SMS:
         raise invalid(f"Message too long: an SMS message may have at most {MAX_SMS} characters")
-    state = _state(ctx.store, ctx.scope)
+    message_id = str(uuid.uuid4())
+    sms_type = ((p.get("MessageAttributes") or {}).get("AWS.SNS.SMS.SMSType") or {}).get("StringValue")
+    keep_text(ctx.kumo, ctx.scope, number, message_id, message, sms_type, ctx.now())
+    return {"MessageId": message_id}
+
+
+def keep_text(kumo, scope: str, number: str, message_id: str, message: str, sms_type: str | None,
+              now: float) -> None:
+    """Keep the text a handset would get (a direct publish, or a topic's sms subscription), with its outcome."""
+    state = _state(kumo.store, scope)
     entry = state["sandbox"].get(number)
     if number in state["opted_out"]:
         outcome = "FAILURE: Phone number is opted out"
@@ -191,14 +200,11 @@ def publish_sms(ctx, p) -> dict:
         outcome = "FAILURE: the account is in the SMS sandbox and the number is not a verified destination"
     else:
         outcome = "SUCCESS"
-    message_id = str(uuid.uuid4())
     texts = state.setdefault("texts", {}).setdefault(number, [])
-    texts.append({"MessageId": message_id, "Message": message, "Status": outcome, "Timestamp": ctx.now(),
-                  "SMSType": ((p.get("MessageAttributes") or {}).get("AWS.SNS.SMS.SMSType") or {}).get("StringValue")
-                  or state["attributes"].get("DefaultSMSType", "Promotional")})
+    texts.append({"MessageId": message_id, "Message": message[:MAX_SMS], "Status": outcome, "Timestamp": now,
+                  "SMSType": sms_type or state["attributes"].get("DefaultSMSType", "Promotional")})
     del texts[:-MAX_KEPT]
-    _save(ctx.store, ctx.scope, state)
-    return {"MessageId": message_id}
+    _save(kumo.store, scope, state)
 
 
 # -- what a handset would do -------------------------------------------------------------------------------

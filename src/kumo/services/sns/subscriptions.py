@@ -21,7 +21,7 @@ from . import delivery, filter_policy
 from .topics import SUBSCRIPTION, find, invalid, is_fifo, not_found, table
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sqs", "lambda", "sms", "application", "firehose")
-NOT_DELIVERED = ("sms", "application", "firehose")  # kumo has nowhere to send these yet
+NOT_DELIVERED = ("firehose",)  # kumo has nowhere to send these yet (sms and application: kept, not sent)
 SETTABLE = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy",
             "SubscriptionRoleArn", "ReplayPolicy"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -38,6 +38,12 @@ def _check_endpoint(protocol: str, endpoint: str | None) -> str:
             raise invalid(f"{protocol.upper() if protocol == 'sqs' else protocol.capitalize()} endpoint ARN")
     if protocol in ("email", "email-json") and not _EMAIL.match(endpoint):
         raise invalid("Email address")
+    if protocol == "sms" and not re.match(r"^\+[1-9]\d{1,14}$", endpoint):
+        raise invalid("SMS endpoint Reason: not a valid phone number")
+    if protocol == "application":
+        parsed = parse_arn(endpoint)
+        if parsed is None or parsed.service != "sns" or not parsed.resource.startswith("endpoint/"):
+            raise invalid("Application endpoint ARN")
     return endpoint
 
 
@@ -97,7 +103,7 @@ def subscribe(ctx, p):
                 raise invalid("Attributes Reason: Subscription already exists with different attributes")
             return {"SubscriptionArn": _shown_arn(sub, p.get("ReturnSubscriptionArn"))}
     sub_id = str(uuid.uuid4())
-    confirmed = protocol in ("sqs", "lambda")
+    confirmed = protocol in ("sqs", "lambda", "application", "sms")
     sub = {
         "SubscriptionArn": f"{topic['TopicArn']}:{sub_id}",
         "TopicArn": topic["TopicArn"],
