@@ -128,3 +128,14 @@ def test_replay_filter_arns_cancel_and_validation(events, sqs, kumo_server, acco
                             Destination={"Arn": bus})
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.describe_replay(ReplayName="nope")
+
+
+def test_retention_drops_old_events_on_kumo_clock(events, kumo_server, account):
+    bus = f"arn:aws:events:us-east-1:{account}:event-bus/default"
+    events.create_archive(ArchiveName="short", EventSourceArn=bus, RetentionDays=1)
+    _put(events, 2)
+    kumo_server.advance(12 * 3600)
+    _put(events, 1)
+    assert events.describe_archive(ArchiveName="short")["EventCount"] == 3
+    kumo_server.advance(13 * 3600)  # the first two are now older than a day, the third is not
+    assert events.describe_archive(ArchiveName="short")["EventCount"] == 1

@@ -81,7 +81,7 @@ def create_archive(ctx, p):
 
 def describe_archive(ctx, p):
     archive = find(ctx, p["ArchiveName"])
-    expire(ctx.kumo, ctx.scope, archive)
+    expire(ctx.kumo, ctx.scope, archive, every=0.0)
     return _view(ctx, archive, True)
 
 
@@ -146,11 +146,15 @@ def archive_event(kumo, account: str, region: str, bus_arn: str, event: dict) ->
         expire(kumo, scope, archive)
 
 
-def expire(kumo, scope: str, archive: dict) -> None:
+def expire(kumo, scope: str, archive: dict, every: float = 3600.0) -> None:
+    """Drop events past the archive's retention; at most once a simulated hour (it scans the archive)."""
     days = archive.get("RetentionDays") or 0
-    if not days:
+    now = kumo.clock.now()
+    if not days or now - archive.get("_swept", 0.0) < every:
         return
-    cutoff = kumo.clock.now() - days * 86400
+    archive["_swept"] = now
+    kumo.store.table(scope, ARCHIVE).put(archive["ArchiveName"], archive)
+    cutoff = now - days * 86400
     events = kumo.store.table(scope, ARCHIVED)
     prefix = archive["ArchiveName"] + "|"
     gone = [(k, v) for k, v in events.items() if k.startswith(prefix) and v["time"] < cutoff]

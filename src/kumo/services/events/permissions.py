@@ -62,8 +62,6 @@ def put_permission(ctx, p):
     if not _SID.match(p["StatementId"]):
         raise AwsError("ValidationException", f"Parameter StatementId is not valid: {p['StatementId']}.")
     condition = p.get("Condition")
-    if condition and p["Principal"] != "*":
-        raise AwsError("ValidationException", "Condition can only be set when Principal is '*'.")
     statement = {"Sid": p["StatementId"], "Effect": "Allow",
                  "Principal": "*" if p["Principal"] == "*" else {"AWS": f"arn:{partition(ctx.region)}:iam::{p['Principal']}:root"},
                  "Action": p["Action"], "Resource": bus["Arn"]}
