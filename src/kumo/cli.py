@@ -121,7 +121,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="impair the instance's simulated host")
     what.add_argument("--clear", dest="action", action="store_const", const="clear",
                       help="thaw the processes and heal the host")
-    for p in (start, status, reset, clock, stop, instance):
+    coverage = sub.add_parser("coverage", help="list each service's operations: implemented, or answered 501")
+    coverage.add_argument("--markdown", action="store_true", help="print docs/coverage.md")
+    coverage.add_argument("--summary", action="store_true", help="only the counts per service")
+    for p in (start, status, reset, clock, stop, instance, coverage):
         p.set_defaults(_parser=p)
     return parser
 
@@ -349,7 +352,15 @@ def _stop_left_running(args, url: str) -> int:
     return 0
 
 
-HANDLERS = {"start": cmd_start, "status": cmd_status, "reset": cmd_reset, "clock": cmd_clock, "fault": cmd_fault,
+def cmd_coverage(args) -> int:
+    from . import coverage
+
+    services = coverage.report()
+    print(coverage.markdown(services) if args.markdown else coverage.text(services, not args.summary), end="")
+    return 0
+
+
+HANDLERS = {"coverage": cmd_coverage, "start": cmd_start, "status": cmd_status, "reset": cmd_reset, "clock": cmd_clock, "fault": cmd_fault,
             "stop": cmd_stop}
 
 

@@ -176,7 +176,7 @@ def test_errors_in_aws_codes(aws, endpoint, account):
             {"Protocol": "HTTP", "LoadBalancerPort": 5000, "InstancePort": 5000, "InstanceProtocol": "TCP"}]),
          "InvalidConfigurationRequest"),
         (lambda: elb.create_load_balancer_listeners(LoadBalancerName="lb", Listeners=[
-            {"Protocol": "HTTP", "LoadBalancerPort": 100, "InstancePort": 5000}]), "ValidationError"),
+            {"Protocol": "HTTP", "LoadBalancerPort": 65536, "InstancePort": 5000}]), "ValidationError"),
         (lambda: elb.create_load_balancer_listeners(LoadBalancerName="lb", Listeners=[
             {"Protocol": "HTTPS", "LoadBalancerPort": 8443, "InstancePort": 80,
              "SSLCertificateId": f"arn:aws:acm:us-east-1:{account}:certificate/nope"}]), "CertificateNotFound"),
@@ -258,3 +258,16 @@ def test_through_the_aws_cli(aws_cli, account):
     assert missing.returncode != 0 and "LoadBalancerNotFound" in missing.stderr
     aws_cli("elb", "delete-load-balancer", "--load-balancer-name", "cli")
     assert json.loads(aws_cli("elb", "describe-load-balancers").stdout)["LoadBalancerDescriptions"] == []
+
+
+def test_listener_on_any_vpc_port(aws):
+    """Regression (issue 16): port 81 was refused with EC2-Classic's port list; in a VPC AWS takes 1-65535."""
+    elb = aws("elb")
+    elb.create_load_balancer(LoadBalancerName="port81", AvailabilityZones=["us-east-1a"], Listeners=[
+        {"Protocol": "HTTP", "LoadBalancerPort": 81, "InstancePort": 8080}])
+    elb.create_load_balancer_listeners(LoadBalancerName="port81", Listeners=[
+        {"Protocol": "TCP", "LoadBalancerPort": 1, "InstancePort": 22}])
+    ports = sorted(ld["Listener"]["LoadBalancerPort"] for ld in elb.describe_load_balancers(
+        LoadBalancerNames=["port81"])["LoadBalancerDescriptions"][0]["ListenerDescriptions"])
+    assert ports == [1, 81]
+    elb.delete_load_balancer(LoadBalancerName="port81")

@@ -176,6 +176,9 @@ def test_alb_target_group_of_type_lambda(fns, aws):
     lb = elb.create_load_balancer(Name="fn-alb", Subnets=[s["SubnetId"] for s in subnets])["LoadBalancers"][0]
     try:
         tg = elb.create_target_group(Name="fn-tg", TargetType="lambda")["TargetGroups"][0]
+        # AWS refuses the registration unless the function's policy lets Elastic Load Balancing invoke it.
+        aws("lambda").add_permission(FunctionName="behind-alb", StatementId="alb", Action="lambda:InvokeFunction",
+                                     Principal="elasticloadbalancing.amazonaws.com", SourceArn=tg["TargetGroupArn"])
         elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": arn}])
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])

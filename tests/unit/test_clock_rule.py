@@ -100,6 +100,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("services/acm/issued.py", "request_certificate", "time.time"):
         "Real TLS clients judge a certificate by the host's clock: NotBefore is the earlier of kumo's time and "
         "the host's, so the certificate is valid on both (status and expiry are judged on kumo's clock).",
+    ("services/acm/manage.py", "renew_certificate", "time.time"):
+        "A renewed certificate, like a new one (issued.py above), must be valid on the host's clock too.",
     ("services/sns/signing.py", "_new_certificate", "datetime.datetime.now"):
         "Subscribers check the signing certificate's validity against their own (host) clocks.",
     ("services/lambda_/telemetry.py", "Telemetry._arm", "call_later"):

@@ -231,13 +231,13 @@ class Gateway:
         if self.kumo.timing is not None:  # names the request in the timing histograms (aws/timing.py)
             request[timing.OPERATION] = f"{route.spec.name}.{op.name}"
         params = parse_request(route.protocol, http, op, labels=route.labels, pairs=route.pairs)
+        module = self.api_module(route.spec)
+        handler = getattr(module, xform_name(op.name), None) if module is not None else None
+        if handler is None:  # before validation: whatever the input, the caller learns the operation is missing
+            raise errors.not_implemented(route.spec.name, op.name)
         validation.validate(op, params, route.spec.name, route.protocol)
         if not self.kumo.services.ready(route.spec.package):
             await self.kumo.services.load(route.spec.package)  # its first request: set it up, start its controllers
-        module = self.api_module(route.spec)
-        handler = getattr(module, xform_name(op.name), None) if module is not None else None
-        if handler is None:
-            raise errors.not_implemented(route.spec.name, op.name)
         region = (signature.region if signature and signature.region else None) or self.kumo.settings.region
         ctx = RequestContext(
             kumo=self.kumo,

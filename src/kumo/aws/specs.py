@@ -58,7 +58,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("elb", "elb", "elasticloadbalancing", api_version="2012-06-01",
                     needs=("acm", "ec2", "cloudwatch")),
         ServiceSpec("elbv2", "elbv2", "elasticloadbalancing", api_version="2015-12-01",
-                    needs=("acm", "ec2", "cloudwatch")),
+                    needs=("acm", "ec2", "cloudwatch", "lambda")),
         ServiceSpec("cloudwatch", "cloudwatch", "monitoring", target_prefix="GraniteServiceVersion20100801",
                     api_version="2010-08-01"),
         ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328", needs=("cloudwatch", "lambda")),

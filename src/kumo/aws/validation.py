@@ -46,8 +46,7 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, (bytes, bytearray)):
         return "<binary>"
-    text = str(value)
-    return text if len(text) <= 64 else text[:61] + "..."
+    return str(value)  # AWS quotes the value whole, however long
 
 
 class _Problems:

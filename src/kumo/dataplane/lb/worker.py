@@ -193,7 +193,7 @@ class Worker:
             self._stamp(now)
             for conn in list(self.connections):
                 lst = conn.listener
-                limit = lst.idle_timeout if lst.kind != "network" else 350.0
+                limit = lst.idle_timeout  # an NLB listener's is its tcp.idle_timeout.seconds (350 by default)
                 if not conn.busy and now - conn.last_activity > limit:
                     conn.transport.close()
             for lst in self.listeners.values():

@@ -6,3 +6,7 @@ from .certificates import (  # noqa: F401
 from .imported import import_certificate  # noqa: F401
 from .issued import request_certificate  # noqa: F401
 from .tagging import add_tags_to_certificate, list_tags_for_certificate, remove_tags_from_certificate  # noqa: F401
+from .manage import (  # noqa: F401
+    get_account_configuration, put_account_configuration, renew_certificate, revoke_certificate,
+    update_certificate_options,
+)

@@ -51,7 +51,7 @@ def split_arn(arn: str) -> tuple[str, str] | None:
     if not isinstance(arn, str) or not _ARN.fullmatch(arn):
         return None
     parts = arn.split(":", 5)
-    if parts[1] != "aws" or not parts[3] or not _CERT_RESOURCE.fullmatch(parts[5]) or len(parts[4]) != 12:
+    if not parts[1].startswith("aws") or not parts[3] or not _CERT_RESOURCE.fullmatch(parts[5]) or len(parts[4]) != 12:
         return None
     return parts[4], parts[3]
 
@@ -80,6 +80,7 @@ def find(ctx, arn: str) -> dict:
 
 def save(ctx, record: dict) -> None:
     ctx.table("certificate").put(record["CertificateArn"], record)
+    ctx.controllers.enqueue("acm-expiry", ctx.scope)  # a certificate near its end is told about at once
 
 
 # -- state read against the clock ---------------------------------------------------------------

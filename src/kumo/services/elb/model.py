@@ -28,7 +28,6 @@ HOSTED_ZONES = {
 FRONT_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "SSL")
 L7 = ("HTTP", "HTTPS")
 # Ports a Classic Load Balancer accepts for its listeners (User Guide: "Listeners for your Classic Load Balancer").
-_LOW_PORTS = (25, 80, 443, 465, 587)
 MAX_LOAD_BALANCERS = 20  # DescribeAccountLimits: classic-load-balancers
 MAX_LISTENERS = 100
 MAX_INSTANCES = 1000
@@ -123,8 +122,9 @@ def default_attributes() -> dict:
 
 
 def check_listener_port(port: int) -> None:
-    if port not in _LOW_PORTS and not 1024 <= port <= 65535:
-        raise invalid(f"LoadBalancerPort {port} is not valid: use 25, 80, 443, 465, 587 or 1024-65535.")
+    # EC2-Classic's list (25, 80, 443, 465, 587, 1024-65535) is gone with EC2-Classic: in a VPC, any port.
+    if not 1 <= port <= 65535:
+        raise invalid(f"LoadBalancerPort {port} is not valid: use 1-65535.")
 
 
 def parse_target(target: str) -> tuple[str, int, str]:

@@ -1,5 +1,9 @@
 """ELBv2's operations (Application and Network Load Balancers)."""
 
+from .extras import (  # noqa: F401
+    describe_capacity_reservation, describe_listener_attributes, modify_capacity_reservation,
+    modify_listener_attributes,
+)
 from .listeners import (  # noqa: F401
     add_listener_certificates, create_listener, create_rule, delete_listener, delete_rule, describe_listener_certificates,
     describe_listeners, describe_rules, describe_ssl_policies, modify_listener, modify_rule,

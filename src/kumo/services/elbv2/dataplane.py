@@ -41,7 +41,8 @@ class Elbv2Provider:
                 "port": listener["Port"],
                 "addresses": [{"ip": z["_node"], "zone": z["ZoneName"]} for z in lb["AvailabilityZones"]],
                 "cross_zone": lb["Type"] == "application" or _truthy(attrs.get("load_balancing.cross_zone.enabled")),
-                "idle_timeout": int(attrs.get("idle_timeout.timeout_seconds", "60")),
+                "idle_timeout": int(attrs.get("idle_timeout.timeout_seconds", "60")) if lb["Type"] == "application"
+                else int((listener.get("_attributes") or {}).get("tcp.idle_timeout.seconds", "350")),
                 "drop_invalid_headers": _truthy(attrs.get("routing.http.drop_invalid_header_fields.enabled")),
                 "tls_headers": _truthy(attrs.get("routing.http.x_amzn_tls_version_and_cipher_suite.enabled")),
                 "certificates": self._certificates(listener),

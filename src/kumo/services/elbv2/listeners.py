@@ -7,6 +7,7 @@ import copy
 from ...aws.errors import AwsError
 from ...dataplane.lb import rules as R
 from ...dataplane.lb.control import HEALTH, runtime_of
+from . import conditions as limits
 from .loadbalancers import _tag, find_lb
 from .model import (
     ALB_PROTOCOLS, LB, LISTENER, NLB_PROTOCOLS, RULE, TAGS, TG, invalid, new_suffix, page, required, table,
@@ -281,6 +282,7 @@ def _check_conditions(conditions: list[dict]) -> list[dict]:
             R.compile_condition(cond)
         except ValueError as exc:
             raise invalid(f"A condition is not valid: {exc}")
+    limits.check(conditions)
     return conditions
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
+
 from ...aws.errors import AwsError
 from ...dataplane.lb.control import HEALTH, runtime_of
 from ..ec2 import internal as ec2
+from ..lambda_ import internal as lambda_
 from .loadbalancers import _tag
 from .model import (
     ALB_PROTOCOLS, LB, NLB_PROTOCOLS, TAGS, TG, check_name, health_defaults, invalid, new_suffix, page, required,
@@ -195,8 +199,35 @@ def _check_target(ctx, tg: dict, t: dict) -> dict:
         out["AvailabilityZone"] = t.get("AvailabilityZone") or _zone_of_ip(ctx, t["Id"]) or "all"
         return out
     if kind == "lambda":
+        if not _lambda_allows(ctx.kumo, t["Id"], tg["TargetGroupArn"]):
+            raise AwsError("AccessDenied", f"elasticloadbalancing principal does not have permission to invoke "
+                                           f"{t['Id']} from target group {tg['TargetGroupArn']}", status=403)
         return {"Id": t["Id"]}
     raise AwsError("InvalidTarget", f"Targets of type '{kind}' are not supported by kumo yet")
+
+
+def _lambda_allows(kumo, function_arn: str, tg_arn: str) -> bool:
+    """Whether the function's resource policy lets Elastic Load Balancing invoke it for this target group."""
+    text = lambda_.resource_policy(kumo, function_arn)
+    if not text:
+        return False
+
+    def listed(value):
+        return value if isinstance(value, list) else [value]
+
+    for st in json.loads(text).get("Statement", []):
+        principal = st.get("Principal")
+        services = listed(principal.get("Service", [])) if isinstance(principal, dict) else [principal]
+        if st.get("Effect") != "Allow" or not {"elasticloadbalancing.amazonaws.com", "*"} & set(services):
+            continue
+        if not any(fnmatch.fnmatchcase("lambda:InvokeFunction", a) for a in listed(st.get("Action", []))):
+            continue
+        conditions = st.get("Condition") or {}
+        source = [v for op in conditions.values() for k, vs in op.items() if k.lower() == "aws:sourcearn"
+                  for v in listed(vs)]
+        if not source or any(fnmatch.fnmatchcase(tg_arn, v) for v in source):
+            return True
+    return False
 
 
 def _zone_of_ip(ctx, ip: str) -> str | None:

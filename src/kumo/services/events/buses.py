@@ -6,7 +6,7 @@ import re
 
 from ...aws.errors import AwsError
 from ...core import pagination, tags as tagging
-from ...core.arns import parse_arn
+from ...core.arns import arn as make_arn, parse_arn
 
 BUS = "events.bus"
 RULE = "events.rule"
@@ -18,8 +18,13 @@ def not_found(what: str) -> AwsError:
     return AwsError("ResourceNotFoundException", what)
 
 
+def events_arn(account: str, region: str, resource: str) -> str:
+    """An EventBridge ARN, in the region's partition."""
+    return make_arn("events", region, account, resource)
+
+
 def bus_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:events:{region}:{account}:event-bus/{name}"
+    return events_arn(account, region, f"event-bus/{name}")
 
 
 def table(store, account: str, region: str, kind: str = BUS):
@@ -63,14 +68,17 @@ def view(bus: dict) -> dict:
 
 def create_event_bus(ctx, p):
     name = p["Name"]
-    if name == DEFAULT or not _NAME.match(name) or name.startswith("aws."):
+    partner = bool(p.get("EventSourceName"))
+    if name == DEFAULT or not _NAME.match(name) or (name.startswith("aws.") and not partner):
         raise AwsError("ValidationException", f"Event bus name {name} is not valid.")
-    if p.get("EventSourceName"):
-        raise AwsError("ValidationException", "Partner event sources are not available in kumo.")
     default_bus(ctx.store, ctx.account, ctx.region, ctx.now())
     buses = ctx.table("bus")
     if name in buses:
         raise AwsError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
+    if partner:
+        from .partners import claim
+
+        claim(ctx, name, p["EventSourceName"])
     tag_map = tags_in(p.get("Tags"))
     bus = {"Name": name, "Arn": bus_arn(ctx.account, ctx.region, name), "CreationTime": ctx.now(),
            "LastModifiedTime": ctx.now(), "Tags": tag_map}

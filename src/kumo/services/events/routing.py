@@ -13,7 +13,8 @@ import logging
 import uuid
 
 from ...aws.errors import AwsError
-from . import buses, patterns, targets
+from ...core.arns import parse_arn
+from . import archives, buses, patterns, targets
 from .buses import RULE
 
 log = logging.getLogger("kumo.events")
@@ -26,11 +27,21 @@ def iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def route(kumo, account: str, region: str, bus_name: str, event: dict) -> int:
-    """Deliver ``event`` to the targets of every enabled rule on the bus it matches; how many rules matched."""
+def parse_iso(text: str) -> float:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def route(kumo, account: str, region: str, bus_name: str, event: dict, only: set | None = None) -> int:
+    """Deliver ``event`` to the targets of every enabled rule on the bus it matches; how many rules matched.
+
+    The bus's archives keep it first; a replay passes ``only``, the rule ARNs it is limited to.
+    """
+    archives.archive_event(kumo, account, region, buses.bus_arn(account, region, bus_name), event)
     matched = 0
     for rule in kumo.store.table(f"{account}/{region}", RULE).values():
         if rule["EventBusName"] != bus_name or rule.get("State", "ENABLED") == "DISABLED":
+            continue
+        if only is not None and rule["Arn"] not in only:
             continue
         pattern = rule.get("EventPattern")
         if not pattern or not patterns.matches(json.loads(pattern), event):
@@ -77,10 +88,17 @@ def _put_one(ctx, entry: dict) -> str:
         raise _EntryError("MalformedDetail", "Detail is malformed.")
     if not isinstance(detail, dict):
         raise _EntryError("MalformedDetail", "Detail is malformed.")
+    owner, region = _bus_owner(ctx, entry.get("EventBusName"))
     try:
-        bus = buses.find(ctx.store, ctx.account, ctx.region, entry.get("EventBusName"), ctx.now())
+        bus = buses.find(ctx.store, owner, region, entry.get("EventBusName"), ctx.now())
     except AwsError as err:
         raise _EntryError("EventBusNotFound" if err.code == "ResourceNotFoundException" else err.code, err.message)
+    if owner != ctx.account:
+        from .permissions import allows
+
+        if not allows(bus, ctx.account):
+            raise _EntryError("AccessDeniedException", f"Account {ctx.account} is not authorized to put events on "
+                                                       f"{bus['Arn']}.")
     event = {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -92,8 +110,16 @@ def _put_one(ctx, entry: dict) -> str:
         "resources": list(entry.get("Resources") or []),
         "detail": detail,
     }
-    route(ctx.kumo, ctx.account, ctx.region, bus["Name"], event)
+    route(ctx.kumo, owner, region, bus["Name"], event)
     return event["id"]
+
+
+def _bus_owner(ctx, name_or_arn: str | None) -> tuple[str, str]:
+    """(account, region) of the bus an entry names: another account's bus is named by its ARN."""
+    parsed = parse_arn(name_or_arn) if name_or_arn and name_or_arn.startswith("arn:") else None
+    if parsed is not None and parsed.account and parsed.region:
+        return parsed.account, parsed.region
+    return ctx.account, ctx.region
 
 
 def test_event_pattern(ctx, p):

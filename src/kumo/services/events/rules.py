@@ -23,7 +23,7 @@ SCHEDULER = "events-schedules"
 
 def rule_arn(account: str, region: str, bus: str, name: str) -> str:
     resource = f"rule/{name}" if bus == buses.DEFAULT else f"rule/{bus}/{name}"
-    return f"arn:aws:events:{region}:{account}:{resource}"
+    return buses.events_arn(account, region, resource)
 
 
 def _rules(ctx):
@@ -151,6 +151,14 @@ def _target_problem(target: dict) -> str | None:
         return f"Target id {target['Id']} is not valid."
     if parse_arn(target["Arn"]) is None:
         return f"Parameter {target['Arn']} is not valid. Reason: Provided Arn is not in correct format."
+    retry = target.get("RetryPolicy") or {}
+    if not 0 <= retry.get("MaximumRetryAttempts", 0) <= 185:
+        return "RetryPolicy.MaximumRetryAttempts must be between 0 and 185."
+    if not 60 <= retry.get("MaximumEventAgeInSeconds", 60) <= 86400:
+        return "RetryPolicy.MaximumEventAgeInSeconds must be between 60 and 86400."
+    dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if dlq is not None and (parse_arn(dlq) is None or parse_arn(dlq).service != "sqs"):
+        return f"Parameter DeadLetterConfig.Arn is not valid: {dlq}. It must be the ARN of an SQS queue."
     given = [k for k in ("Input", "InputPath", "InputTransformer") if target.get(k) is not None]
     if len(given) > 1:
         return "Only one of Input, InputPath, or InputTransformer may be provided."

@@ -49,24 +49,29 @@ def json_path(doc: Any, path: str) -> Any:
     return value
 
 
+def public(event: dict) -> dict:
+    """The event as targets see it (without kumo's own routing marks)."""
+    return {k: v for k, v in event.items() if not k.startswith("_")}
+
+
 def render(target: dict, event: dict, rule_arn: str, rule_name: str) -> str:
     """The text delivered to the target for ``event``."""
     if target.get("Input") is not None:
         return target["Input"]
     if target.get("InputPath"):
-        return json.dumps(json_path(event, target["InputPath"]), separators=(",", ":"))
+        return json.dumps(json_path(public(event), target["InputPath"]), separators=(",", ":"))
     transformer = target.get("InputTransformer")
     if transformer:
-        values = {name: json_path(event, path) for name, path in (transformer.get("InputPathsMap") or {}).items()}
+        values = {name: json_path(public(event), path) for name, path in (transformer.get("InputPathsMap") or {}).items()}
         values.update({
             "aws.events.rule-arn": rule_arn,
             "aws.events.rule-name": rule_name,
             "aws.events.event.ingestion-time": event.get("time"),
-            "aws.events.event": event,
-            "aws.events.event.json": event,
+            "aws.events.event": public(event),
+            "aws.events.event.json": public(event),
         })
         return fill_template(transformer["InputTemplate"], values)
-    return json.dumps(event, separators=(",", ":"))
+    return json.dumps(public(event), separators=(",", ":"))
 
 
 def fill_template(template: str, values: dict) -> str:
@@ -104,7 +109,7 @@ def deliver(kumo, rule: dict, target: dict, event: dict) -> None:
     try:
         payload = render(target, event, rule["Arn"], rule["Name"])
     except TransformError as exc:
-        _dead_letter(kumo, rule, target, event, "INVALID_PARAMETER", str(exc))
+        dead_letter(kumo, rule, target, event, "INVALID_PARAMETER", str(exc))
         return
     arn = parse_arn(target["Arn"])
     service = arn.service if arn else ""
@@ -121,12 +126,45 @@ def deliver(kumo, rule: dict, target: dict, event: dict) -> None:
             sns.publish(kumo, target["Arn"], payload)
         elif service == "lambda":
             _invoke_lambda(kumo, rule, target, event, payload)
+        elif service == "events" and arn.resource.startswith("api-destination/"):
+            from . import apidestinations
+
+            apidestinations.queue(kumo, rule, target, event, payload)
+        elif service == "events" and arn.resource.startswith("event-bus/"):
+            _to_bus(kumo, rule, target, event)
         else:
             raise LookupError(f"kumo cannot deliver to {target['Arn']} yet")
     except Exception as exc:  # any failure to deliver is the target's, as AWS reports it
         log.info("rule %s: delivery to %s failed: %s", rule["Arn"], target["Arn"], exc)
-        _dead_letter(kumo, rule, target, event, "RESOURCE_NOT_FOUND" if isinstance(exc, LookupError)
-                     else "SDK_CLIENT_ERROR", str(exc))
+        code = ("RESOURCE_NOT_FOUND" if isinstance(exc, LookupError) else
+                "NO_PERMISSIONS" if isinstance(exc, _NoPermission) else "SDK_CLIENT_ERROR")
+        dead_letter(kumo, rule, target, event, code, str(exc))
+
+
+class _NoPermission(Exception):
+    pass
+
+
+def _to_bus(kumo, rule, target, event) -> None:
+    """Another bus, of this account or another one whose policy lets this account put events on it.
+
+    The event goes on unchanged (its account stays the sender's), and only one hop: an event that came from
+    another bus is not forwarded again, as AWS does not.
+    """
+    from . import buses, permissions, routing
+
+    if event.get("_forwarded"):
+        return
+    parts = target["Arn"].split(":")
+    region, account = parts[3], parts[4]
+    try:
+        bus = buses.find(kumo.store, account, region, target["Arn"], kumo.clock.now())
+    except Exception:
+        raise LookupError(f"Event bus {target['Arn']} does not exist")
+    sender = rule["Arn"].split(":")[4]
+    if not permissions.allows(bus, sender):
+        raise _NoPermission(f"Account {sender} is not authorized to put events on {target['Arn']}")
+    routing.route(kumo, account, region, bus["Name"], {**event, "_forwarded": True})
 
 
 def _invoke_lambda(kumo, rule, target, event, payload: str) -> None:
@@ -136,7 +174,7 @@ def _invoke_lambda(kumo, rule, target, event, payload: str) -> None:
     lambda_.queue_event(kumo, target["Arn"], json.loads(payload), source_arn=rule["Arn"])
 
 
-def _dead_letter(kumo, rule, target, event, code: str, message: str) -> None:
+def dead_letter(kumo, rule, target, event, code: str, message: str) -> None:
     dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
     if not dlq:
         return
@@ -146,6 +184,6 @@ def _dead_letter(kumo, rule, target, event, code: str, message: str) -> None:
         ("RULE_ARN", rule["Arn"]), ("TARGET_ARN", target["Arn"]), ("ERROR_CODE", code),
         ("ERROR_MESSAGE", message[:256] or code))}
     try:
-        sqs.send(kumo, dlq, json.dumps(event, separators=(",", ":")), attrs)
+        sqs.send(kumo, dlq, json.dumps(public(event), separators=(",", ":")), attrs)
     except Exception as exc:
         log.warning("rule %s: dead-letter queue %s refused the event: %s", rule["Arn"], dlq, exc)

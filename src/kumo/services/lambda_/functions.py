@@ -180,7 +180,10 @@ def list_functions(ctx, p):
     out = []
     versions = ctx.kumo.store.table(ctx.scope, VERSION)
     for fn in items:
-        out.append(fn)
+        if p.get("FunctionVersion") == "ALL":  # listed beside its versions, $LATEST is named qualified (AWS)
+            out.append(dict(fn, FunctionArn=function_arn(ctx.account, ctx.region, fn["FunctionName"], LATEST)))
+        else:
+            out.append(fn)
         if p.get("FunctionVersion") == "ALL":
             mine = [v for k, v in versions.items() if k.rsplit(":", 1)[0] == fn["FunctionName"]]
             out.extend(sorted(mine, key=lambda v: int(v["Version"])))

@@ -21,6 +21,7 @@ import re
 import uuid
 
 from ...aws.errors import AwsError
+from ...core.arns import arn as make_arn
 
 FUNCTION = "lambda.function"
 VERSION = "lambda.version"
@@ -81,7 +82,7 @@ def precondition(message: str = "The Revision Id provided does not match the lat
 
 
 def function_arn(account: str, region: str, name: str, qualifier: str | None = None) -> str:
-    base = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    base = make_arn("lambda", region, account, f"function:{name}")
     return f"{base}:{qualifier}" if qualifier else base
 
 

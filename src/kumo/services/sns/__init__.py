@@ -1,8 +1,10 @@
-"""SNS: topics and subscriptions with real deliveries to SQS, HTTP/S (signed, confirmed, retried) and Lambda."""
+"""SNS: topics and subscriptions with real deliveries to SQS, HTTP/S (signed, confirmed, retried) and Lambda;
+platform applications and endpoints, SMS settings and sandbox, data protection policies (stored, nothing sent)."""
 
 from __future__ import annotations
 
 from ...core.controllers import Controller
+from . import sms
 from .delivery import Deliveries
 from .publish import DEDUP
 from .internal import alarm_action, is_topic_arn
@@ -42,6 +44,7 @@ def setup(kumo):
     kumo.controllers.register(Deliveries(kumo, service))
     kumo.controllers.register(DedupSweep(kumo))
     kumo.route("GET", PATH_PREFIX + "{name}", service.signer.serve)
+    sms.routes(kumo)
     kumo.actions.register(is_topic_arn, alarm_action(kumo))
     kumo.on_reset(service.signer.forget)
     return service

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from ...core.arns import parse_arn
 from . import publish as _publish
 from .topics import by_arn
 
@@ -39,7 +40,8 @@ def exists(kumo, topic_arn: str) -> bool:
 
 
 def is_topic_arn(arn: str) -> bool:
-    return isinstance(arn, str) and arn.startswith("arn:aws:sns:") and arn.count(":") == 5
+    parsed = parse_arn(arn)
+    return parsed is not None and parsed.service == "sns" and arn.count(":") == 5
 
 
 def alarm_action(kumo):

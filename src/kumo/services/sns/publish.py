@@ -156,7 +156,26 @@ def fan_out(kumo, topic: dict, message_id: str, msg: dict, now: float, seqno: st
             _to_queue(kumo, sub, body, msg["attributes"] if raw else None, msg, doc)
         elif sub["Protocol"] in ("http", "https", "lambda"):
             delivery.record(kumo, topic, sub, doc, body, now, raw)
+        elif sub["Protocol"] in ("application", "sms"):
+            _to_device(kumo, topic, sub, message_id, text, msg, now)
         # email subscriptions never get confirmed in kumo, so nothing reaches here for them.
+
+
+def _to_device(kumo, topic: dict, sub: dict, message_id: str, text: str, msg: dict, now: float) -> None:
+    """Mobile push and SMS subscribers: kept where a device would have received it, nothing sent."""
+    scope = f"{topic['_account']}/{topic['_region']}"
+    if sub["Protocol"] == "application":
+        from .platform import keep, platform_of
+
+        if msg["structure"] is not None:  # a push's structure is keyed by platform (GCM, APNS ...)
+            text = msg["structure"].get(platform_of(sub["Endpoint"]), text)
+            text = text if isinstance(text, str) else json.dumps(text)
+        keep(kumo, scope, sub["Endpoint"], message_id, text, now)
+    else:
+        from .sms import keep_text
+
+        sms_type = ((msg["attributes"] or {}).get("AWS.SNS.SMS.SMSType") or {}).get("StringValue")
+        keep_text(kumo, scope, sub["Endpoint"], message_id, text, sms_type, now)
 
 
 def _to_queue(kumo, sub: dict, body: str, attributes: dict | None, msg: dict, doc: dict) -> None:
@@ -190,7 +209,13 @@ def check_kms(ctx, topic: dict) -> None:
 def publish(ctx, p):
     arn = p.get("TopicArn") or p.get("TargetArn")
     if p.get("PhoneNumber") and not arn:
-        raise AwsError("NotImplemented", "kumo does not send SMS yet.", status=501)
+        from .sms import publish_sms
+
+        return publish_sms(ctx, p)
+    from .platform import is_endpoint_arn, publish_to_endpoint
+
+    if p.get("TargetArn") and is_endpoint_arn(p["TargetArn"]):
+        return publish_to_endpoint(ctx, p)
     if not arn:
         raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
     topic = find(ctx.store, arn)

@@ -21,7 +21,7 @@ from . import delivery, filter_policy
 from .topics import SUBSCRIPTION, find, invalid, is_fifo, not_found, table
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sqs", "lambda", "sms", "application", "firehose")
-NOT_DELIVERED = ("sms", "application", "firehose")  # kumo has nowhere to send these yet
+NOT_DELIVERED = ("firehose",)  # kumo has nowhere to send these yet (sms and application: kept, not sent)
 SETTABLE = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy",
             "SubscriptionRoleArn", "ReplayPolicy"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -38,10 +38,17 @@ def _check_endpoint(protocol: str, endpoint: str | None) -> str:
             raise invalid(f"{protocol.upper() if protocol == 'sqs' else protocol.capitalize()} endpoint ARN")
     if protocol in ("email", "email-json") and not _EMAIL.match(endpoint):
         raise invalid("Email address")
+    if protocol == "sms" and not re.match(r"^\+[1-9]\d{1,14}$", endpoint):
+        raise invalid("SMS endpoint Reason: not a valid phone number")
+    if protocol == "application":
+        parsed = parse_arn(endpoint)
+        if parsed is None or parsed.service != "sns" or not parsed.resource.startswith("endpoint/"):
+            raise invalid("Application endpoint ARN")
     return endpoint
 
 
-def _check_attributes(attrs: dict, topic: dict, protocol: str) -> dict:
+def _check_attributes(attrs: dict, topic: dict, protocol: str, scope: str | None = None) -> dict:
+    """The attributes checked; ``scope`` is the subscription's FilterPolicyScope when only its policy changes."""
     out = {}
     for name, value in attrs.items():
         if name not in SETTABLE:
@@ -69,7 +76,7 @@ def _check_attributes(attrs: dict, topic: dict, protocol: str) -> dict:
             elif delivery.policy_problem(doc, topic_level=False):
                 raise invalid(delivery.policy_problem(doc, topic_level=False))
         out[name] = value
-    scope = out.get("FilterPolicyScope", "MessageAttributes")
+    scope = out.get("FilterPolicyScope") or scope or "MessageAttributes"
     if out.get("FilterPolicy"):
         filter_policy.check(out["FilterPolicy"], scope)
     return out
@@ -85,6 +92,9 @@ def subscribe(ctx, p):
     if is_fifo(topic) and protocol != "sqs":
         raise invalid("Invalid protocol type: " + protocol)
     endpoint = _check_endpoint(protocol, p.get("Endpoint"))
+    if protocol == "sqs" and endpoint.endswith(".fifo") and not is_fifo(topic):
+        raise invalid("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS "
+                      "topics")
     attrs = _check_attributes(dict(p.get("Attributes") or {}), topic, protocol)
     subs = table(ctx.store, topic["_account"], topic["_region"], SUBSCRIPTION)
     for sub in subs.values():
@@ -93,7 +103,7 @@ def subscribe(ctx, p):
                 raise invalid("Attributes Reason: Subscription already exists with different attributes")
             return {"SubscriptionArn": _shown_arn(sub, p.get("ReturnSubscriptionArn"))}
     sub_id = str(uuid.uuid4())
-    confirmed = protocol in ("sqs", "lambda")
+    confirmed = protocol in ("sqs", "lambda", "application", "sms")
     sub = {
         "SubscriptionArn": f"{topic['TopicArn']}:{sub_id}",
         "TopicArn": topic["TopicArn"],
@@ -202,7 +212,8 @@ def set_subscription_attributes(ctx, p):
     merged = {**sub["Attributes"], name: value}
     if name == "FilterPolicy" and not value:
         merged.pop(name)
-    checked = _check_attributes({name: merged[name]} if name in merged else {}, topic, sub["Protocol"])
+    checked = _check_attributes({name: merged[name]} if name in merged else {}, topic, sub["Protocol"],
+                                merged.get("FilterPolicyScope"))
     if merged.get("FilterPolicy"):
         filter_policy.check(merged["FilterPolicy"], merged.get("FilterPolicyScope", "MessageAttributes"))
     sub["Attributes"] = {**{k: v for k, v in sub["Attributes"].items() if k != name}, **checked}

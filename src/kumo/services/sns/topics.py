@@ -104,6 +104,10 @@ def _check_attribute(name: str, value: str, fifo: bool, creating: bool) -> str:
                 raise ValueError
         except ValueError:
             raise invalid(f"{name}: failed to parse JSON")
+        if name == "DataProtectionPolicy":
+            from .data_protection import check
+
+            check(value)
         if name == "DeliveryPolicy":
             from .delivery import policy_problem
 
@@ -146,7 +150,7 @@ def delete_topic(ctx, p):
     if topic is None:
         if parse_arn(p["TopicArn"]) is None:
             raise invalid("TopicArn")
-        raise not_found()
+        return {}  # AWS answers success for a topic that is not there (DeleteTopic is idempotent)
     subs = table(ctx.store, topic["_account"], topic["_region"], SUBSCRIPTION)
     for key, sub in subs.items():
         if sub["TopicArn"] == topic["TopicArn"]:

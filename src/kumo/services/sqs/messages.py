@@ -43,7 +43,7 @@ def send_message(ctx, p):
 
 def send_message_batch(ctx, p):
     queue = queues.find(ctx, p.get("QueueUrl"))
-    entries = _check_batch(p.get("Entries"))
+    entries = _check_batch(p.get("Entries"), "SendMessageBatchRequestEntry")
     total = sum(len((e.get("MessageBody") or "").encode()) for e in entries)
     if total > MAX_BATCH_BYTES:
         raise AwsError("AWS.SimpleQueueService.BatchRequestTooLong", f"Batch requested message too long. Total size is {total} bytes.")
@@ -99,7 +99,7 @@ def delete_message(ctx, p):
 
 def delete_message_batch(ctx, p):
     queue = queues.find(ctx, p.get("QueueUrl"))
-    entries = _check_batch(p.get("Entries"))
+    entries = _check_batch(p.get("Entries"), "DeleteMessageBatchRequestEntry")
     return _each(entries, lambda e: engine.delete(ctx.kumo, queue, e["ReceiptHandle"]) or {"Id": e["Id"]})
 
 
@@ -111,7 +111,7 @@ def change_message_visibility(ctx, p):
 
 def change_message_visibility_batch(ctx, p):
     queue = queues.find(ctx, p.get("QueueUrl"))
-    entries = _check_batch(p.get("Entries"))
+    entries = _check_batch(p.get("Entries"), "ChangeMessageVisibilityBatchRequestEntry")
 
     def one(e):
         engine.change_visibility(ctx.kumo, queue, e["ReceiptHandle"], e.get("VisibilityTimeout"))
@@ -120,10 +120,11 @@ def change_message_visibility_batch(ctx, p):
     return _each(entries, one)
 
 
-def _check_batch(entries) -> list[dict]:
+def _check_batch(entries, entry_type: str) -> list[dict]:
     entries = entries or []
     if not entries:
-        raise AwsError("AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
+        raise AwsError("AWS.SimpleQueueService.EmptyBatchRequest",
+                       f"There should be at least one {entry_type} in the request.")
     if len(entries) > MAX_BATCH:
         raise AwsError("AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
                        f"Maximum number of entries per request are {MAX_BATCH}. You have sent {len(entries)}.")

@@ -105,7 +105,10 @@ def find(ctx, url: str | None) -> dict:
             url = ctx.path
         else:
             raise AwsError("MissingParameter", "The request must contain the parameter QueueUrl.")
-    account, name = split_url(url)
+    if "/" not in url and (_NAME.match(url) or _FIFO_NAME.match(url)):
+        account, name = ctx.account, url  # a bare queue name: AWS takes it as the caller's queue of that name
+    else:
+        account, name = split_url(url)
     queue = table(ctx.store, account, ctx.region).get(name)
     if queue is None:
         raise not_found()
