@@ -14,10 +14,10 @@ from .http import auth_header, send
     ("sts", lambda c: c.assume_root(TargetPrincipal="111122223333",
                                     TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})),
     ("ec2", lambda c: c.describe_capacity_reservation_fleets()),
-    ("logs", lambda c: c.describe_destinations()),
+    ("logs", lambda c: c.describe_deliveries()),
     ("lambda", lambda c: c.list_code_signing_configs()),
     ("route53", lambda c: c.list_cidr_collections()),
-    ("cloudwatch", lambda c: c.describe_anomaly_detectors()),
+    ("cloudwatch", lambda c: c.describe_insight_rules()),
 ])
 def test_not_implemented_is_a_501_client_error(aws, service, call):
     """query, ec2, json, rest-json, rest-xml and smithy-rpc-v2-cbor in turn."""
@@ -29,7 +29,7 @@ def test_not_implemented_is_a_501_client_error(aws, service, call):
 
 
 def test_cloudwatch_answers_all_three_of_its_protocols(endpoint):
-    op = "DescribeAnomalyDetectors"
+    op = "DescribeInsightRules"
     # smithy-rpc-v2-cbor
     status, headers, body = send(endpoint, f"/service/GraniteServiceVersion20100801/operation/{op}", cbor2.dumps({}),
                                  {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
