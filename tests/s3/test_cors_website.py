@@ -59,10 +59,22 @@ def test_cors_preflight_and_actual_request_headers(endpoint, s3, bucket):
                                 host=f"{bucket}.s3.localhost:{port}")
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
     s3.put_object(Bucket=bucket, Key="photo.jpg", Body=b"jpeg")
-    status, headers, body = _http(url, "GET", {"Origin": "https://www.example.com"})
+    # A page's unsigned request is anonymous, as on AWS: CORS allowing the origin does not make the object
+    # public, nor does it let the page write (kumo would otherwise take it as the account's root).
+    status, _h, _b = _http(url, "GET", {"Origin": "https://www.example.com"})
+    assert status == 403
+    status, _h, _b = _http(url, "PUT", {"Origin": "https://www.example.com"})
+    assert status == 403
+    assert s3.get_object(Bucket=bucket, Key="photo.jpg")["Body"].read() == b"jpeg"
+    # A presigned URL, as a page gets from its back end, works from the page, with the rule's headers.
+    signed = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "photo.jpg"}, ExpiresIn=300)
+    status, headers, body = _http(signed, "GET", {"Origin": "https://www.example.com"})
     assert status == 200 and body == b"jpeg"
     assert headers["Access-Control-Allow-Origin"] == "https://www.example.com"
     assert headers["Access-Control-Expose-Headers"] == "ETag"
+    _public(s3, bucket)  # a public read needs no signature
+    status, headers, body = _http(url, "GET", {"Origin": "https://www.example.com"})
+    assert status == 200 and body == b"jpeg" and headers["Access-Control-Allow-Origin"] == "https://www.example.com"
     # What the rules do not allow a page from another site stays refused by kumo's guard (docs/architecture.md).
     status, _h, _b = _http(url, "DELETE", {"Origin": "https://evil.org"})
     assert status == 403

@@ -19,7 +19,7 @@ from ...aws.errors import AwsError
 from ...aws.routing import virtual_bucket
 from ...core.ids import request_id as new_request_id
 from . import buckets, cors
-from .bucket_config import delete_config, get_config, put_config
+from .bucket_config import delete_config, get_config, public_read, put_config
 
 KIND = "s3.cors"
 
@@ -113,9 +113,28 @@ def browser_allowed(kumo):
         if request.method == "OPTIONS":
             return True
         origin = request.headers.get("Origin")
-        return bool(origin) and cors.find_rule(_rules(kumo, bucket) or [], origin, request.method) is not None
+        if not origin or cors.find_rule(_rules(kumo, bucket) or [], origin, request.method) is None:
+            return False
+        # A page's unsigned request is anonymous on AWS: it reads only what the bucket policy makes public.
+        # kumo treats unsigned API requests as the account's root, so a page gets through only with a
+        # signature (a presigned URL, or credentials it holds) or for a public read.
+        return _signed(request) or (request.method in ("GET", "HEAD")
+                                    and public_read(kumo.store, bucket, _key_of(request, bucket)))
 
     return allowed
+
+
+def _signed(request: web.Request) -> bool:
+    auth = request.headers.get("Authorization", "")
+    query = request.query
+    return auth.startswith(("AWS4-HMAC-SHA256 ", "AWS ")) or "X-Amz-Signature" in query or "Signature" in query
+
+
+def _key_of(request: web.Request, bucket: str) -> str:
+    path = urllib.parse.unquote(request.raw_path.partition("?")[0]).lstrip("/")
+    if virtual_bucket(request.headers.get("Host", "")) is None:
+        path = path.split("/", 1)[1] if "/" in path else ""
+    return path
 
 
 __all__ = ["put_bucket_cors", "get_bucket_cors", "delete_bucket_cors"]
