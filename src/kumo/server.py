@@ -25,7 +25,7 @@ from .aws.timing import Timing
 from .config import Settings
 from .core.clock import Clock
 from .core.controllers import ControllerManager
-from .core.hub import ActionDispatch, EventHub, MetricSink, ObjectSink
+from .core.hub import ActionDispatch, EventHub, FunctionSink, MetricSink, ObjectSink
 from .core.loopback import LoopbackClaim
 from .core.pidlock import Held, PidLock
 from .core.store import Store
@@ -72,6 +72,7 @@ class Kumo:
         self.metrics = MetricSink(wanted=lambda: self.services.get("cloudwatch"))
         self.actions = ActionDispatch(owner=lambda arn: self.services.owner_of(arn))
         self.objects = ObjectSink()
+        self.functions = FunctionSink()
         self.gateway = Gateway(self)
         self.guard = Guard(settings)
         self.timing = Timing() if settings.request_timing else None

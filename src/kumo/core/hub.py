@@ -7,6 +7,7 @@ registries on the Kumo object, so any service can be absent:
 * ``kumo.metrics``  controllers publish datapoints; CloudWatch stores them.
 * ``kumo.actions``  CloudWatch alarms fire action ARNs; the service owning each ARN acts.
 * ``kumo.objects``  load balancers' access logs and Logs' export tasks write objects; S3 stores them.
+* ``kumo.functions`` Logs' subscription filters invoke functions; Lambda runs them.
 """
 
 from __future__ import annotations
@@ -118,6 +119,34 @@ class ObjectSink:
         if self._store is None:
             raise LookupError(f"no bucket {bucket}")
         self._store[1](bucket, key, data, content_type)
+
+
+class FunctionSink:
+    """Functions other services invoke asynchronously (Logs' subscription filters); Lambda registers itself.
+
+    As with ``ObjectSink``: a kumo with any function has Lambda set up (its records load it at start,
+    CreateFunction loads it), so until Lambda registers there is no function, and Logs (which every instance
+    writes to) need not bring Lambda and everything Lambda needs up with it.
+    """
+
+    def __init__(self) -> None:
+        self._lambda = None  # (resource_policy(arn) -> str | None | LookupError, queue(arn, payload, source_arn))
+
+    def register(self, resource_policy: Callable[[str], str | None],
+                 queue: Callable[[str, Any, str | None], Any]) -> None:
+        self._lambda = (resource_policy, queue)
+
+    def resource_policy(self, arn: str) -> str | None:
+        """The function's resource policy ("" when it has none); LookupError when there is no such function."""
+        if self._lambda is None:
+            raise LookupError(arn)
+        return self._lambda[0](arn)
+
+    def queue(self, arn: str, payload: Any, source_arn: str | None = None) -> None:
+        """An asynchronous (Event) invocation, durable as Lambda's own queue; LookupError: no such function."""
+        if self._lambda is None:
+            raise LookupError(arn)
+        self._lambda[1](arn, payload, source_arn)
 
 
 ActionHandler = Callable[[str, dict], Awaitable[None] | None]

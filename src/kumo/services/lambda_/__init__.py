@@ -329,6 +329,14 @@ class Provisioning(Controller):
             table.put(key, rec)
 
 
+def _policy_or_missing(kumo, arn: str) -> str:
+    from . import internal
+
+    if internal.resource_tags(kumo, arn) is None:
+        raise LookupError(arn)
+    return internal.resource_policy(kumo, arn) or ""
+
+
 def setup(kumo):
     kumo.store.ensure_schema(code.SCHEMA)
     kumo.store.ensure_schema(asyncq.SCHEMA)
@@ -339,6 +347,7 @@ def setup(kumo):
     kumo.controllers.register(Provisioning(service))
     kumo.controllers.register(urls.Urls(service.urls))
     kumo.actions.register(is_function_arn, service.alarm_action)
+    kumo.functions.register(lambda arn: _policy_or_missing(kumo, arn), service.queue_event)
     kumo.route("GET", "/_kumo/lambda/code/{sha}", service.serve_code)
     kumo.on_reset(service.reset)
     kumo.on_stop(service.stop)

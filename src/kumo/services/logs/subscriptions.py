@@ -16,7 +16,6 @@ import json
 import logging
 
 from ...aws.errors import AwsError
-from ..lambda_ import internal as lambda_internal
 from . import patterns
 from .model import invalid, need_group
 from .policies import account_subscription_filters
@@ -31,9 +30,10 @@ def _table(store, scope: str):
 
 
 def _lambda_allows_logs(kumo, arn: str) -> bool:
-    if lambda_internal.resource_tags(kumo, arn) is None:
+    try:  # through kumo.functions: Logs need not bring Lambda up (no function exists before it is)
+        policy = kumo.functions.resource_policy(arn)
+    except LookupError:
         return False
-    policy = lambda_internal.resource_policy(kumo, arn)
     if not policy:
         return False
     for st in json.loads(policy).get("Statement", []):
@@ -142,10 +142,8 @@ def deliver(kumo, scope: str, group: str, stream: str, events: list[tuple[int, i
         if not chosen or f["destinationArn"].split(":")[2] != "lambda":
             continue
         try:
-            lambda_internal.queue_event(kumo, f["destinationArn"], payload(account, group, stream, f["filterName"],
-                                                                           chosen),
-                                        source_arn=f"arn:aws:logs:{scope.split('/', 1)[1]}:{account}:log-group:"
-                                                   f"{group}:*")
+            kumo.functions.queue(f["destinationArn"], payload(account, group, stream, f["filterName"], chosen),
+                                 source_arn=f"arn:aws:logs:{scope.split('/', 1)[1]}:{account}:log-group:{group}:*")
         except LookupError:
             # The function was deleted after the filter was made: AWS drops the delivery (and retries
             # for a while); kumo logs it.
