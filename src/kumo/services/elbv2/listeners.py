@@ -243,6 +243,11 @@ def remove_listener_certificates(ctx, p):
     listener = find_listener(ctx, p["ListenerArn"])
     from ..acm.internal import mark_in_use
 
+    default = {c["CertificateArn"] for c in listener.get("Certificates") or []}
+    for c in p["Certificates"]:
+        if c.get("CertificateArn") in default:
+            raise AwsError("OperationNotPermitted", "The default certificate cannot be removed from a listener; "
+                                                    "change it with ModifyListener")
     for c in p["Certificates"]:
         if c["CertificateArn"] in listener["_extra_certs"]:
             listener["_extra_certs"].remove(c["CertificateArn"])
@@ -267,7 +272,13 @@ def describe_ssl_policies(ctx, p):
                  "Ciphers": [{"Name": "TLS_AES_128_GCM_SHA256", "Priority": 1}],
                  "SupportedLoadBalancerTypes": ["application", "network"]}]
     if p.get("Names"):
+        known = {x["Name"] for x in policies}
+        missing = [n for n in p["Names"] if n not in known]
+        if missing:
+            raise AwsError("SSLPolicyNotFound", f"One or more SSL policies not found: '{', '.join(missing)}'")
         policies = [x for x in policies if x["Name"] in p["Names"]]
+    if p.get("LoadBalancerType"):
+        policies = [x for x in policies if p["LoadBalancerType"] in x["SupportedLoadBalancerTypes"]]
     return {"SslPolicies": policies}
 
 
