@@ -58,6 +58,15 @@ def _zones(ctx, lb: dict | None, kind: str, subnet_ids: list[str], mappings: lis
     return out
 
 
+def _check_groups(ctx, groups: list[str], vpc_id: str) -> None:
+    for gid in groups:
+        group = ec2.security_group(ctx.kumo, ctx.scope, gid)
+        if group is None:
+            raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not exist")
+        if group.get("VpcId") != vpc_id:
+            raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not belong to VPC '{vpc_id}'")
+
+
 def _public_zones(zones: list[dict]) -> list[dict]:
     return [{k: v for k, v in z.items() if not k.startswith("_")} for z in zones]
 
@@ -81,9 +90,7 @@ def create_load_balancer(ctx, p):
     if kind == "application" and not groups:
         default = ec2.default_security_group(ctx.kumo, ctx.scope, vpc_id)
         groups = [default["GroupId"]] if default else []
-    for gid in groups:
-        if ec2.security_group(ctx.kumo, ctx.scope, gid) is None:
-            raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not exist")
+    _check_groups(ctx, groups, vpc_id)
     prefix = "internal-" if scheme == "internal" else ""
     if kind == "application":
         dns = f"{prefix}{name}-{random_digits(10)}.{ctx.region}.elb.amazonaws.com"
@@ -179,7 +186,13 @@ def modify_load_balancer_attributes(ctx, p):
 def set_subnets(ctx, p):
     ctx.after(runtime_of(ctx.kumo).settle)
     lb = find_lb(ctx, p["LoadBalancerArn"])
+    for sid in list(p.get("Subnets") or []) + [m.get("SubnetId") for m in p.get("SubnetMappings") or []]:
+        subnet = ec2.subnet(ctx.kumo, ctx.scope, sid) if sid else None
+        if subnet is not None and subnet["VpcId"] != lb["VpcId"]:
+            raise AwsError("InvalidConfigurationRequest", f"Subnet '{sid}' is not in the VPC '{lb['VpcId']}' of "
+                                                          f"the load balancer")
     lb["AvailabilityZones"] = _zones(ctx, lb, lb["Type"], p.get("Subnets"), p.get("SubnetMappings"))
+    _check_ip_address_type(ctx, lb, lb["IpAddressType"])
     table(ctx, LB).put(lb["LoadBalancerArn"], lb)
     runtime_of(ctx.kumo).invalidate()
     return {"AvailabilityZones": _public_zones(lb["AvailabilityZones"]), "IpAddressType": lb["IpAddressType"]}
@@ -187,16 +200,35 @@ def set_subnets(ctx, p):
 
 def set_security_groups(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerArn"])
-    for gid in p["SecurityGroups"]:
-        if ec2.security_group(ctx.kumo, ctx.scope, gid) is None:
-            raise AwsError("InvalidSecurityGroup", f"Security group '{gid}' does not exist")
+    if lb["Type"] == "network" and not lb.get("SecurityGroups"):
+        raise AwsError("InvalidConfigurationRequest", "You cannot set security groups on a Network Load Balancer "
+                                                      "that was created without security groups")
+    _check_groups(ctx, p["SecurityGroups"], lb["VpcId"])
     lb["SecurityGroups"] = list(p["SecurityGroups"])
     table(ctx, LB).put(lb["LoadBalancerArn"], lb)
     return {"SecurityGroupIds": lb["SecurityGroups"]}
 
 
+_IP_ADDRESS_TYPES = ("ipv4", "dualstack", "dualstack-without-public-ipv4")
+
+
+def _check_ip_address_type(ctx, lb: dict, kind: str) -> None:
+    if kind not in _IP_ADDRESS_TYPES:
+        raise invalid(f"1 validation error detected: Value '{kind}' at 'ipAddressType' failed to satisfy "
+                      f"constraint: Member must satisfy enum value set: [{', '.join(_IP_ADDRESS_TYPES)}]")
+    if kind == "dualstack-without-public-ipv4" and (lb["Type"] != "application" or lb["Scheme"] == "internal"):
+        raise invalid("IP address type 'dualstack-without-public-ipv4' is supported only by internet-facing "
+                      "Application Load Balancers")
+    if kind != "ipv4":
+        for z in lb["AvailabilityZones"]:
+            subnet = ec2.subnet(ctx.kumo, ctx.scope, z["SubnetId"]) or {}
+            if not subnet.get("Ipv6CidrBlockAssociationSet"):
+                raise invalid("You must specify subnets with an associated IPv6 CIDR block.")
+
+
 def set_ip_address_type(ctx, p):
     lb = find_lb(ctx, p["LoadBalancerArn"])
+    _check_ip_address_type(ctx, lb, p["IpAddressType"])
     lb["IpAddressType"] = p["IpAddressType"]
     table(ctx, LB).put(lb["LoadBalancerArn"], lb)
     return {"IpAddressType": lb["IpAddressType"]}
