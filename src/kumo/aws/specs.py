@@ -61,7 +61,7 @@ SERVICES: dict[str, ServiceSpec] = {
                     needs=("acm", "ec2", "cloudwatch", "lambda")),
         ServiceSpec("cloudwatch", "cloudwatch", "monitoring", target_prefix="GraniteServiceVersion20100801",
                     api_version="2010-08-01"),
-        ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328", needs=("cloudwatch",)),
+        ServiceSpec("logs", "logs", "logs", target_prefix="Logs_20140328", needs=("cloudwatch", "kms")),
         ServiceSpec("events", "events", "events", target_prefix="AWSEvents", needs=("lambda", "sns", "sqs")),
         ServiceSpec("sqs", "sqs", "sqs", target_prefix="AmazonSQS", api_version="2012-11-05", legacy_query=True,
                     needs=("kms",)),

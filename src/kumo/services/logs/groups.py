@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...aws.errors import AwsError
 from ...core import pagination
 from ...core import tags as tagging
+from ..kms import internal as kms
 from .model import (RETENTION_DAYS, GROUP_NAME, group_arn, group_name, groups, invalid, need_group, new_group,
                     not_found, streams)
 from . import metric_filters, subscriptions
@@ -115,18 +116,31 @@ def delete_retention_policy(ctx, p):
     return {}
 
 
+def _key_target(ctx, p) -> dict:
+    """The log group an (Dis)AssociateKmsKey names, by logGroupName or resourceIdentifier (the group's ARN)."""
+    name, ident = p.get("logGroupName"), p.get("resourceIdentifier")
+    if bool(name) == bool(ident):
+        raise invalid("Exactly one of logGroupName or resourceIdentifier must be specified.")
+    if ident and ":query-result" in ident:
+        raise AwsError("NotImplemented", "kumo does not encrypt Logs Insights query results with a KMS key.",
+                       status=501)
+    return need_group(ctx, name or group_name(ctx, {"logGroupIdentifier": ident}))
+
+
 def associate_kms_key(ctx, p):
-    name = group_name(ctx, p, required=False)
-    if not name:
-        raise invalid("Either logGroupName or resourceIdentifier must be specified.")
-    group = need_group(ctx, name)
+    group = _key_target(ctx, p)
+    try:  # Logs encrypts with the key, so it must exist, be enabled and be a symmetric encryption key
+        kms.generate_data_key(ctx.kumo, ctx.account, ctx.region, p["kmsKeyId"])
+    except kms.KmsError:
+        raise invalid(f"The specified KMS key does not exist or is not allowed to be used with Arn "
+                      f"'{group['logGroupArn']}'") from None
     group["kmsKeyId"] = p["kmsKeyId"]
-    groups(ctx).put(name, group)
+    groups(ctx).put(group["logGroupName"], group)
     return {}
 
 
 def disassociate_kms_key(ctx, p):
-    group = need_group(ctx, group_name(ctx, p))
+    group = _key_target(ctx, p)
     group.pop("kmsKeyId", None)
     groups(ctx).put(group["logGroupName"], group)
     return {}
