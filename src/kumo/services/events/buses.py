@@ -66,8 +66,16 @@ def view(bus: dict) -> dict:
     return {k: v for k, v in bus.items() if not k.startswith("_") and k != "Tags"}
 
 
+def _check_dead_letter(p) -> None:
+    dlq = (p.get("DeadLetterConfig") or {}).get("Arn")
+    if dlq is not None and (parse_arn(dlq) is None or parse_arn(dlq).service != "sqs"):
+        raise AwsError("ValidationException", f"Parameter DeadLetterConfig.Arn is not valid: {dlq}. It must be the "
+                                              f"ARN of an SQS queue.")
+
+
 def create_event_bus(ctx, p):
     name = p["Name"]
+    _check_dead_letter(p)
     partner = bool(p.get("EventSourceName"))
     if name == DEFAULT or not _NAME.match(name) or (name.startswith("aws.") and not partner):
         raise AwsError("ValidationException", f"Event bus name {name} is not valid.")
@@ -96,6 +104,7 @@ def describe_event_bus(ctx, p):
 
 def update_event_bus(ctx, p):
     bus = find(ctx.store, ctx.account, ctx.region, p.get("Name"), ctx.now())
+    _check_dead_letter(p)
     for key in ("Description", "KmsKeyIdentifier", "DeadLetterConfig"):
         if p.get(key) is not None:
             bus[key] = p[key]
