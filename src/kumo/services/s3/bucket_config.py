@@ -3,8 +3,9 @@ block, ACLs, object lock (and objects' retention and legal hold).
 
 Each lives in a kind ``s3.<feature>`` of scope "" keyed by bucket name, removed with the bucket.  A new
 bucket has AWS's defaults since 2023: SSE-S3 default encryption, ``BucketOwnerEnforced`` ownership (ACLs
-disabled, so only the owner's full control), and every public access block setting on.  Stored, not enforced
-beyond that: kumo evaluates bucket policies only where it says so (the website endpoint's public read).
+disabled, so only the owner's full control), and every public access block setting on, which refuses public
+bucket policies and public bucket ACLs.  Stored, not enforced beyond that: kumo evaluates bucket policies only
+where it says so (the website endpoint's public read).
 """
 
 from __future__ import annotations
@@ -251,6 +252,21 @@ def _acls_disabled(store, bucket: str) -> bool:
     return bool(config) and config["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
 
 
+_PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
+                  "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+
+
+def _public_acl(params) -> bool:
+    """Whether an ACL request grants anything to everyone or to every AWS user (what BlockPublicAcls refuses)."""
+    if params.get("ACL") in ("public-read", "public-read-write", "authenticated-read"):
+        return True
+    headers = " ".join(str(params.get(k) or "") for k in ("GrantFullControl", "GrantRead", "GrantReadACP",
+                                                           "GrantWrite", "GrantWriteACP"))
+    grants = ((params.get("AccessControlPolicy") or {}).get("Grants")) or []
+    return any(g in headers for g in _PUBLIC_GROUPS) or \
+        any((g.get("Grantee") or {}).get("URI") in _PUBLIC_GROUPS for g in grants)
+
+
 def get_bucket_acl(ctx, params):
     record = _bucket(ctx, params)
     return get_config(ctx.store, ACL, record["Name"]) or _owner_grants(record["_owner"])
@@ -270,6 +286,11 @@ def put_bucket_acl(ctx, params):
         if not owner_only:
             raise AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", status=400)
         return {}
+    pab = get_config(ctx.store, PAB, record["Name"], DEFAULT_PAB) or {}
+    if pab.get("BlockPublicAcls") and _public_acl(params):
+        raise AwsError("AccessDenied", f"User: {ctx.identity.arn} is not authorized to perform: s3:PutBucketAcl on "
+                       f"resource: \"arn:aws:s3:::{record['Name']}\" because public ACLs are blocked by the "
+                       "BlockPublicAcls block public access setting.", status=403)
     if policy is not None:
         put_config(ctx.store, ACL, record["Name"], {"Owner": buckets.owner(record["_owner"]),
                                                     "Grants": policy.get("Grants") or []})
