@@ -154,8 +154,9 @@ class Clock:
             self._rebase()
             when = self._heap[0].when
             if when > self._base_sim:
+                # Observers (the views of time that instances and load balancer workers keep) hear of the
+                # jump once, at its end: every step of a long advance rewrote every live instance's view.
                 self._base_sim = when
-                self._changed()
             self._fire_due()
         self._rebase()
         if target > self._base_sim:

@@ -117,6 +117,34 @@ class Table:
             self.delete(key)
 
 
+class _Tables(dict):
+    """(scope, kind) -> rows, indexed by kind too: ``Store.all(kind)`` and ``scopes(kind)`` visit that kind's
+    tables only, not every table of every account (a long-lived kumo holds thousands; clock observers and
+    controllers scan a kind on every timer they fire)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def __setitem__(self, where: tuple[str, str], rows: dict[str, Any]) -> None:
+        super().__setitem__(where, rows)
+        self.by_kind.setdefault(where[1], {})[where[0]] = rows
+
+    def setdefault(self, where: tuple[str, str], rows: dict[str, Any]) -> dict[str, Any]:  # type: ignore[override]
+        found = self.get(where)
+        if found is None:
+            self[where] = found = rows
+        return found
+
+    def clear(self) -> None:
+        super().clear()
+        self.by_kind.clear()
+
+    def __delitem__(self, where) -> None:  # pragma: no cover - kept consistent should anyone delete a table
+        super().__delitem__(where)
+        self.by_kind.get(where[1], {}).pop(where[0], None)
+
+
 class Store:
     def __init__(self, path: str | None = None):
         """``path`` is a SQLite file; ``None`` keeps everything in memory."""
@@ -128,7 +156,7 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
-        self._data: dict[tuple[str, str], dict[str, Any]] = {}
+        self._data = _Tables()
         self._depth = 0
         self._in_tx = False
         self._touched: set[tuple[str, str, str]] = set()
@@ -149,16 +177,15 @@ class Store:
         return Table(self, scope, kind, rows)
 
     def scopes(self, kind: str) -> list[str]:
-        return [scope for (scope, k), rows in self._data.items() if k == kind and rows]
+        return [scope for scope, rows in self._data.by_kind.get(kind, {}).items() if rows]
 
     def all(self, kind: str) -> Iterator[tuple[str, str, Any]]:
         """Every record of a kind across scopes, as (scope, key, value)."""
         if self._depth:
             self._lent_kinds.add(kind)
-        for (scope, k), rows in list(self._data.items()):
-            if k == kind:
-                for key, value in list(rows.items()):
-                    yield scope, key, value
+        for scope, rows in list(self._data.by_kind.get(kind, {}).items()):
+            for key, value in list(rows.items()):
+                yield scope, key, value
 
     # -- a service's own tables -------------------------------------------------
     # Bulk data (metric datapoints, log events) does not fit the record model: too many rows to
@@ -257,7 +284,7 @@ class Store:
             saved: dict[tuple[str, str], dict[str, str]] = {}
             for scope, key, text in db.execute("SELECT scope, key, value FROM records WHERE kind=?", (kind,)):
                 saved.setdefault((scope, kind), {})[key] = text
-            for where in {w for w in self._data if w[1] == kind} | set(saved):
+            for where in {(scope, kind) for scope in self._data.by_kind.get(kind, {})} | set(saved):
                 self._restore(where, saved.get(where, {}), None)
         for scope, kind in tables - {(s, k) for s, k in tables if k in kinds}:
             saved = dict(db.execute("SELECT key, value FROM records WHERE scope=? AND kind=?", (scope, kind)))
