@@ -4,6 +4,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .pems import DAY, cert_pem, certificate, ec_key, key_pem, load, rsa_key
+from tests.own_kumo import endpoint, kumo_server  # noqa: F401  (days pass on this module's own kumo)
 
 
 def error(exc_info) -> tuple[str, int, str]:

@@ -4,6 +4,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .pems import DAY, load
+from tests.own_kumo import endpoint, kumo_server  # noqa: F401  (days pass on this module's own kumo)
 
 
 def _code(e) -> str:
@@ -43,7 +44,7 @@ def test_renew_reissues_an_exportable_certificate_on_kumo_clock(acm, kumo_server
     arn = acm.request_certificate(DomainName="renew.example.com", ValidationMethod="DNS",
                                   Options={"Export": "ENABLED"})["CertificateArn"]
     before = acm.get_certificate(CertificateArn=arn)["Certificate"]
-    kumo_server.advance(2 * DAY)  # (a small step: the session server is shared)
+    kumo_server.advance(2 * DAY)
     acm.renew_certificate(CertificateArn=arn)
     after = acm.get_certificate(CertificateArn=arn)["Certificate"]
     assert after != before and load(after).serial_number != load(before).serial_number

@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .conftest import error_code
+from tests.own_kumo import endpoint, kumo_server  # noqa: F401  (days pass on this module's own kumo)
 
 DAY = 86400
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.own_kumo import endpoint, kumo_server  # noqa: F401  (days pass on this module's own kumo)
 
 DAY = 86400
 

@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.lambda_.conftest import wait_for
+from tests.own_kumo import endpoint, kumo_server  # noqa: F401  (days pass on this module's own kumo)
 
 # The standard rotation handler: createSecret puts an AWSPENDING value, finishSecret moves AWSCURRENT to it.
 # FAIL_AT names a step that raises (a failing rotation).

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.own_kumo import endpoint, kumo_server  # noqa: F401  (days pass on this module's own kumo)
 
 
 @pytest.fixture

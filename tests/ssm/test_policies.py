@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .test_parameters import code
+from tests.own_kumo import endpoint, kumo_server  # noqa: F401  (days pass on this module's own kumo)
 
 HOUR, DAY = 3600, 86400
 
