@@ -151,6 +151,9 @@ def test_lambda_target_requests_are_logged_with_no_target_address(aws, kumo_serv
     lb = elb.create_load_balancer(Name="fn-logged", Subnets=subnets)["LoadBalancers"][0]
     try:
         tg = elb.create_target_group(Name="fn-logged", TargetType="lambda")["TargetGroups"][0]
+        # AWS refuses the registration unless the function's policy lets Elastic Load Balancing invoke it.
+        lam.add_permission(FunctionName="logged-fn", StatementId="alb", Action="lambda:InvokeFunction",
+                           Principal="elasticloadbalancing.amazonaws.com", SourceArn=tg["TargetGroupArn"])
         elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": fn["FunctionArn"]}])
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[
             {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
