@@ -6,6 +6,7 @@ so tests share one server without seeing each other's state.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import random
@@ -66,17 +67,45 @@ def claim_loopback(low: int, high: int) -> LoopbackClaim:
     return LoopbackClaim(candidates)
 
 
+@contextlib.contextmanager
+def own_kumo(prefix: str = "kumo-test-", **settings):
+    """An in-process kumo on a loopback range of its own, stopped (and its range released) on exit.
+
+    The session's is one; a module or package whose tests need a clock of their own (frozen, or moved by
+    days) starts another and overrides ``kumo_server``/``endpoint`` with it (tests/own_kumo.py)."""
+    claim = claim_loopback(8, 60)
+    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix=prefix),
+                                   loopback_base=claim.base, **settings)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        claim.release()
+
+
+def in_transaction(kumo_server, module):
+    """``call(name, *args)``: ``module.name(kumo, *args)`` on the server's loop inside a store transaction, as
+    another service calls a facade."""
+
+    def call(name, *args):
+        kumo = kumo_server.kumo
+
+        def run():
+            with kumo.store.transaction():
+                return getattr(module, name)(kumo, *args)
+
+        return kumo_server.run(run)
+
+    return call
+
+
 @pytest.fixture(scope="session")
 def kumo_server():
-    claim = claim_loopback(8, 60)
     # KUMO_ENFORCE_SIGNATURES=1 runs the suite against a kumo that verifies every signature (tests sign with the
     # documented root pair, and workloads with the credentials kumo issues them).
     enforce = os.environ.get("KUMO_ENFORCE_SIGNATURES", "").lower() in ("1", "true", "yes", "on")
-    server = ServerThread(Settings(port=0, ephemeral=True, data_dir=tempfile.mkdtemp(prefix="kumo-test-"),
-                                   loopback_base=claim.base, enforce_signatures=enforce)).start()
-    yield server
-    server.stop()
-    claim.release()
+    with own_kumo(enforce_signatures=enforce) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -10,23 +10,15 @@ session's for that module:
 
 from __future__ import annotations
 
-import tempfile
-
 import pytest
 
-from kumo.config import Settings
-from kumo.server import ServerThread
-from tests.conftest import claim_loopback
+from tests.conftest import own_kumo
 
 
 @pytest.fixture(scope="module")
 def kumo_server():
-    claim = claim_loopback(8, 60)
-    server = ServerThread(Settings(port=0, ephemeral=True, loopback_base=claim.base,
-                                   data_dir=tempfile.mkdtemp(prefix="kumo-own-test-"))).start()
-    yield server
-    server.stop()
-    claim.release()
+    with own_kumo("kumo-own-test-") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import in_transaction
+
 
 @pytest.fixture
 def acm(aws):
@@ -19,13 +21,4 @@ def seam(kumo_server):
     """Call ``kumo.services.acm.internal`` on the server's loop, inside a store transaction, as a service would."""
     from kumo.services.acm import internal as material
 
-    def call(name, *args):
-        kumo = kumo_server.kumo
-
-        def run():
-            with kumo.store.transaction():
-                return getattr(material, name)(kumo, *args)
-
-        return kumo_server.run(run)
-
-    return call
+    return in_transaction(kumo_server, material)

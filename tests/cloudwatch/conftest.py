@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import boto3
 import botocore.loaders
@@ -24,9 +23,7 @@ import botocore.session
 import pytest
 from botocore.config import Config
 
-from kumo.config import Settings
-from kumo.server import ServerThread
-from tests.conftest import REGION, claim_loopback
+from tests.conftest import REGION, own_kumo
 
 PROTOCOLS = ("smithy-rpc-v2-cbor", "json", "query")
 
@@ -39,12 +36,8 @@ def kumo_server():
     SetAlarmState and the assertion that reads it (the tick re-evaluates the
     alarm, as on AWS), so alarm tests would be flaky.
     """
-    claim = claim_loopback(8, 60)
-    server = ServerThread(Settings(port=0, ephemeral=True, time_scale=0, loopback_base=claim.base,
-                                   data_dir=tempfile.mkdtemp(prefix="kumo-cw-test-"))).start()
-    yield server
-    server.stop()
-    claim.release()
+    with own_kumo("kumo-cw-test-", time_scale=0) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -8,25 +8,18 @@ the session's for that module).
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kumo.config import Settings
-from kumo.server import ServerThread
-from tests.conftest import claim_loopback
+from tests.conftest import own_kumo
 
 
 @pytest.fixture(scope="module")
 def kumo_server():
-    claim = claim_loopback(8, 60)
-    server = ServerThread(Settings(port=0, ephemeral=True, time_scale=0, loopback_base=claim.base,
-                                   data_dir=tempfile.mkdtemp(prefix="kumo-events-test-"))).start()
-    yield server
-    server.stop()
-    claim.release()
+    with own_kumo("kumo-events-test-", time_scale=0) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ interoperating with the API's ciphertexts both ways."""
 
 import pytest
 
+from tests.conftest import in_transaction
+
 from kumo.services.kms import internal
 
 REGION = "us-east-1"
@@ -10,16 +12,7 @@ REGION = "us-east-1"
 
 @pytest.fixture
 def seam(kumo_server):
-    def call(name, *args):
-        kumo = kumo_server.kumo
-
-        def run():
-            with kumo.store.transaction():
-                return getattr(internal, name)(kumo, *args)
-
-        return kumo_server.run(run)
-
-    return call
+    return in_transaction(kumo_server, internal)
 
 
 def test_resolve_every_name_form(seam, kms, key, account):
