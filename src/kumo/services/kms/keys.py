@@ -102,24 +102,22 @@ def _own_key(ctx, key_id: str) -> dict:
     return finder(ctx).key(key_id, aliases=False, other_accounts=False)
 
 
-def enable_key(ctx, p):
+def _set_enabled(ctx, p, enabled: bool, operation: str) -> dict:
     record = _own_key(ctx, p["KeyId"])
-    check_customer_managed(record, "EnableKey")
+    check_customer_managed(record, operation)
     if record["KeyState"] not in ("Enabled", "Disabled"):
         raise state_error(record)
-    record.update(KeyState="Enabled", Enabled=True)
+    record.update(KeyState="Enabled" if enabled else "Disabled", Enabled=enabled)
     finder(ctx).save(record)
     return {}
+
+
+def enable_key(ctx, p):
+    return _set_enabled(ctx, p, True, "EnableKey")
 
 
 def disable_key(ctx, p):
-    record = _own_key(ctx, p["KeyId"])
-    check_customer_managed(record, "DisableKey")
-    if record["KeyState"] not in ("Enabled", "Disabled"):
-        raise state_error(record)
-    record.update(KeyState="Disabled", Enabled=False)
-    finder(ctx).save(record)
-    return {}
+    return _set_enabled(ctx, p, False, "DisableKey")
 
 
 def update_key_description(ctx, p):
