@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from ...aws.errors import AwsError
 from ...core import ids
 from .model import (
-    by_path, check_name, check_path, exists, find_user, page, sort_by, table, tags_in, untag,
+    by_path, caller_user_name, check_name, check_path, exists, find_user, page, sort_by, table, tags_in, untag,
 )
 
 SIGNING, SERVER, SSH = "iam.signing-certificate", "iam.server-certificate", "iam.ssh-public-key"
@@ -41,7 +41,7 @@ def _status(value: str | None) -> str:
 
 
 def upload_signing_certificate(ctx, p):
-    user = find_user(ctx.store, ctx.account, p.get("UserName") or _caller(ctx))
+    user = find_user(ctx.store, ctx.account, p.get("UserName") or caller_user_name(ctx))
     cert = load_certificate(p["CertificateBody"])
     certs = table(ctx.store, ctx.account, SIGNING)
     mine = [c for c in certs.values() if c["UserName"] == user["UserName"]]
@@ -57,14 +57,6 @@ def upload_signing_certificate(ctx, p):
     return {"Certificate": record}
 
 
-def _caller(ctx) -> str:
-    if ":user/" in ctx.identity.arn:
-        return ctx.identity.arn.rsplit("/", 1)[-1]
-    from .model import invalid
-
-    raise invalid("Must specify userName when calling with non-User credentials")
-
-
 def _signing(ctx, cert_id: str, user_name: str | None) -> dict:
     record = table(ctx.store, ctx.account, SIGNING).get(cert_id)
     if record is None or (user_name and record["UserName"] != user_name):
@@ -73,7 +65,7 @@ def _signing(ctx, cert_id: str, user_name: str | None) -> dict:
 
 
 def list_signing_certificates(ctx, p):
-    user = find_user(ctx.store, ctx.account, p.get("UserName") or _caller(ctx))
+    user = find_user(ctx.store, ctx.account, p.get("UserName") or caller_user_name(ctx))
     items = [c for c in table(ctx.store, ctx.account, SIGNING).values() if c["UserName"] == user["UserName"]]
     return page(sort_by(items, "CertificateId"), p, lambda c: c["CertificateId"], "Certificates", user["Arn"])
 
@@ -255,7 +247,7 @@ def get_ssh_public_key(ctx, p):
 
 
 def list_ssh_public_keys(ctx, p):
-    name = p.get("UserName") or _caller(ctx)
+    name = p.get("UserName") or caller_user_name(ctx)
     user = find_user(ctx.store, ctx.account, name)
     items = [{k: v for k, v in key.items() if k in ("UserName", "SSHPublicKeyId", "Status", "UploadDate")}
              for key in table(ctx.store, ctx.account, SSH).values() if key["UserName"] == name]

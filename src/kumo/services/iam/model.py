@@ -52,6 +52,14 @@ def invalid(message: str) -> AwsError:
     return AwsError("ValidationError", message)
 
 
+def caller_user_name(ctx) -> str:
+    """The calling IAM user's name, for operations whose UserName defaults to the caller's."""
+    arn = ctx.identity.arn
+    if ":user/" in arn:
+        return arn.rsplit("/", 1)[-1]
+    raise invalid("Must specify userName when calling with non-User credentials")
+
+
 # -- checks -------------------------------------------------------------------------
 
 

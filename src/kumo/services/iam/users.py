@@ -6,8 +6,8 @@ from ...aws.errors import AwsError
 from ...core import credentials, ids
 from .entities import customer_policy, USERS
 from .model import (
-    ACCESS_KEY, USER, by_path, check_name, check_path, conflict, exists, find_user, invalid, page, sort_by, table,
-    tags_in,
+    ACCESS_KEY, USER, by_path, caller_user_name, check_name, check_path, conflict, exists, find_user, page, sort_by,
+    table, tags_in,
 )
 
 MAX_KEYS_PER_USER = 2
@@ -22,13 +22,6 @@ def view(user: dict, listing: bool = False) -> dict:
 
 def _users(ctx):
     return table(ctx.store, ctx.account, USER)
-
-
-def _caller_user(ctx) -> str:
-    arn = ctx.identity.arn
-    if ":user/" in arn:
-        return arn.rsplit("/", 1)[-1]
-    raise invalid("Must specify userName when calling with non-User credentials")
 
 
 def create_user(ctx, p):
@@ -61,7 +54,7 @@ def get_user(ctx, p):
             # The root user: IAM answers with the account's own identity.
             return {"User": {"Path": "/", "UserName": "root", "UserId": ctx.account, "Arn": ctx.identity.arn,
                              "CreateDate": ctx.kumo.started_at}}
-        name = _caller_user(ctx)
+        name = caller_user_name(ctx)
     return {"User": view(find_user(ctx.store, ctx.account, name))}
 
 
@@ -142,7 +135,7 @@ def _register_key(ctx, key: dict, user: dict) -> None:
 
 
 def create_access_key(ctx, p):
-    name = p.get("UserName") or _caller_user(ctx)
+    name = p.get("UserName") or caller_user_name(ctx)
     user = find_user(ctx.store, ctx.account, name)
     keys = table(ctx.store, ctx.account, ACCESS_KEY)
     if sum(1 for k in keys.values() if k["UserName"] == name) >= MAX_KEYS_PER_USER:
@@ -167,7 +160,7 @@ def _find_key(ctx, key_id: str, user_name: str | None) -> dict:
 
 
 def list_access_keys(ctx, p):
-    name = p.get("UserName") or _caller_user(ctx)
+    name = p.get("UserName") or caller_user_name(ctx)
     find_user(ctx.store, ctx.account, name)
     keys = [
         {k: v for k, v in key.items() if k != "SecretAccessKey"}
