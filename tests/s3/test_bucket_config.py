@@ -90,3 +90,21 @@ def test_subresources_go_with_the_bucket(s3, bucket):
     s3.delete_bucket(Bucket=bucket)
     s3.create_bucket(Bucket=bucket)
     assert _code(lambda: s3.get_bucket_cors(Bucket=bucket))[0] == "NoSuchCORSConfiguration"
+
+
+def test_subresources_check_the_expected_bucket_owner(s3, bucket, account):
+    """ExpectedBucketOwner guards a bucket's configuration as it guards its objects: 403 for another owner."""
+    s3.put_bucket_cors(Bucket=bucket, ExpectedBucketOwner=account, CORSConfiguration={
+        "CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]})
+    calls = (lambda owner: s3.get_bucket_cors(Bucket=bucket, ExpectedBucketOwner=owner),
+             lambda owner: s3.get_bucket_encryption(Bucket=bucket, ExpectedBucketOwner=owner),
+             lambda owner: s3.get_bucket_notification_configuration(Bucket=bucket, ExpectedBucketOwner=owner),
+             lambda owner: s3.put_bucket_lifecycle_configuration(
+                 Bucket=bucket, ExpectedBucketOwner=owner, LifecycleConfiguration={"Rules": [
+                     {"ID": "r", "Filter": {"Prefix": ""}, "Status": "Enabled", "Expiration": {"Days": 1}}]}))
+    for call in calls:
+        call(account)
+        with pytest.raises(ClientError) as err:
+            call("999999999999")
+        assert err.value.response["Error"]["Code"] == "AccessDenied"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

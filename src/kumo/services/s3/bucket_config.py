@@ -27,10 +27,6 @@ DEFAULT_OWNERSHIP = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
 _ABSENT = {"absent": True}  # a deleted default: stored so the default does not come back
 
 
-def _bucket(ctx, params) -> dict:
-    return buckets.require(ctx.store, params["Bucket"])
-
-
 def get_config(store, kind: str, bucket: str, default=None):
     value = store.table(buckets.SCOPE, kind).get(bucket)
     if value is None:
@@ -123,7 +119,7 @@ def public_read(store, bucket: str, key: str) -> bool:
 
 
 def put_bucket_policy(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     doc = check_policy(params.get("Policy") or "", record["Name"])
     pab = get_config(ctx.store, PAB, record["Name"], DEFAULT_PAB) or {}
     if pab.get("BlockPublicPolicy") and is_public(doc):
@@ -135,7 +131,7 @@ def put_bucket_policy(ctx, params):
 
 
 def get_bucket_policy(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     text = get_config(ctx.store, POLICY, record["Name"])
     if text is None:
         raise AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", status=404, BucketName=record["Name"])
@@ -143,13 +139,13 @@ def get_bucket_policy(ctx, params):
 
 
 def delete_bucket_policy(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     delete_config(ctx.store, POLICY, record["Name"])
     return {}
 
 
 def get_bucket_policy_status(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     text = get_config(ctx.store, POLICY, record["Name"])
     if text is None:
         raise AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", status=404, BucketName=record["Name"])
@@ -160,7 +156,7 @@ def get_bucket_policy_status(ctx, params):
 
 
 def put_bucket_encryption(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = params.get("ServerSideEncryptionConfiguration") or {}
     rules = config.get("Rules") or []
     if not rules:
@@ -180,13 +176,13 @@ def put_bucket_encryption(ctx, params):
 
 
 def get_bucket_encryption(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = get_config(ctx.store, ENCRYPTION, record["Name"], DEFAULT_ENCRYPTION)
     return {"ServerSideEncryptionConfiguration": config}
 
 
 def delete_bucket_encryption(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     delete_config(ctx.store, ENCRYPTION, record["Name"])  # back to the default SSE-S3, as on AWS
     return {}
 
@@ -195,7 +191,7 @@ def delete_bucket_encryption(ctx, params):
 
 
 def put_bucket_ownership_controls(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     rules = (params.get("OwnershipControls") or {}).get("Rules") or []
     if len(rules) != 1 or rules[0].get("ObjectOwnership") not in ("BucketOwnerPreferred", "ObjectWriter",
                                                                  "BucketOwnerEnforced"):
@@ -206,7 +202,7 @@ def put_bucket_ownership_controls(ctx, params):
 
 
 def get_bucket_ownership_controls(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = get_config(ctx.store, OWNERSHIP, record["Name"], DEFAULT_OWNERSHIP)
     if config is None:
         raise AwsError("OwnershipControlsNotFoundError", "The bucket ownership controls were not found", status=404,
@@ -215,20 +211,20 @@ def get_bucket_ownership_controls(ctx, params):
 
 
 def delete_bucket_ownership_controls(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     delete_config(ctx.store, OWNERSHIP, record["Name"], keep_absent=True)
     return {}
 
 
 def put_public_access_block(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = {k: bool(v) for k, v in (params.get("PublicAccessBlockConfiguration") or {}).items()}
     put_config(ctx.store, PAB, record["Name"], {k: config.get(k, False) for k in DEFAULT_PAB})
     return {}
 
 
 def get_public_access_block(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = get_config(ctx.store, PAB, record["Name"], DEFAULT_PAB)
     if config is None:
         raise AwsError("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found",
@@ -237,7 +233,7 @@ def get_public_access_block(ctx, params):
 
 
 def delete_public_access_block(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     delete_config(ctx.store, PAB, record["Name"], keep_absent=True)
     return {}
 
@@ -268,12 +264,12 @@ def _public_acl(params) -> bool:
 
 
 def get_bucket_acl(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     return get_config(ctx.store, ACL, record["Name"]) or _owner_grants(record["_owner"])
 
 
 def put_bucket_acl(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     canned = params.get("ACL")
     policy = params.get("AccessControlPolicy")
     grants_given = any(params.get(k) for k in ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite",
@@ -311,7 +307,7 @@ def put_bucket_acl(ctx, params):
 
 
 def get_object_acl(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     from . import objects
 
     objects.find(ctx.kumo, record["Name"], params["Key"], params.get("VersionId"))
@@ -322,7 +318,7 @@ def get_object_acl(ctx, params):
 
 
 def put_object_lock_configuration(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = params.get("ObjectLockConfiguration") or {}
     if not record.get("_object_lock") and buckets.versioning(record) != "Enabled":
         raise AwsError("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a Object Lock "
@@ -348,7 +344,7 @@ def put_object_lock_configuration(ctx, params):
 
 
 def get_object_lock_configuration(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = get_config(ctx.store, LOCK, record["Name"])
     if config is None and record.get("_object_lock"):
         config = {"ObjectLockEnabled": "Enabled"}
@@ -359,7 +355,7 @@ def get_object_lock_configuration(ctx, params):
 
 
 def _locked_version(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     if not record.get("_object_lock"):
         raise AwsError("InvalidRequest", "Bucket is missing Object Lock Configuration", status=400)
     from . import objects

@@ -24,19 +24,15 @@ from .bucket_config import delete_config, get_config, public_read, put_config
 KIND = "s3.cors"
 
 
-def _bucket(ctx, params) -> dict:
-    return buckets.require(ctx.store, params["Bucket"])
-
-
 def put_bucket_cors(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     rules = cors.check(params.get("CORSConfiguration") or {})
     put_config(ctx.store, KIND, record["Name"], {"CORSRules": rules})
     return {}
 
 
 def get_bucket_cors(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = get_config(ctx.store, KIND, record["Name"])
     if config is None:
         raise AwsError("NoSuchCORSConfiguration", "The CORS configuration does not exist", status=404,
@@ -45,7 +41,7 @@ def get_bucket_cors(ctx, params):
 
 
 def delete_bucket_cors(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     delete_config(ctx.store, KIND, record["Name"])
     return {}
 

@@ -28,12 +28,8 @@ CONTROLLER = "s3-lifecycle"
 PAGE = 1000
 
 
-def _bucket(ctx, params) -> dict:
-    return buckets.require(ctx.store, params["Bucket"])
-
-
 def put_bucket_lifecycle_configuration(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     rules = rules_mod.check(params.get("LifecycleConfiguration") or {})
     put_config(ctx.store, KIND, record["Name"], {"Rules": rules})
     ctx.controllers.enqueue(CONTROLLER, record["Name"])
@@ -42,7 +38,7 @@ def put_bucket_lifecycle_configuration(ctx, params):
 
 
 def get_bucket_lifecycle_configuration(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = get_config(ctx.store, KIND, record["Name"])
     if config is None:
         raise AwsError("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", status=404,
@@ -51,7 +47,7 @@ def get_bucket_lifecycle_configuration(ctx, params):
 
 
 def delete_bucket_lifecycle(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     delete_config(ctx.store, KIND, record["Name"])
     return {}
 

@@ -38,10 +38,6 @@ _DENIED = {"sqs": "Permissions on the destination queue do not allow S3 to publi
 _ACTION = {"sqs": "sqs:sendmessage", "sns": "sns:publish", "lambda": "lambda:invokefunction"}
 
 
-def _bucket(ctx, params) -> dict:
-    return buckets.require(ctx.store, params["Bucket"])
-
-
 def _exists(kumo, kind: str, arn: str) -> bool:
     if kind == "sqs":
         return sqs.exists(kumo, arn)
@@ -98,7 +94,7 @@ def allows_s3(policy_text: str | None, kind: str, bucket: str, owner: str) -> bo
 
 
 def put_bucket_notification_configuration(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = params.get("NotificationConfiguration") or {}
     found = ev.check(config)
     if not params.get("SkipDestinationValidation"):
@@ -132,7 +128,7 @@ def put_bucket_notification_configuration(ctx, params):
 
 
 def get_bucket_notification_configuration(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     return get_config(ctx.store, KIND, record["Name"]) or {}
 
 

@@ -26,18 +26,14 @@ KIND = "s3.website"
 _HOST = re.compile(r"^(?P<bucket>.+?)\.s3-website(?:[.-](?P<region>[a-z0-9-]+))?\.(?:localhost|amazonaws\.com)$")
 
 
-def _bucket(ctx, params) -> dict:
-    return buckets.require(ctx.store, params["Bucket"])
-
-
 def put_bucket_website(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     put_config(ctx.store, KIND, record["Name"], rules.check(params.get("WebsiteConfiguration") or {}))
     return {}
 
 
 def get_bucket_website(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     config = get_config(ctx.store, KIND, record["Name"])
     if config is None:
         raise AwsError("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration",
@@ -46,7 +42,7 @@ def get_bucket_website(ctx, params):
 
 
 def delete_bucket_website(ctx, params):
-    record = _bucket(ctx, params)
+    record = buckets.for_request(ctx, params)
     delete_config(ctx.store, KIND, record["Name"])
     return {}
 
